@@ -1,0 +1,16 @@
+"""Reusable Pulumi component resources for running a Flask app on Kubernetes.
+
+One module per component; each takes one typed Args dataclass and never reads stack config:
+`settings.py` at the project root validates config and `__main__.py` composes these.
+
+- namespace.AppNamespace    Namespace + ResourceQuota + LimitRange
+- app_config.AppConfig      the app's ConfigMap (env vars and the mounted config file)
+- secrets.AppSecrets        generated secrets and the Secret that carries them
+- workload.Workload         the Deployment (rolling update, probes, resources)
+- service.AppService        the Service in front of the pods
+- ingress.AppIngress        the TLS Ingress
+- flask_app.FlaskApp        all of the above for one app
+"""
+
+# Every component's type token is f"{TYPE_PREFIX}:<Type>", one scheme for the whole package.
+TYPE_PREFIX = "flask-k8s:components"

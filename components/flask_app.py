@@ -1,0 +1,243 @@
+"""FlaskApp: everything one Flask app needs on a cluster, composed from the other components.
+
+Namespace (quota, limits) -> ConfigMap and Secret -> Deployment -> Service -> Ingress. Kubernetes
+objects get their names from the app's name (`flask-app`, `flask-app-service`, ...) and the Pulumi
+children get theirs from this component's name, so two FlaskApps with different names and
+namespaces coexist in one stack.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+
+import pulumi
+
+from components import TYPE_PREFIX
+from components.app_config import AppConfig, AppConfigArgs
+from components.ingress import AppIngress, AppIngressArgs, TlsCertificate, TlsSpec
+from components.namespace import AppNamespace, AppNamespaceArgs, LimitRangeSpec, QuotaSpec
+from components.secrets import AppSecrets, AppSecretsArgs, DatabaseArgs
+from components.service import AppService, AppServiceArgs
+from components.workload import ResourcesSpec, Workload, WorkloadArgs
+
+
+@dataclass(frozen=True)
+class IngressSpec:
+    """How the app is exposed through an Ingress."""
+
+    host: str
+    """Host name the Ingress answers for."""
+    class_name: str = "nginx"
+    """IngressClass name."""
+    tls_secret_name: str | None = None
+    """TLS Secret for the host; None serves plain HTTP."""
+    tls_certificate: TlsCertificate | None = None
+    """Certificate to store in that Secret; None when something else fills it (cert-manager, a person)."""
+    annotations: dict[str, str] = field(default_factory=dict)
+    """Ingress annotations."""
+    skip_await: bool = False
+    """Do not wait for an ingress controller to publish an address."""
+    depends_on: Sequence[pulumi.Resource] = ()
+    """Resources the Ingress must wait for (the controller, the TLS Secret's issuer)."""
+
+
+@dataclass(frozen=True)
+class FlaskAppArgs:
+    """Inputs of FlaskApp: one app, validated by settings.py."""
+
+    name: str
+    """App name: Deployment name, `app` label, prefix of the Service and Ingress names."""
+    namespace: str
+    """Namespace created for the app."""
+    image: str
+    """Container image reference."""
+    version: str
+    """App version, as a label on the pods."""
+    replicas: int
+    """Desired number of pods."""
+    container_port: int
+    """Port the app listens on."""
+    resources: ResourcesSpec
+    """Container requests and limits."""
+    quota: QuotaSpec
+    """The namespace's ResourceQuota."""
+    limit_range: LimitRangeSpec
+    """The namespace's LimitRange."""
+    env: dict[str, str]
+    """Non-secret environment (the ConfigMap)."""
+    config_file: str
+    """The app's config file, mounted read-only."""
+    database: DatabaseArgs
+    """Database coordinates for DATABASE_URL."""
+    max_surge: int = 1
+    """Pods above `replicas` during a rollout."""
+    max_unavailable: int = 0
+    """Pods below `replicas` during a rollout."""
+    secret_key: pulumi.Output[str] | None = None
+    """SECRET_KEY from encrypted config; None generates one."""
+    jwt_secret_key: pulumi.Output[str] | None = None
+    """JWT key from encrypted config; None generates one."""
+    database_password: pulumi.Output[str] | None = None
+    """Database password from encrypted config; None generates one."""
+    service_type: str = "ClusterIP"
+    """ClusterIP, NodePort or LoadBalancer."""
+    service_annotations: dict[str, str] = field(default_factory=dict)
+    """Service annotations (cloud load balancer settings)."""
+    service_skip_await: bool = False
+    """Do not wait for a load balancer address (clusters without a cloud controller)."""
+    ingress: IngressSpec | None = None
+    """The Ingress; None creates none (e.g. when a LoadBalancer Service is the entry point)."""
+    namespace_labels: dict[str, str] = field(default_factory=dict)
+    """Extra labels for the Namespace object."""
+    pod_annotations: Mapping[str, pulumi.Input[str]] = field(default_factory=dict)
+    """Annotations on the pod template; a change rolls the pods (e.g. the hash of a rebuilt image)."""
+
+
+class FlaskApp(pulumi.ComponentResource):
+    """One Flask app: namespace, config, secrets, Deployment, Service and Ingress."""
+
+    namespace_name: pulumi.Output[str]
+    """The app's namespace."""
+    deployment_name: pulumi.Output[str]
+    """The Deployment's name."""
+    service_name: pulumi.Output[str]
+    """The Service's name."""
+    url: pulumi.Output[str] | None
+    """Where the app answers (from the Ingress host), or None without an Ingress."""
+    ingress_address: pulumi.Output[str | None] | None
+    """Address the ingress controller published, or None without an Ingress."""
+    database_url: pulumi.Output[str]
+    """DATABASE_URL (secret)."""
+    namespace: AppNamespace
+    """Namespace, quota and LimitRange."""
+    config: AppConfig
+    """The ConfigMap."""
+    secrets: AppSecrets
+    """Secrets and their Secret."""
+    workload: Workload
+    """The Deployment."""
+    service: AppService
+    """The Service."""
+    ingress: AppIngress | None
+    """The Ingress, if any."""
+
+    def __init__(self, name: str, args: FlaskAppArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__(f"{TYPE_PREFIX}:FlaskApp", name, None, opts)
+        child = pulumi.ResourceOptions(parent=self)
+
+        # Selector labels never include a version: a Deployment's selector is immutable.
+        selector = {"app": args.name, "app.kubernetes.io/name": args.name, "app.kubernetes.io/instance": args.name}
+        labels = {**selector, "app.kubernetes.io/part-of": args.name, "app.kubernetes.io/managed-by": "pulumi"}
+
+        self.namespace = AppNamespace(
+            f"{name}-ns",
+            AppNamespaceArgs(
+                name=args.namespace,
+                quota=args.quota,
+                limit_range=args.limit_range,
+                labels=labels,
+                namespace_labels=args.namespace_labels,
+            ),
+            child,
+        )
+        ns = self.namespace.name
+        self.config = AppConfig(
+            f"{name}-config",
+            AppConfigArgs(namespace=ns, env=args.env, config_file=args.config_file, labels=labels),
+            child,
+        )
+        self.secrets = AppSecrets(
+            f"{name}-secrets",
+            AppSecretsArgs(
+                namespace=ns,
+                database=args.database,
+                secret_key=args.secret_key,
+                jwt_secret_key=args.jwt_secret_key,
+                database_password=args.database_password,
+                labels=labels,
+            ),
+            child,
+        )
+        self.workload = Workload(
+            f"{name}-workload",
+            WorkloadArgs(
+                name=args.name,
+                namespace=ns,
+                image=args.image,
+                replicas=args.replicas,
+                container_port=args.container_port,
+                resources=args.resources,
+                selector_labels=selector,
+                config_map_name=self.config.config_map_name,
+                secret_name=self.secrets.secret_name,
+                config_file_key=self.config.config_file_key,
+                max_surge=args.max_surge,
+                max_unavailable=args.max_unavailable,
+                labels={**labels, "app.kubernetes.io/component": "web"},
+                pod_labels={"version": args.version, "app.kubernetes.io/version": args.version},
+                pod_annotations=args.pod_annotations,
+            ),
+            # Pods created before the quota and LimitRange exist would escape both.
+            pulumi.ResourceOptions(parent=self, depends_on=[self.namespace.quota, self.namespace.limit_range]),
+        )
+        self.service = AppService(
+            f"{name}-service",
+            AppServiceArgs(
+                name=f"{args.name}-service",
+                namespace=ns,
+                selector_labels=selector,
+                target_port=args.container_port,
+                type=args.service_type,
+                annotations=args.service_annotations,
+                labels=labels,
+                skip_await=args.service_skip_await,
+            ),
+            child,
+        )
+        self.ingress = None
+        self.url = None
+        self.ingress_address = None
+        if args.ingress is not None:
+            spec = args.ingress
+            tls = [TlsSpec(hosts=[spec.host], secret_name=spec.tls_secret_name)] if spec.tls_secret_name else []
+            self.ingress = AppIngress(
+                f"{name}-ingress",
+                AppIngressArgs(
+                    name=f"{args.name}-ingress",
+                    namespace=ns,
+                    host=spec.host,
+                    service_name=self.service.service_name,
+                    service_port=self.service.port,
+                    tls=tls,
+                    tls_certificate=spec.tls_certificate if tls else None,
+                    ingress_class_name=spec.class_name,
+                    annotations=spec.annotations,
+                    labels=labels,
+                    skip_await=spec.skip_await,
+                ),
+                pulumi.ResourceOptions(parent=self, depends_on=list(spec.depends_on)),
+            )
+            self.url = pulumi.Output.from_input(f"{'https' if tls else 'http'}://{spec.host}/")
+            self.ingress_address = self.ingress.address
+
+        self.namespace_name = ns
+        self.deployment_name = self.workload.deployment_name
+        self.service_name = self.service.service_name
+        self.database_url = self.secrets.database_url
+        self.register_outputs(
+            {
+                "namespace_name": self.namespace_name,
+                "deployment_name": self.deployment_name,
+                "service_name": self.service_name,
+                "url": self.url,
+                "ingress_address": self.ingress_address,
+                "database_url": self.database_url,
+                "namespace": self.namespace,
+                "config": self.config,
+                "secrets": self.secrets,
+                "workload": self.workload,
+                "service": self.service,
+                "ingress": self.ingress,
+            }
+        )

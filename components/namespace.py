@@ -1,0 +1,128 @@
+"""AppNamespace: the namespace the app lives in, with its ResourceQuota and LimitRange.
+
+The quota caps what the whole namespace may request, so one app cannot starve a shared cluster; the
+LimitRange gives containers that declare no resources sane defaults instead of "unbounded".
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import pulumi
+import pulumi_kubernetes as k8s
+
+from components import TYPE_PREFIX
+
+
+@dataclass(frozen=True)
+class QuotaSpec:
+    """`spec.hard` of the ResourceQuota: quantities as Kubernetes writes them."""
+
+    requests_cpu: str
+    """Sum of CPU requests of all pods in the namespace."""
+    requests_memory: str
+    """Sum of memory requests of all pods."""
+    limits_cpu: str
+    """Sum of CPU limits of all pods."""
+    limits_memory: str
+    """Sum of memory limits of all pods."""
+    pods: int
+    """Number of pods (running or pending)."""
+    services: int
+    """Number of Services."""
+    persistent_volume_claims: int
+    """Number of PersistentVolumeClaims."""
+
+
+@dataclass(frozen=True)
+class LimitRangeSpec:
+    """Defaults for containers that declare no requests or limits."""
+
+    default_cpu: str
+    """CPU limit given to a container without one."""
+    default_memory: str
+    """Memory limit given to a container without one."""
+    default_request_cpu: str
+    """CPU request given to a container without one."""
+    default_request_memory: str
+    """Memory request given to a container without one."""
+
+
+@dataclass(frozen=True)
+class AppNamespaceArgs:
+    """Inputs of AppNamespace."""
+
+    name: str
+    """The namespace's name (an RFC 1123 label, checked by settings.py)."""
+    quota: QuotaSpec
+    """The namespace's ResourceQuota."""
+    limit_range: LimitRangeSpec
+    """The namespace's LimitRange for containers."""
+    labels: dict[str, str] = field(default_factory=dict)
+    """Labels for the namespace and the objects in it."""
+    namespace_labels: dict[str, str] = field(default_factory=dict)
+    """Labels for the Namespace object only (e.g. Pod Security Admission)."""
+
+
+class AppNamespace(pulumi.ComponentResource):
+    """A Namespace with a ResourceQuota and a LimitRange."""
+
+    name: pulumi.Output[str]
+    """The namespace's name, known once the Namespace exists (so dependents wait for it)."""
+    namespace: k8s.core.v1.Namespace
+    """The Namespace object."""
+    quota: k8s.core.v1.ResourceQuota
+    """The namespace's ResourceQuota."""
+    limit_range: k8s.core.v1.LimitRange
+    """The namespace's LimitRange."""
+
+    def __init__(self, name: str, args: AppNamespaceArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__(f"{TYPE_PREFIX}:AppNamespace", name, None, opts)
+        child = pulumi.ResourceOptions(parent=self)
+
+        self.namespace = k8s.core.v1.Namespace(
+            f"{name}-namespace",
+            metadata=k8s.meta.v1.ObjectMetaArgs(
+                name=args.name,
+                labels={**args.labels, **args.namespace_labels},
+            ),
+            opts=child,
+        )
+        # Children reference the name through the Namespace's output, so they are created after it
+        # and deleted before it.
+        self.name = self.namespace.metadata.name
+        q = args.quota
+        self.quota = k8s.core.v1.ResourceQuota(
+            f"{name}-quota",
+            metadata=k8s.meta.v1.ObjectMetaArgs(name=f"{args.name}-quota", namespace=self.name, labels=args.labels),
+            spec=k8s.core.v1.ResourceQuotaSpecArgs(
+                hard={
+                    "requests.cpu": q.requests_cpu,
+                    "requests.memory": q.requests_memory,
+                    "limits.cpu": q.limits_cpu,
+                    "limits.memory": q.limits_memory,
+                    "pods": str(q.pods),
+                    "services": str(q.services),
+                    "persistentvolumeclaims": str(q.persistent_volume_claims),
+                }
+            ),
+            opts=child,
+        )
+        lr = args.limit_range
+        self.limit_range = k8s.core.v1.LimitRange(
+            f"{name}-limits",
+            metadata=k8s.meta.v1.ObjectMetaArgs(name=f"{args.name}-limits", namespace=self.name, labels=args.labels),
+            spec=k8s.core.v1.LimitRangeSpecArgs(
+                limits=[
+                    k8s.core.v1.LimitRangeItemArgs(
+                        type="Container",
+                        default={"cpu": lr.default_cpu, "memory": lr.default_memory},
+                        default_request={"cpu": lr.default_request_cpu, "memory": lr.default_request_memory},
+                    )
+                ]
+            ),
+            opts=child,
+        )
+        self.register_outputs(
+            {"name": self.name, "namespace": self.namespace, "quota": self.quota, "limit_range": self.limit_range}
+        )

@@ -1,0 +1,118 @@
+"""AppSecrets: the app's secret values and the immutable Secret that carries them.
+
+Every value is either generated here with pulumi-random (stored encrypted in the stack state) or
+comes in as a Pulumi secret from encrypted stack config. None is ever written in plain text, and
+every output of this component is a secret, so `pulumi stack output` and the CLI's diff mask them.
+Like AppConfig, the Secret is immutable and auto-named so that rotating a value rolls the pods.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from urllib.parse import quote
+
+import pulumi
+import pulumi_kubernetes as k8s
+import pulumi_random as random
+
+from components import TYPE_PREFIX
+
+
+@dataclass(frozen=True)
+class DatabaseArgs:
+    """Where DATABASE_URL points (the password is handled as a secret)."""
+
+    user: str
+    """Database user name."""
+    host: str
+    """Database host name."""
+    port: int
+    """Database TCP port."""
+    name: str
+    """Database name."""
+
+
+@dataclass(frozen=True)
+class AppSecretsArgs:
+    """Inputs of AppSecrets."""
+
+    namespace: pulumi.Input[str]
+    """Namespace the Secret lives in."""
+    database: DatabaseArgs
+    """Database coordinates for DATABASE_URL."""
+    secret_key: pulumi.Output[str] | None = None
+    """Flask SECRET_KEY from encrypted config; None generates one."""
+    jwt_secret_key: pulumi.Output[str] | None = None
+    """JWT signing key from encrypted config; None generates one."""
+    database_password: pulumi.Output[str] | None = None
+    """Database password from encrypted config; None generates one."""
+    labels: dict[str, str] = field(default_factory=dict)
+    """Labels for the Secret."""
+
+
+class AppSecrets(pulumi.ComponentResource):
+    """Generated (or configured) secrets and the Secret the Deployment reads them from."""
+
+    secret_name: pulumi.Output[str]
+    """The generated name of the Secret; changes whenever a value changes."""
+    secret_key: pulumi.Output[str]
+    """Flask SECRET_KEY (secret)."""
+    jwt_secret_key: pulumi.Output[str]
+    """JWT signing key (secret)."""
+    database_password: pulumi.Output[str]
+    """Database password (secret)."""
+    database_url: pulumi.Output[str]
+    """DATABASE_URL built from the database coordinates and the password (secret)."""
+    secret: k8s.core.v1.Secret
+    """The Secret object."""
+
+    def __init__(self, name: str, args: AppSecretsArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__(f"{TYPE_PREFIX}:AppSecrets", name, None, opts)
+        child = pulumi.ResourceOptions(parent=self)
+
+        def generated(role: str, length: int, special: bool) -> pulumi.Output[str]:
+            return random.RandomPassword(f"{name}-{role}", length=length, special=special, opts=child).result
+
+        def given_or_generated(
+            given: pulumi.Output[str] | None, role: str, length: int, special: bool
+        ) -> pulumi.Output[str]:
+            return pulumi.Output.secret(given if given is not None else generated(role, length, special))
+
+        # 64 characters: Flask and JWT signing keys should carry well over 256 bits of entropy.
+        self.secret_key = given_or_generated(args.secret_key, "secret-key", 64, True)
+        self.jwt_secret_key = given_or_generated(args.jwt_secret_key, "jwt-key", 64, True)
+        # Letters and digits only for the database password: some drivers mishandle escaped URLs.
+        self.database_password = given_or_generated(args.database_password, "db-password", 32, False)
+        db = args.database
+        self.database_url = pulumi.Output.secret(
+            self.database_password.apply(
+                lambda pw: (
+                    f"postgresql://{quote(db.user, safe='')}:{quote(pw, safe='')}"
+                    f"@{db.host}:{db.port}/{quote(db.name, safe='')}"
+                )
+            )
+        )
+        self.secret = k8s.core.v1.Secret(
+            f"{name}-secret",
+            metadata=k8s.meta.v1.ObjectMetaArgs(namespace=args.namespace, labels=args.labels),
+            type="Opaque",
+            immutable=True,
+            string_data={
+                "SECRET_KEY": self.secret_key,
+                "JWT_SECRET_KEY": self.jwt_secret_key,
+                "DATABASE_PASSWORD": self.database_password,
+                "DATABASE_URL": self.database_url,
+            },
+            opts=child,
+        )
+        self.secret_name = self.secret.metadata.name
+        self.register_outputs(
+            {
+                "secret_name": self.secret_name,
+                "secret_key": self.secret_key,
+                "jwt_secret_key": self.jwt_secret_key,
+                "database_password": self.database_password,
+                "database_url": self.database_url,
+                "secret": self.secret,
+            }
+        )

@@ -1,0 +1,81 @@
+"""AppService: the stable address in front of the app's pods.
+
+Port 80 forwards to the container's named port, so changing the container port never changes how
+clients or the Ingress reach the app. The type (ClusterIP behind an Ingress, LoadBalancer on a cloud)
+and annotations (e.g. the cloud load balancer's kind) come from the stack.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import pulumi
+import pulumi_kubernetes as k8s
+
+from components import TYPE_PREFIX
+from components.status import published_address
+
+SERVICE_PORT = 80
+
+
+@dataclass(frozen=True)
+class AppServiceArgs:
+    """Inputs of AppService."""
+
+    name: str
+    """Service name (an RFC 1035 label)."""
+    namespace: pulumi.Input[str]
+    """Namespace of the Service."""
+    selector_labels: dict[str, str]
+    """Labels of the pods it routes to."""
+    target_port: int
+    """Container port the traffic goes to."""
+    type: str = "ClusterIP"
+    """ClusterIP, NodePort or LoadBalancer."""
+    annotations: dict[str, str] = field(default_factory=dict)
+    """Service annotations (cloud load balancer settings)."""
+    labels: dict[str, str] = field(default_factory=dict)
+    """Labels for the Service."""
+    skip_await: bool = False
+    """Do not wait for endpoints/a load balancer address (for clusters where none will come)."""
+
+
+class AppService(pulumi.ComponentResource):
+    """A Service that routes port 80 to the app's pods."""
+
+    service_name: pulumi.Output[str]
+    """The Service's name."""
+    port: int
+    """The Service port (80)."""
+    address: pulumi.Output[str | None]
+    """Address a cloud load balancer published (type LoadBalancer), if any."""
+    service: k8s.core.v1.Service
+    """The Service object."""
+
+    def __init__(self, name: str, args: AppServiceArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__(f"{TYPE_PREFIX}:AppService", name, None, opts)
+        annotations = dict(args.annotations)
+        if args.skip_await:
+            annotations["pulumi.com/skipAwait"] = "true"
+        self.port = SERVICE_PORT
+        self.service = k8s.core.v1.Service(
+            f"{name}-service",
+            metadata=k8s.meta.v1.ObjectMetaArgs(
+                name=args.name, namespace=args.namespace, labels=args.labels, annotations=annotations or None
+            ),
+            spec=k8s.core.v1.ServiceSpecArgs(
+                type=args.type,
+                selector=args.selector_labels,
+                ports=[
+                    k8s.core.v1.ServicePortArgs(
+                        name="http", protocol="TCP", port=SERVICE_PORT, target_port=args.target_port
+                    )
+                ],
+            ),
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        self.service_name = self.service.metadata.name
+        self.address = self.service.status.apply(published_address)
+        self.register_outputs(
+            {"service_name": self.service_name, "port": self.port, "address": self.address, "service": self.service}
+        )

@@ -1,0 +1,80 @@
+"""KindImage: builds the app's image with Docker and loads it into a Kind cluster.
+
+Kind nodes cannot pull from the host's Docker daemon, hence `kind load docker-image` (as in the
+article). The command re-runs whenever a file under the source folder changes (a content hash is
+its trigger), and `source_hash` goes on the pod template so the pods roll onto the new image even
+though its tag did not change.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import shlex
+from dataclasses import dataclass
+from pathlib import Path
+
+import pulumi
+import pulumi_command as command
+
+from components import TYPE_PREFIX
+
+# Build by-products that do not change the image.
+_IGNORED_PARTS = {"__pycache__", ".pytest_cache", ".ruff_cache", ".mypy_cache"}
+
+
+@dataclass(frozen=True)
+class KindImageArgs:
+    """Inputs of KindImage."""
+
+    image: str
+    """Image reference to build and load (e.g. flask-app:1.0)."""
+    source_dir: str
+    """Folder with the Dockerfile and the app's sources."""
+    cluster_name: pulumi.Input[str]
+    """Kind cluster to load the image into; an Output of the cluster makes this wait for it."""
+
+
+def source_hash(source_dir: str | Path) -> str:
+    """SHA-256 over the relative paths and contents of every file under source_dir."""
+    root = Path(source_dir)
+    if not root.is_dir():
+        raise ValueError(f"image source folder {str(source_dir)!r} does not exist")
+    digest = hashlib.sha256()
+    for path in sorted(p for p in root.rglob("*") if p.is_file()):
+        rel = path.relative_to(root)
+        if _IGNORED_PARTS.intersection(rel.parts) or path.suffix == ".pyc":
+            continue
+        digest.update(rel.as_posix().encode() + b"\0" + path.read_bytes() + b"\0")
+    return digest.hexdigest()
+
+
+class KindImage(pulumi.ComponentResource):
+    """The app image, built locally and loaded into the Kind cluster's nodes."""
+
+    image: str
+    """The image reference that was built."""
+    source_hash: pulumi.Output[str]
+    """Hash of the sources the loaded image was built from; known once the image is loaded."""
+    command: command.local.Command
+    """The build-and-load command."""
+
+    def __init__(self, name: str, args: KindImageArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__(f"{TYPE_PREFIX}:KindImage", name, None, opts)
+        digest = source_hash(args.source_dir)
+        image = shlex.quote(args.image)
+        script = pulumi.Output.from_input(args.cluster_name).apply(
+            lambda cluster: (
+                f"docker build -t {image} {shlex.quote(args.source_dir)} && "
+                f"kind load docker-image {image} --name {shlex.quote(cluster)}"
+            )
+        )
+        self.command = command.local.Command(
+            f"{name}-build-load",
+            create=script,
+            triggers=[digest, args.cluster_name],
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        self.image = args.image
+        # Derived from the command so that whatever uses it waits for the image to be loaded.
+        self.source_hash = self.command.create.apply(lambda _: digest)
+        self.register_outputs({"image": self.image, "source_hash": self.source_hash, "command": self.command})

@@ -1,0 +1,134 @@
+"""Certificates for the Ingress: a self-signed chain for local use, or cert-manager in production.
+
+SelfSignedCertificate makes a local CA and a leaf certificate for the host with pulumi-tls; the
+keys live only in the (encrypted) stack state and in the TLS Secret. The CA certificate is public
+and is what `curl --cacert` needs. CertManager optionally installs cert-manager from a pinned
+release and an ACME ClusterIssuer; the Ingress then only names the issuer in an annotation.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pulumi
+import pulumi_kubernetes as k8s
+import pulumi_tls as tls
+
+from components import TYPE_PREFIX
+
+CERT_MANAGER_URL = "https://github.com/cert-manager/cert-manager/releases/download/{version}/cert-manager.yaml"
+LETSENCRYPT_PROD = "https://acme-v02.api.letsencrypt.org/directory"
+
+
+@dataclass(frozen=True)
+class SelfSignedCertificateArgs:
+    """Inputs of SelfSignedCertificate."""
+
+    host: str
+    """DNS name the leaf certificate is for."""
+    organization: str = "flask-k8s local CA"
+    """Subject organization of both certificates."""
+    validity_hours: int = 24 * 365
+    """Lifetime of both certificates."""
+
+
+class SelfSignedCertificate(pulumi.ComponentResource):
+    """A local CA and a server certificate for one host."""
+
+    ca_certificate: pulumi.Output[str]
+    """The CA's certificate (PEM, public): trust it with `curl --cacert`."""
+    certificate: pulumi.Output[str]
+    """The host's certificate (PEM, public)."""
+    private_key: pulumi.Output[str]
+    """The host certificate's private key (PEM, secret)."""
+
+    def __init__(self, name: str, args: SelfSignedCertificateArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__(f"{TYPE_PREFIX}:SelfSignedCertificate", name, None, opts)
+        child = pulumi.ResourceOptions(parent=self)
+        ca_key = tls.PrivateKey(f"{name}-ca-key", algorithm="ECDSA", ecdsa_curve="P256", opts=child)
+        ca_cert = tls.SelfSignedCert(
+            f"{name}-ca-cert",
+            private_key_pem=ca_key.private_key_pem,
+            is_ca_certificate=True,
+            subject=tls.SelfSignedCertSubjectArgs(common_name=f"{args.organization}", organization=args.organization),
+            validity_period_hours=args.validity_hours,
+            allowed_uses=["cert_signing", "crl_signing"],
+            opts=child,
+        )
+        leaf_key = tls.PrivateKey(f"{name}-key", algorithm="ECDSA", ecdsa_curve="P256", opts=child)
+        request = tls.CertRequest(
+            f"{name}-csr",
+            private_key_pem=leaf_key.private_key_pem,
+            subject=tls.CertRequestSubjectArgs(common_name=args.host, organization=args.organization),
+            dns_names=[args.host],
+            opts=child,
+        )
+        leaf = tls.LocallySignedCert(
+            f"{name}-cert",
+            cert_request_pem=request.cert_request_pem,
+            ca_private_key_pem=ca_key.private_key_pem,
+            ca_cert_pem=ca_cert.cert_pem,
+            validity_period_hours=args.validity_hours,
+            allowed_uses=["digital_signature", "key_encipherment", "server_auth"],
+            opts=child,
+        )
+        self.ca_certificate = ca_cert.cert_pem
+        self.certificate = leaf.cert_pem
+        self.private_key = pulumi.Output.secret(leaf_key.private_key_pem)
+        self.register_outputs(
+            {"ca_certificate": self.ca_certificate, "certificate": self.certificate, "private_key": self.private_key}
+        )
+
+
+@dataclass(frozen=True)
+class CertManagerArgs:
+    """Inputs of CertManager."""
+
+    version: str
+    """cert-manager release, e.g. v1.18.2."""
+    issuer_name: str
+    """Name of the ClusterIssuer to create."""
+    acme_email: str
+    """ACME account e-mail."""
+    ingress_class_name: str = "nginx"
+    """IngressClass that serves the HTTP-01 challenges."""
+    acme_server: str = LETSENCRYPT_PROD
+    """ACME directory URL."""
+
+
+class CertManager(pulumi.ComponentResource):
+    """cert-manager from its release manifest, and an ACME ClusterIssuer using HTTP-01."""
+
+    issuer_name: str
+    """The ClusterIssuer's name."""
+    manifest: k8s.yaml.v2.ConfigFile
+    """cert-manager's objects (CRDs, controllers, webhook)."""
+    issuer: k8s.apiextensions.CustomResource
+    """The ClusterIssuer."""
+
+    def __init__(self, name: str, args: CertManagerArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__(f"{TYPE_PREFIX}:CertManager", name, None, opts)
+        self.manifest = k8s.yaml.v2.ConfigFile(
+            f"{name}-manifest",
+            file=CERT_MANAGER_URL.format(version=args.version),
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        self.issuer_name = args.issuer_name
+        self.issuer = k8s.apiextensions.CustomResource(
+            f"{name}-issuer",
+            api_version="cert-manager.io/v1",
+            kind="ClusterIssuer",
+            metadata=k8s.meta.v1.ObjectMetaArgs(name=args.issuer_name),
+            spec={
+                "acme": {
+                    "server": args.acme_server,
+                    "email": args.acme_email,
+                    # The ACME account key cert-manager generates; it never leaves the cluster.
+                    "privateKeySecretRef": {"name": f"{args.issuer_name}-account-key"},
+                    "solvers": [{"http01": {"ingress": {"ingressClassName": args.ingress_class_name}}}],
+                }
+            },
+            # The CRD and the webhook that validates issuers must be up first.
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[self.manifest]),
+        )
+        self.register_outputs({"issuer_name": self.issuer_name, "manifest": self.manifest, "issuer": self.issuer})

@@ -1,0 +1,515 @@
+"""Each component built on its own under mocks: what it registers, how it names and parents it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pulumi
+import pytest
+import yaml
+
+from components.app_config import APP_CONFIG_KEY, AppConfig, AppConfigArgs
+from components.flask_app import FlaskApp, FlaskAppArgs, IngressSpec
+from components.ingress import AppIngress, AppIngressArgs, TlsCertificate, TlsSpec
+from components.ingress_nginx import IngressNginx, IngressNginxArgs
+from components.kind_cluster import KindCluster, KindClusterArgs
+from components.kind_image import KindImage, KindImageArgs, source_hash
+from components.namespace import AppNamespace, AppNamespaceArgs, LimitRangeSpec, QuotaSpec
+from components.secrets import AppSecrets, AppSecretsArgs, DatabaseArgs
+from components.service import AppService, AppServiceArgs
+from components.tls import CertManager, CertManagerArgs, SelfSignedCertificate, SelfSignedCertificateArgs
+from components.workload import ResourcesSpec, Workload, WorkloadArgs
+from tests.harness import Deployment, Registered, resolve, run
+
+QUOTA = QuotaSpec("4", "8Gi", "8", "16Gi", 20, 10, 5)
+LIMITS = LimitRangeSpec("500m", "256Mi", "100m", "128Mi")
+RESOURCES = ResourcesSpec("100m", "128Mi", "500m", "256Mi")
+DATABASE = DatabaseArgs(user="flask", host="postgres", port=5432, name="flask")
+
+
+def build(factory: Any) -> tuple[Deployment, dict[str, Any]]:
+    """Runs `factory()` under mocks; returns the registrations and the component(s) it made."""
+    made: dict[str, Any] = {}
+    deployment = run(lambda: made.update(component=factory()))
+    return deployment, made
+
+
+def assert_children_named_and_parented(deployment: Deployment, component_type: str, name: str) -> None:
+    component = deployment.one(component_type, name)
+    children = [r for r in deployment.resources if r.parent == component.urn]
+    assert children, f"{component.urn} has no children"
+    for child in children:
+        assert child.name.startswith(f"{name}-"), f"{child.urn} is not named {name}-<role>"
+
+
+def flask_app_args(**overrides: Any) -> FlaskAppArgs:
+    values: dict[str, Any] = {
+        "name": "flask-app",
+        "namespace": "flask-app",
+        "image": "flask-app:1.0",
+        "version": "1.0",
+        "replicas": 3,
+        "container_port": 5000,
+        "resources": RESOURCES,
+        "quota": QUOTA,
+        "limit_range": LIMITS,
+        "env": {"FLASK_ENV": "production", "LOG_LEVEL": "info"},
+        "config_file": "[database]\npool_size = 10\n",
+        "database": DATABASE,
+        "ingress": IngressSpec(host="flask-app.local", tls_secret_name="flask-app-tls"),
+    }
+    values.update(overrides)
+    return FlaskAppArgs(**values)
+
+
+# --- AppNamespace -----------------------------------------------------------------------------------------
+
+
+def test_namespace_quota_and_limit_range_carry_the_articles_values() -> None:
+    d, _ = build(lambda: AppNamespace("ns", AppNamespaceArgs(name="flask-app", quota=QUOTA, limit_range=LIMITS)))
+    assert d.one("kubernetes:core/v1:Namespace").get("metadata.name") == "flask-app"
+    quota = d.one("kubernetes:core/v1:ResourceQuota")
+    assert quota.get("metadata.namespace") == "flask-app"
+    assert quota.get("spec.hard") == {
+        "requests.cpu": "4",
+        "requests.memory": "8Gi",
+        "limits.cpu": "8",
+        "limits.memory": "16Gi",
+        "pods": "20",
+        "services": "10",
+        "persistentvolumeclaims": "5",
+    }
+    (limit,) = d.one("kubernetes:core/v1:LimitRange").get("spec.limits")
+    assert limit == {
+        "type": "Container",
+        "default": {"cpu": "500m", "memory": "256Mi"},
+        "defaultRequest": {"cpu": "100m", "memory": "128Mi"},
+    }
+    assert_children_named_and_parented(d, "flask-k8s:components:AppNamespace", "ns")
+
+
+def test_namespace_children_wait_for_the_namespace() -> None:
+    d, _ = build(lambda: AppNamespace("ns", AppNamespaceArgs(name="flask-app", quota=QUOTA, limit_range=LIMITS)))
+    namespace = d.one("kubernetes:core/v1:Namespace")
+    for child in ("kubernetes:core/v1:ResourceQuota", "kubernetes:core/v1:LimitRange"):
+        assert namespace.urn in d.one(child).dependencies
+
+
+def test_namespace_only_labels_go_on_the_namespace() -> None:
+    args = AppNamespaceArgs(
+        name="flask-app", quota=QUOTA, limit_range=LIMITS, labels={"a": "1"}, namespace_labels={"psa": "x"}
+    )
+    d, made = build(lambda: AppNamespace("ns", args))
+    assert d.one("kubernetes:core/v1:Namespace").get("metadata.labels") == {"a": "1", "psa": "x"}
+    assert d.one("kubernetes:core/v1:ResourceQuota").get("metadata.labels") == {"a": "1"}
+    assert resolve(made["component"].name) == ("flask-app", False)
+
+
+# --- AppConfig ----------------------------------------------------------------------------------------------
+
+
+def test_config_map_is_immutable_and_auto_named() -> None:
+    args = AppConfigArgs(namespace="ns", env={"FLASK_ENV": "production", "WORKERS": "4"}, config_file="[x]\ny = 1\n")
+    d, made = build(lambda: AppConfig("cfg", args))
+    cm = d.one("kubernetes:core/v1:ConfigMap", "cfg-configmap")
+    assert cm.get("immutable") is True
+    # No fixed name: a change makes a new ConfigMap under a new name, which rolls the Deployment.
+    assert "name" not in cm.get("metadata")
+    assert cm.get("data") == {"FLASK_ENV": "production", "WORKERS": "4", APP_CONFIG_KEY: "[x]\ny = 1\n"}
+    assert resolve(made["component"].config_map_name) == ("cfg-configmap-abcd1234", False)
+    assert_children_named_and_parented(d, "flask-k8s:components:AppConfig", "cfg")
+
+
+def test_config_file_key_is_reserved() -> None:
+    with pytest.raises(ValueError, match="APP_CONFIG"):
+        build(lambda: AppConfig("cfg", AppConfigArgs(namespace="ns", env={APP_CONFIG_KEY: "x"}, config_file="")))
+
+
+# --- AppSecrets ----------------------------------------------------------------------------------------------
+
+
+def test_secrets_are_generated_and_every_value_is_secret() -> None:
+    d, made = build(lambda: AppSecrets("sec", AppSecretsArgs(namespace="ns", database=DATABASE)))
+    passwords = {r.name: r.inputs for r in d.of_type("random:index/randomPassword:RandomPassword")}
+    assert set(passwords) == {"sec-secret-key", "sec-jwt-key", "sec-db-password"}
+    assert passwords["sec-secret-key"]["length"] == 64
+    assert passwords["sec-jwt-key"]["length"] == 64
+    assert passwords["sec-db-password"]["special"] is False
+
+    secret = d.one("kubernetes:core/v1:Secret")
+    keys = set(secret.get("stringData"))
+    assert keys == {"SECRET_KEY", "JWT_SECRET_KEY", "DATABASE_PASSWORD", "DATABASE_URL"}
+    for key in keys:
+        assert secret.is_secret(f"stringData.{key}"), f"stringData.{key} was sent in plain text"
+    assert secret.get("immutable") is True
+    assert "name" not in secret.get("metadata")
+
+    component = made["component"]
+    for output in ("secret_key", "jwt_secret_key", "database_password", "database_url"):
+        assert resolve(getattr(component, output))[1], f"{output} is not secret"
+    assert resolve(component.database_url) == ("postgresql://flask:mock-sec-db-password@postgres:5432/flask", True)
+    assert_children_named_and_parented(d, "flask-k8s:components:AppSecrets", "sec")
+
+
+def test_configured_secrets_replace_generated_ones_and_are_url_quoted() -> None:
+    def make() -> AppSecrets:
+        password = pulumi.Output.secret("p@ss/word")
+        return AppSecrets("sec", AppSecretsArgs(namespace="ns", database=DATABASE, database_password=password))
+
+    d, made = build(make)
+    names = {r.name for r in d.of_type("random:index/randomPassword:RandomPassword")}
+    assert names == {"sec-secret-key", "sec-jwt-key"}
+    assert resolve(made["component"].database_url) == ("postgresql://flask:p%40ss%2Fword@postgres:5432/flask", True)
+
+
+# --- Workload ------------------------------------------------------------------------------------------------
+
+
+def workload_args(**overrides: Any) -> WorkloadArgs:
+    values: dict[str, Any] = {
+        "name": "flask-app",
+        "namespace": "flask-app",
+        "image": "flask-app:1.0",
+        "replicas": 3,
+        "container_port": 5000,
+        "resources": RESOURCES,
+        "selector_labels": {"app": "flask-app"},
+        "config_map_name": "cfg-1",
+        "secret_name": "sec-1",
+        "config_file_key": APP_CONFIG_KEY,
+        "labels": {"team": "platform"},
+        "pod_labels": {"version": "1.0"},
+    }
+    values.update(overrides)
+    return WorkloadArgs(**values)
+
+
+def test_deployment_has_the_articles_rollout_probes_and_resources() -> None:
+    d, _ = build(lambda: Workload("web", workload_args()))
+    dep = d.one("kubernetes:apps/v1:Deployment", "web-deployment")
+    assert dep.get("metadata.name") == "flask-app"
+    assert dep.get("metadata.namespace") == "flask-app"
+    assert dep.get("spec.replicas") == 3
+    assert dep.get("spec.strategy") == {"type": "RollingUpdate", "rollingUpdate": {"maxSurge": 1, "maxUnavailable": 0}}
+    assert dep.get("spec.selector.matchLabels") == {"app": "flask-app"}
+    template_labels = dep.get("spec.template.metadata.labels")
+    assert template_labels == {"team": "platform", "version": "1.0", "app": "flask-app"}
+
+    (container,) = dep.get("spec.template.spec.containers")
+    assert container["name"] == "flask"
+    assert container["image"] == "flask-app:1.0"
+    assert container["ports"] == [{"name": "http", "containerPort": 5000}]
+    assert container["resources"] == {
+        "requests": {"cpu": "100m", "memory": "128Mi"},
+        "limits": {"cpu": "500m", "memory": "256Mi"},
+    }
+
+    def probe(path: str, delay: int, period: int, failures: int) -> dict[str, Any]:
+        return {
+            "httpGet": {"path": path, "port": "http"},
+            "initialDelaySeconds": delay,
+            "periodSeconds": period,
+            "failureThreshold": failures,
+        }
+
+    assert container["livenessProbe"] == probe("/health", 15, 30, 3)
+    assert container["readinessProbe"] == probe("/ready", 5, 10, 3)
+    assert container["startupProbe"] == probe("/health", 5, 5, 12)
+    assert container["envFrom"] == [{"configMapRef": {"name": "cfg-1"}}, {"secretRef": {"name": "sec-1"}}]
+    assert container["volumeMounts"] == [{"name": "config", "mountPath": "/etc/app/config", "readOnly": True}]
+    (volume,) = dep.get("spec.template.spec.volumes")
+    assert volume == {
+        "name": "config",
+        "configMap": {"name": "cfg-1", "items": [{"key": APP_CONFIG_KEY, "path": "app.ini"}]},
+    }
+    assert_children_named_and_parented(d, "flask-k8s:components:Workload", "web")
+
+
+def test_pod_annotations_go_on_the_template_only() -> None:
+    d, _ = build(lambda: Workload("web", workload_args(pod_annotations={"hash": "abc"})))
+    dep = d.one("kubernetes:apps/v1:Deployment")
+    assert dep.get("spec.template.metadata.annotations") == {"hash": "abc"}
+    assert "annotations" not in dep.get("metadata")
+
+
+# --- AppService ----------------------------------------------------------------------------------------------
+
+
+def test_service_maps_port_80_to_the_container_port() -> None:
+    args = AppServiceArgs(
+        name="flask-app-service", namespace="flask-app", selector_labels={"app": "flask-app"}, target_port=5000
+    )
+    d, made = build(lambda: AppService("svc", args))
+    svc = d.one("kubernetes:core/v1:Service", "svc-service")
+    assert svc.get("metadata.name") == "flask-app-service"
+    assert svc.get("spec.type") == "ClusterIP"
+    assert svc.get("spec.selector") == {"app": "flask-app"}
+    assert svc.get("spec.ports") == [{"name": "http", "protocol": "TCP", "port": 80, "targetPort": 5000}]
+    assert "annotations" not in svc.get("metadata")
+    assert made["component"].port == 80
+    assert_children_named_and_parented(d, "flask-k8s:components:AppService", "svc")
+
+
+def test_load_balancer_service_carries_its_annotations() -> None:
+    nlb = {"service.beta.kubernetes.io/aws-load-balancer-type": "nlb"}
+    args = AppServiceArgs(
+        name="s", namespace="n", selector_labels={"app": "a"}, target_port=5000, type="LoadBalancer", annotations=nlb
+    )
+    d, _ = build(lambda: AppService("svc", args))
+    svc = d.one("kubernetes:core/v1:Service")
+    assert svc.get("spec.type") == "LoadBalancer"
+    assert svc.get("metadata.annotations") == nlb
+
+
+# --- AppIngress ----------------------------------------------------------------------------------------------
+
+
+def ingress_args(**overrides: Any) -> AppIngressArgs:
+    values: dict[str, Any] = {
+        "name": "flask-app-ingress",
+        "namespace": "flask-app",
+        "host": "flask-app.local",
+        "service_name": "flask-app-service",
+        "service_port": 80,
+        "tls": [TlsSpec(hosts=["flask-app.local"], secret_name="flask-app-tls")],
+        "annotations": {"nginx.ingress.kubernetes.io/proxy-body-size": "5m"},
+    }
+    values.update(overrides)
+    return AppIngressArgs(**values)
+
+
+def test_ingress_routes_the_host_to_the_service_with_tls() -> None:
+    d, made = build(lambda: AppIngress("web", ingress_args()))
+    ing = d.one("kubernetes:networking.k8s.io/v1:Ingress", "web-ingress")
+    assert ing.get("metadata.name") == "flask-app-ingress"
+    assert ing.get("metadata.annotations") == {"nginx.ingress.kubernetes.io/proxy-body-size": "5m"}
+    assert ing.get("spec.ingressClassName") == "nginx"
+    assert ing.get("spec.tls") == [{"hosts": ["flask-app.local"], "secretName": "flask-app-tls"}]
+    (rule,) = ing.get("spec.rules")
+    assert rule["host"] == "flask-app.local"
+    assert rule["http"]["paths"] == [
+        {
+            "path": "/",
+            "pathType": "Prefix",
+            "backend": {"service": {"name": "flask-app-service", "port": {"number": 80}}},
+        }
+    ]
+    # Without a certificate to store, the TLS Secret is someone else's (cert-manager's).
+    assert d.of_type("kubernetes:core/v1:Secret") == []
+    assert made["component"].tls_secret is None
+    assert_children_named_and_parented(d, "flask-k8s:components:AppIngress", "web")
+
+
+def test_ingress_stores_a_given_certificate_with_its_key_secret() -> None:
+    cert = TlsCertificate(certificate="CERT", private_key="KEY")
+    d, _ = build(lambda: AppIngress("web", ingress_args(tls_certificate=cert)))
+    secret = d.one("kubernetes:core/v1:Secret", "web-tls")
+    assert secret.get("type") == "kubernetes.io/tls"
+    assert secret.get("metadata.name") == "flask-app-tls"
+    assert secret.is_secret("stringData.tls.key")
+    assert secret.urn in d.one("kubernetes:networking.k8s.io/v1:Ingress").dependencies
+
+
+def test_ingress_without_tls_has_no_tls_section() -> None:
+    d, _ = build(lambda: AppIngress("web", ingress_args(tls=[])))
+    assert "tls" not in d.one("kubernetes:networking.k8s.io/v1:Ingress").get("spec")
+
+
+# --- FlaskApp ------------------------------------------------------------------------------------------------
+
+
+def k8s_by_kind(d: Deployment) -> dict[str, list[Registered]]:
+    found: dict[str, list[Registered]] = {}
+    for r in d.kubernetes_objects():
+        found.setdefault(r.type.rsplit(":", 1)[-1], []).append(r)
+    return found
+
+
+def test_flask_app_composes_the_articles_objects() -> None:
+    d, made = build(lambda: FlaskApp("flask-app", flask_app_args()))
+    objects = k8s_by_kind(d)
+    assert sorted(objects) == [
+        "ConfigMap",
+        "Deployment",
+        "Ingress",
+        "LimitRange",
+        "Namespace",
+        "ResourceQuota",
+        "Secret",
+        "Service",
+    ]
+    dep = d.one("kubernetes:apps/v1:Deployment")
+    assert dep.get("metadata.name") == "flask-app"
+    assert dep.get("metadata.labels")["app"] == "flask-app"
+    svc = d.one("kubernetes:core/v1:Service")
+    assert svc.get("metadata.name") == "flask-app-service"
+    assert svc.get("spec.selector") == dep.get("spec.selector.matchLabels")
+    # The selector must select the pods, and carry no version (selectors are immutable).
+    assert dep.get("spec.selector.matchLabels").items() <= dep.get("spec.template.metadata.labels").items()
+    assert not any("version" in k for k in dep.get("spec.selector.matchLabels"))
+    for obj in d.kubernetes_objects():
+        if obj.type != "kubernetes:core/v1:Namespace":
+            assert obj.get("metadata.namespace") == "flask-app", obj.urn
+    app = made["component"]
+    assert resolve(app.url) == ("https://flask-app.local/", False)
+    assert resolve(app.database_url)[1] is True
+
+
+def test_flask_app_deployment_waits_for_quota_and_limit_range() -> None:
+    d, _ = build(lambda: FlaskApp("flask-app", flask_app_args()))
+    workload = d.one("flask-k8s:components:Workload")
+    quota = d.one("kubernetes:core/v1:ResourceQuota")
+    limits = d.one("kubernetes:core/v1:LimitRange")
+    assert {quota.urn, limits.urn} <= set(workload.dependencies)
+
+
+def test_flask_app_deployment_reads_its_config_map_and_secret() -> None:
+    d, _ = build(lambda: FlaskApp("flask-app", flask_app_args()))
+    (container,) = d.one("kubernetes:apps/v1:Deployment").get("spec.template.spec.containers")
+    # Both are auto-named (the mocks append -abcd1234 to the logical name, as the provider appends a suffix).
+    assert container["envFrom"] == [
+        {"configMapRef": {"name": "flask-app-config-configmap-abcd1234"}},
+        {"secretRef": {"name": "flask-app-secrets-secret-abcd1234"}},
+    ]
+
+
+def test_flask_app_without_ingress() -> None:
+    d, made = build(lambda: FlaskApp("flask-app", flask_app_args(ingress=None)))
+    assert d.of_type("kubernetes:networking.k8s.io/v1:Ingress") == []
+    assert made["component"].url is None
+
+
+def test_two_flask_apps_in_one_stack_do_not_collide() -> None:
+    def make() -> list[FlaskApp]:
+        return [
+            FlaskApp("blue", flask_app_args(name="blue", namespace="blue")),
+            FlaskApp("green", flask_app_args(name="green", namespace="green")),
+        ]
+
+    d, _ = build(make)
+    urns = [r.urn for r in d.resources]
+    assert len(urns) == len(set(urns))
+    # Objects without a fixed name are auto-named from their (unique) logical names.
+    identities = [
+        (r.type, r.inputs["metadata"].get("namespace"), r.inputs["metadata"].get("name", r.name))
+        for r in d.kubernetes_objects()
+    ]
+    assert len(identities) == len(set(identities))
+    assert len(d.of_type("kubernetes:apps/v1:Deployment")) == 2
+
+
+def test_every_flask_app_child_is_parented_under_it() -> None:
+    d, _ = build(lambda: FlaskApp("flask-app", flask_app_args()))
+    root = d.one("flask-k8s:components:FlaskApp")
+    for r in d.resources:
+        if r is root:
+            continue
+        chain = r
+        while chain.parent and chain.parent != root.urn:
+            chain = d.by_urn(chain.parent)
+        assert chain.parent == root.urn, f"{r.urn} is not under {root.urn}"
+        assert r.name.startswith("flask-app-"), r.urn
+
+
+# --- KindCluster ---------------------------------------------------------------------------------------------
+
+
+def test_kind_cluster_is_created_and_deleted_by_commands() -> None:
+    d, made = build(lambda: KindCluster("kind", KindClusterArgs(cluster_name="devops-lab", workers=2)))
+    cmd = d.one("command:local:Command", "kind-create")
+    assert cmd.get("create") == (
+        "kind create cluster --name devops-lab --config - 1>&2 && kind get kubeconfig --name devops-lab"
+    )
+    assert cmd.get("delete") == "kind delete cluster --name devops-lab"
+    config = yaml.safe_load(cmd.get("stdin"))
+    assert [n["role"] for n in config["nodes"]] == ["control-plane", "worker", "worker"]
+    control_plane = config["nodes"][0]
+    assert 'node-labels: "ingress-ready=true"' in control_plane["kubeadmConfigPatches"][0]
+    assert [(p["containerPort"], p["hostPort"]) for p in control_plane["extraPortMappings"]] == [(80, 80), (443, 443)]
+    # A different layout replaces the cluster: it must be deleted before the new one (same name).
+    assert cmd.get("triggers") == [cmd.get("stdin")]
+    assert cmd.delete_before_replace
+    assert cmd.additional_secret_outputs == ["stdout"]
+    assert cmd.get("logging") == "stderr"
+    assert resolve(made["component"].kubeconfig)[1] is True
+    assert_children_named_and_parented(d, "flask-k8s:components:KindCluster", "kind")
+
+
+def test_existing_kind_cluster_is_only_read() -> None:
+    d, _ = build(lambda: KindCluster("kind", KindClusterArgs(cluster_name="mine", create=False)))
+    cmd = d.one("command:local:Command", "kind-kubeconfig")
+    assert cmd.get("create") == "kind get kubeconfig --name mine"
+    assert "delete" not in cmd.inputs
+
+
+# --- KindImage -----------------------------------------------------------------------------------------------
+
+
+def test_image_is_built_and_loaded_when_sources_change(tmp_path: Path) -> None:
+    (tmp_path / "Dockerfile").write_text("FROM scratch\n")
+    (tmp_path / "app.py").write_text("print('v1')\n")
+    first = source_hash(tmp_path)
+    d, made = build(
+        lambda: KindImage(
+            "img", KindImageArgs(image="flask-app:1.0", source_dir=str(tmp_path), cluster_name="devops-lab")
+        )
+    )
+    cmd = d.one("command:local:Command", "img-build-load")
+    assert cmd.get("create") == (
+        f"docker build -t flask-app:1.0 {tmp_path} && kind load docker-image flask-app:1.0 --name devops-lab"
+    )
+    assert cmd.get("triggers") == [first, "devops-lab"]
+    assert resolve(made["component"].source_hash) == (first, False)
+
+    (tmp_path / "app.py").write_text("print('v2')\n")
+    assert source_hash(tmp_path) != first
+    (tmp_path / "__pycache__").mkdir()
+    (tmp_path / "__pycache__" / "app.cpython-311.pyc").write_bytes(b"\0")
+    second = source_hash(tmp_path)
+    (tmp_path / "__pycache__" / "app.cpython-311.pyc").write_bytes(b"\1")
+    assert source_hash(tmp_path) == second, "bytecode caches must not trigger a rebuild"
+
+
+def test_image_source_folder_must_exist(tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match="does not exist"):
+        source_hash(tmp_path / "missing")
+
+
+# --- IngressNginx, TLS -----------------------------------------------------------------------------------------
+
+
+def test_ingress_nginx_is_pinned_to_a_release() -> None:
+    d, _ = build(lambda: IngressNginx("nginx", IngressNginxArgs(version="controller-v1.14.3")))
+    manifest = d.one("kubernetes:yaml/v2:ConfigFile", "nginx-manifest")
+    assert manifest.get("file") == (
+        "https://raw.githubusercontent.com/kubernetes/ingress-nginx/controller-v1.14.3/deploy/static/provider/kind/deploy.yaml"
+    )
+
+
+def test_self_signed_certificate_is_a_ca_and_a_leaf_for_the_host() -> None:
+    d, made = build(lambda: SelfSignedCertificate("tls", SelfSignedCertificateArgs(host="flask-app.local")))
+    ca = d.one("tls:index/selfSignedCert:SelfSignedCert")
+    assert ca.get("isCaCertificate") is True
+    assert "cert_signing" in ca.get("allowedUses")
+    assert d.one("tls:index/certRequest:CertRequest").get("dnsNames") == ["flask-app.local"]
+    leaf = d.one("tls:index/locallySignedCert:LocallySignedCert")
+    assert "server_auth" in leaf.get("allowedUses")
+    cert = made["component"]
+    assert resolve(cert.private_key)[1] is True
+    assert resolve(cert.ca_certificate) == ("-----BEGIN CERTIFICATE-----\nmock-tls-ca-cert\n", False)
+    assert_children_named_and_parented(d, "flask-k8s:components:SelfSignedCertificate", "tls")
+
+
+def test_cert_manager_installs_a_pinned_release_and_an_acme_issuer() -> None:
+    args = CertManagerArgs(version="v1.18.2", issuer_name="letsencrypt-prod", acme_email="ops@example.com")
+    d, _ = build(lambda: CertManager("cm", args))
+    manifest = d.one("kubernetes:yaml/v2:ConfigFile")
+    assert manifest.get("file").endswith("/v1.18.2/cert-manager.yaml")
+    issuer = d.one("kubernetes:cert-manager.io/v1:ClusterIssuer")
+    assert issuer.get("metadata.name") == "letsencrypt-prod"
+    acme = issuer.get("spec.acme")
+    assert acme["email"] == "ops@example.com"
+    assert acme["server"].startswith("https://acme-v02.api.letsencrypt.org")
+    assert acme["solvers"] == [{"http01": {"ingress": {"ingressClassName": "nginx"}}}]
+    assert manifest.urn in issuer.dependencies

@@ -1,0 +1,191 @@
+"""__main__.py run per stack file, as `pulumi up` would run it, under mocks."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.harness import MOCK_KUBECONFIG, Deployment, run_stack
+
+K8S_PROVIDER = "pulumi:providers:kubernetes"
+
+
+@pytest.fixture(scope="module")
+def dev() -> Deployment:
+    return run_stack("dev")
+
+
+@pytest.fixture(scope="module")
+def prod() -> Deployment:
+    return run_stack("prod")
+
+
+def assert_every_kubernetes_object_uses_the_stack_provider(d: Deployment) -> None:
+    (provider,) = d.of_type(K8S_PROVIDER)
+    objects = d.kubernetes_objects()
+    assert objects
+    for obj in objects:
+        # Provider references are "<provider URN>::<provider id>"; a default provider would have a
+        # URN ending in ::default_<version>.
+        assert obj.provider.startswith(provider.urn + "::"), f"{obj.urn} uses {obj.provider or 'the default provider'}"
+
+
+# --- dev: the article's objects on a Kind cluster ----------------------------------------------------------------
+
+
+def test_dev_creates_the_articles_objects(dev: Deployment) -> None:
+    assert dev.one("kubernetes:core/v1:Namespace").get("metadata.name") == "flask-app"
+    dep = dev.one("kubernetes:apps/v1:Deployment")
+    assert dep.get("metadata.name") == "flask-app"
+    assert dep.get("metadata.namespace") == "flask-app"
+    assert dep.get("metadata.labels")["app"] == "flask-app"
+    assert dep.get("spec.template.metadata.labels")["app"] == "flask-app"  # kubectl logs -l app=flask-app
+    assert dep.get("spec.replicas") == 3
+    (container,) = dep.get("spec.template.spec.containers")
+    assert container["image"] == "flask-app:1.0"
+    svc = dev.one("kubernetes:core/v1:Service")
+    assert (svc.get("metadata.name"), svc.get("spec.type")) == ("flask-app-service", "ClusterIP")
+    ing = dev.one("kubernetes:networking.k8s.io/v1:Ingress")
+    assert ing.get("spec.rules")[0]["host"] == "flask-app.local"
+    assert ing.get("spec.tls") == [{"hosts": ["flask-app.local"], "secretName": "flask-app-tls"}]
+    cm = dev.one("kubernetes:core/v1:ConfigMap")
+    assert cm.get("data")["FLASK_ENV"] == "development"
+    assert cm.get("data")["WORKERS"] == "4"
+    assert not cm.is_secret("data")
+
+
+def test_dev_every_kubernetes_object_uses_the_explicit_provider(dev: Deployment) -> None:
+    assert_every_kubernetes_object_uses_the_stack_provider(dev)
+
+
+def test_dev_provider_takes_the_kind_clusters_kubeconfig(dev: Deployment) -> None:
+    provider = dev.one(K8S_PROVIDER)
+    assert provider.get("kubeconfig") == MOCK_KUBECONFIG
+    assert provider.is_secret("kubeconfig")
+    assert dev.one("command:local:Command", "kind-create").urn in provider.dependencies
+
+
+def test_dev_creates_and_deletes_the_kind_cluster(dev: Deployment) -> None:
+    cmd = dev.one("command:local:Command", "kind-create")
+    assert "kind create cluster --name devops-lab" in cmd.get("create")
+    assert cmd.get("delete") == "kind delete cluster --name devops-lab"
+
+
+def test_dev_builds_and_loads_the_image_and_rolls_pods_on_source_change(dev: Deployment) -> None:
+    image = dev.one("command:local:Command", "app-image-build-load")
+    assert (
+        image.get("create")
+        == "docker build -t flask-app:1.0 app && kind load docker-image flask-app:1.0 --name devops-lab"
+    )
+    source_hash, cluster = image.get("triggers")
+    assert cluster == "devops-lab"
+    assert len(source_hash) == 64
+    dep = dev.one("kubernetes:apps/v1:Deployment")
+    assert dep.get("spec.template.metadata.annotations") == {"flask-k8s/image-source-hash": source_hash}
+
+
+def test_dev_installs_ingress_nginx_before_the_ingress(dev: Deployment) -> None:
+    manifest = dev.one("kubernetes:yaml/v2:ConfigFile", "ingress-nginx-manifest")
+    assert "controller-v1.14.3" in manifest.get("file")
+    # depends_on a component waits for all of its children: here, the applied manifest.
+    assert manifest.urn in dev.one("flask-k8s:components:AppIngress").dependencies
+
+
+def test_dev_serves_a_self_signed_certificate(dev: Deployment) -> None:
+    tls_secret = dev.one("kubernetes:core/v1:Secret", "flask-app-ingress-tls")
+    assert tls_secret.get("metadata.name") == "flask-app-tls"
+    assert tls_secret.get("type") == "kubernetes.io/tls"
+    assert tls_secret.is_secret("stringData.tls.key")
+    assert dev.of_type("kubernetes:cert-manager.io/v1:ClusterIssuer") == []
+    assert "cert-manager.io/cluster-issuer" not in dev.one("kubernetes:networking.k8s.io/v1:Ingress").get(
+        "metadata.annotations"
+    )
+
+
+def test_dev_outputs(dev: Deployment) -> None:
+    assert dev.outputs["url"] == "https://flask-app.local/"
+    assert dev.outputs["namespace"] == "flask-app"
+    assert dev.outputs["deploymentName"] == "flask-app"
+    assert dev.outputs["serviceName"] == "flask-app-service"
+    assert "ingressAddress" in dev.outputs
+    assert dev.outputs["caCertificate"].startswith("-----BEGIN CERTIFICATE-----")
+    assert dev.secret_outputs == {"kubeconfig"}
+    assert "loadBalancerAddress" not in dev.outputs
+
+
+def test_no_secret_value_is_sent_in_plain_text(dev: Deployment) -> None:
+    for secret in dev.of_type("kubernetes:core/v1:Secret"):
+        for key in secret.get("stringData"):
+            if key != "tls.crt":  # a certificate is public
+                assert secret.is_secret(f"stringData.{key}"), f"{secret.urn} stringData.{key}"
+
+
+def test_existing_kind_cluster_is_not_created_or_deleted() -> None:
+    d = run_stack("dev", {"kindCreateCluster": False})
+    assert d.of_type("command:local:Command")[0].name in {"kind-kubeconfig", "app-image-build-load"}
+    assert not [c for c in d.of_type("command:local:Command") if "delete" in c.inputs]
+
+
+def test_without_image_loading_nothing_is_built() -> None:
+    d = run_stack("dev", {"kindLoadImage": False})
+    assert [c.name for c in d.of_type("command:local:Command")] == ["kind-create"]
+    assert "annotations" not in d.one("kubernetes:apps/v1:Deployment").get("spec.template.metadata")
+
+
+# --- prod: an existing managed cluster behind a cloud load balancer ----------------------------------------------
+
+
+def test_prod_creates_nothing_outside_kubernetes(prod: Deployment) -> None:
+    assert prod.of_type("command:local:Command") == []
+    assert not [r for r in prod.resources if r.type.startswith("tls:")]
+
+
+def test_prod_provider_uses_the_named_context(prod: Deployment) -> None:
+    provider = prod.one(K8S_PROVIDER)
+    assert provider.get("context") == "flask-prod"
+    assert "kubeconfig" not in provider.inputs
+    assert_every_kubernetes_object_uses_the_stack_provider(prod)
+
+
+def test_prod_provider_can_take_a_secret_kubeconfig() -> None:
+    d = run_stack(
+        "prod", {"kubeContext": "", "kubeconfig": "apiVersion: v1\nkind: Config\n"}, secret_keys=["kubeconfig"]
+    )
+    provider = d.one(K8S_PROVIDER)
+    assert provider.is_secret("kubeconfig")
+    assert d.outputs["kubeconfig"] == "apiVersion: v1\nkind: Config\n"
+    assert "kubeconfig" in d.secret_outputs
+
+
+def test_prod_exposes_a_load_balancer_with_its_annotations(prod: Deployment) -> None:
+    svc = prod.one("kubernetes:core/v1:Service")
+    assert svc.get("spec.type") == "LoadBalancer"
+    assert svc.get("metadata.annotations") == {"service.beta.kubernetes.io/aws-load-balancer-type": "nlb"}
+    assert "loadBalancerAddress" in prod.outputs
+
+
+def test_prod_tls_comes_from_cert_manager(prod: Deployment) -> None:
+    ing = prod.one("kubernetes:networking.k8s.io/v1:Ingress")
+    assert ing.get("metadata.annotations")["cert-manager.io/cluster-issuer"] == "letsencrypt-prod"
+    assert ing.get("spec.tls") == [{"hosts": ["flask-app.example.com"], "secretName": "flask-app-tls"}]
+    # cert-manager fills the Secret; the program must not create one of the same name.
+    assert [s.name for s in prod.of_type("kubernetes:core/v1:Secret")] == ["flask-app-secrets-secret"]
+    assert "caCertificate" not in prod.outputs
+
+
+def test_prod_is_stricter_than_dev(prod: Deployment, dev: Deployment) -> None:
+    def spec(d: Deployment, path: str) -> int:
+        return d.one("kubernetes:apps/v1:Deployment").get(path)
+
+    assert spec(prod, "spec.replicas") > spec(dev, "spec.replicas")
+    assert spec(prod, "spec.strategy.rollingUpdate.maxUnavailable") == 0
+    assert prod.one("kubernetes:core/v1:ConfigMap").get("data")["LOG_LEVEL"] == "warning"
+    assert prod.outputs["namespace"] == "flask-production"
+
+
+def test_prod_can_install_cert_manager_and_its_issuer() -> None:
+    d = run_stack("prod", {"certManagerInstall": True, "acmeEmail": "ops@example.com"})
+    issuer = d.one("kubernetes:cert-manager.io/v1:ClusterIssuer")
+    assert issuer.get("metadata.name") == "letsencrypt-prod"
+    ingress_waits_for = d.one("flask-k8s:components:AppIngress").dependencies
+    assert {issuer.urn, d.one("kubernetes:yaml/v2:ConfigFile").urn} <= set(ingress_waits_for)
+    assert_every_kubernetes_object_uses_the_stack_provider(d)

@@ -11,6 +11,7 @@ Python traceback, and nothing is registered because validation runs before any r
 
 from __future__ import annotations
 
+import ipaddress
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
@@ -20,10 +21,11 @@ from typing import TypeVar
 import pulumi
 from kubernetes.utils.quantity import parse_quantity
 
-from components.flask_app import FlaskAppArgs, IngressSpec
+from components.flask_app import FlaskAppArgs, IngressSpec, NetworkPolicySpec
 from components.namespace import LimitRangeSpec, QuotaSpec
+from components.network_policy import EgressRule
 from components.secrets import DatabaseArgs
-from components.workload import ResourcesSpec
+from components.workload import AutoscalingSpec, ResourcesSpec, SecuritySpec
 
 PROJECT = "flask-k8s"
 
@@ -303,6 +305,20 @@ def _read_app(r: _Reader) -> FlaskAppArgs:
         r.fail("replicas", replicas, "must be a positive integer (1 or more)")
     container_port = r.integer("containerPort", minimum=1, maximum=65535)
 
+    autoscaling: AutoscalingSpec | None = None
+    if r.boolean("autoscalingEnabled"):
+        autoscaling = AutoscalingSpec(
+            min_replicas=r.integer("autoscalingMinReplicas", minimum=1),
+            max_replicas=r.integer("autoscalingMaxReplicas", minimum=1),
+            cpu_utilization=r.integer("autoscalingCpuUtilization", minimum=1, maximum=1000),
+        )
+        if autoscaling.max_replicas < autoscaling.min_replicas:
+            r.fail(
+                "autoscalingMaxReplicas",
+                autoscaling.max_replicas,
+                f"must be at least {PROJECT}:autoscalingMinReplicas = {autoscaling.min_replicas}",
+            )
+
     cpu_request = r.quantity("cpuRequest")
     memory_request = r.quantity("memoryRequest")
     cpu_limit = r.quantity("cpuLimit")
@@ -332,12 +348,14 @@ def _read_app(r: _Reader) -> FlaskAppArgs:
     # During a rolling update the old pods keep running while maxSurge new ones start, so the quota
     # must hold (replicas + maxSurge) pods at their requests and limits, or the rollout stalls with
     # "exceeded quota" halfway and never completes.
-    peak = replicas + max_surge
-    if replicas >= 1 and peak > quota_pods:
+    # With an HPA, the most pods there can be is its maximum.
+    most, most_key = (autoscaling.max_replicas, "autoscalingMaxReplicas") if autoscaling else (replicas, "replicas")
+    peak = most + max_surge
+    if most >= 1 and peak > quota_pods:
         r.fail(
             "quotaPods",
             quota_pods,
-            f"must allow replicas + maxSurge = {replicas} + {max_surge} = {peak} pods during a rolling update",
+            f"must allow {most_key} + maxSurge = {most} + {max_surge} = {peak} pods during a rolling update",
         )
     for per_pod_key, per_pod, quota_key in (
         ("cpuRequest", cpu_request, "quotaRequestsCpu"),
@@ -346,12 +364,12 @@ def _read_app(r: _Reader) -> FlaskAppArgs:
         ("memoryLimit", memory_limit, "quotaLimitsMemory"),
     ):
         hard = quota[quota_key]
-        if replicas >= 1 and per_pod[1] is not None and hard[1] is not None and peak * per_pod[1] > hard[1]:
+        if most >= 1 and per_pod[1] is not None and hard[1] is not None and peak * per_pod[1] > hard[1]:
             r.fail(
                 quota_key,
                 hard[0],
-                f"must fit (replicas + maxSurge) x {per_pod_key} = {peak} x {per_pod[0]} during a rolling "
-                "update; raise the quota or lower replicas, maxSurge or the per-pod value",
+                f"must fit ({most_key} + maxSurge) x {per_pod_key} = {peak} x {per_pod[0]} during a rolling "
+                f"update; raise the quota or lower {most_key}, maxSurge or the per-pod value",
             )
 
     default_cpu = r.quantity("limitDefaultCpu")
@@ -402,6 +420,35 @@ def _read_app(r: _Reader) -> FlaskAppArgs:
         )
     ingress_annotations = r.key_values("ingressAnnotations", _is_qualified_name, "an annotation key")
 
+    if r.boolean("rejectLatestTag") and image_tag(image) in (None, "latest") and "@" not in image:
+        r.fail("image", image, "must name a fixed tag or a digest: this stack refuses the mutable 'latest' tag")
+
+    pod_security = r.choice("podSecurityEnforce", ("privileged", "baseline", "restricted"))
+    pod_security_version = r.string("podSecurityVersion")
+    if not re.match(r"^v1\.\d+$", pod_security_version):
+        r.fail("podSecurityVersion", pod_security_version, "must be a pinned Kubernetes minor version such as v1.34")
+    # audit and warn stay at restricted even where enforcement is relaxed, so violations still show.
+    namespace_labels = {
+        "pod-security.kubernetes.io/enforce": pod_security,
+        "pod-security.kubernetes.io/enforce-version": pod_security_version,
+        "pod-security.kubernetes.io/audit": "restricted",
+        "pod-security.kubernetes.io/audit-version": pod_security_version,
+        "pod-security.kubernetes.io/warn": "restricted",
+        "pod-security.kubernetes.io/warn-version": pod_security_version,
+    }
+    security = SecuritySpec(
+        run_as_user=r.integer("runAsUser", minimum=1, maximum=2**31 - 1),
+        read_only_root_filesystem=r.boolean("readOnlyRootFilesystem"),
+    )
+
+    network_policy: NetworkPolicySpec | None = None
+    if r.boolean("networkPolicyEnabled"):
+        controller_namespace = r.string("ingressControllerNamespace")
+        r.dns_label("ingressControllerNamespace", controller_namespace, "a namespace name")
+        network_policy = NetworkPolicySpec(
+            ingress_namespaces=[controller_namespace], egress=_egress_rules(r, r.string_list("egressAllowed"))
+        )
+
     return FlaskAppArgs(
         name=name,
         namespace=namespace,
@@ -439,7 +486,29 @@ def _read_app(r: _Reader) -> FlaskAppArgs:
         )
         if ingress_enabled
         else None,
+        namespace_labels=namespace_labels,
+        security=security,
+        autoscaling=autoscaling,
+        disruption_budget=r.boolean("podDisruptionBudget"),
+        spread_zones=r.boolean("topologySpreadZones"),
+        network_policy=network_policy,
     )
+
+
+def _egress_rules(r: _Reader, items: list[str]) -> list[EgressRule]:
+    rules: list[EgressRule] = []
+    for item in items:
+        cidr, _, port = item.partition(":") if "/" in item.split(":")[0] else (item, "", "")
+        try:
+            network = ipaddress.ip_network(cidr, strict=True)
+        except ValueError:
+            r.fail("egressAllowed", item, "each item must be CIDR or CIDR:port, e.g. 10.0.12.0/24:5432")
+            continue
+        if port and not (port.isdigit() and 1 <= int(port) <= 65535):
+            r.fail("egressAllowed", item, "the port after the CIDR must be 1-65535")
+            continue
+        rules.append(EgressRule(cidr=str(network), port=int(port) if port else None))
+    return rules
 
 
 def _is_qualified_name(key: str) -> bool:

@@ -17,9 +17,10 @@ from components import TYPE_PREFIX
 from components.app_config import AppConfig, AppConfigArgs
 from components.ingress import AppIngress, AppIngressArgs, TlsCertificate, TlsSpec
 from components.namespace import AppNamespace, AppNamespaceArgs, LimitRangeSpec, QuotaSpec
+from components.network_policy import AppNetworkPolicy, AppNetworkPolicyArgs, EgressRule
 from components.secrets import AppSecrets, AppSecretsArgs, DatabaseArgs
 from components.service import AppService, AppServiceArgs
-from components.workload import ResourcesSpec, Workload, WorkloadArgs
+from components.workload import AutoscalingSpec, ResourcesSpec, SecuritySpec, Workload, WorkloadArgs
 
 
 @dataclass(frozen=True)
@@ -40,6 +41,16 @@ class IngressSpec:
     """Do not wait for an ingress controller to publish an address."""
     depends_on: Sequence[pulumi.Resource] = ()
     """Resources the Ingress must wait for (the controller, the TLS Secret's issuer)."""
+
+
+@dataclass(frozen=True)
+class NetworkPolicySpec:
+    """Which traffic the namespace admits (see components/network_policy.py)."""
+
+    ingress_namespaces: list[str] = field(default_factory=lambda: ["ingress-nginx"])
+    """Namespaces allowed to reach the app's port (the ingress controller's)."""
+    egress: list[EgressRule] = field(default_factory=list)
+    """Allowed egress destinations besides DNS."""
 
 
 @dataclass(frozen=True)
@@ -92,6 +103,16 @@ class FlaskAppArgs:
     """Extra labels for the Namespace object."""
     pod_annotations: Mapping[str, pulumi.Input[str]] = field(default_factory=dict)
     """Annotations on the pod template; a change rolls the pods (e.g. the hash of a rebuilt image)."""
+    security: SecuritySpec = field(default_factory=SecuritySpec)
+    """Pod security context."""
+    autoscaling: AutoscalingSpec | None = None
+    """HorizontalPodAutoscaler; None keeps `replicas` fixed."""
+    disruption_budget: bool = True
+    """Create a PodDisruptionBudget."""
+    spread_zones: bool = False
+    """Spread pods across zones as well as nodes."""
+    network_policy: NetworkPolicySpec | None = field(default_factory=NetworkPolicySpec)
+    """NetworkPolicies for the namespace; None creates none."""
 
 
 class FlaskApp(pulumi.ComponentResource):
@@ -121,6 +142,8 @@ class FlaskApp(pulumi.ComponentResource):
     """The Service."""
     ingress: AppIngress | None
     """The Ingress, if any."""
+    network_policy: AppNetworkPolicy | None
+    """The NetworkPolicies, if any."""
 
     def __init__(self, name: str, args: FlaskAppArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__(f"{TYPE_PREFIX}:FlaskApp", name, None, opts)
@@ -128,7 +151,14 @@ class FlaskApp(pulumi.ComponentResource):
 
         # Selector labels never include a version: a Deployment's selector is immutable.
         selector = {"app": args.name, "app.kubernetes.io/name": args.name, "app.kubernetes.io/instance": args.name}
-        labels = {**selector, "app.kubernetes.io/part-of": args.name, "app.kubernetes.io/managed-by": "pulumi"}
+        # The recommended app.kubernetes.io labels on every object; `app` keeps the article's commands
+        # (kubectl logs -l app=flask-app) working.
+        labels = {
+            **selector,
+            "app.kubernetes.io/version": args.version,
+            "app.kubernetes.io/part-of": args.name,
+            "app.kubernetes.io/managed-by": "pulumi",
+        }
 
         self.namespace = AppNamespace(
             f"{name}-ns",
@@ -177,6 +207,10 @@ class FlaskApp(pulumi.ComponentResource):
                 labels={**labels, "app.kubernetes.io/component": "web"},
                 pod_labels={"version": args.version, "app.kubernetes.io/version": args.version},
                 pod_annotations=args.pod_annotations,
+                security=args.security,
+                autoscaling=args.autoscaling,
+                disruption_budget=args.disruption_budget,
+                spread_zones=args.spread_zones,
             ),
             # Pods created before the quota and LimitRange exist would escape both.
             pulumi.ResourceOptions(parent=self, depends_on=[self.namespace.quota, self.namespace.limit_range]),
@@ -195,6 +229,23 @@ class FlaskApp(pulumi.ComponentResource):
             ),
             child,
         )
+        self.network_policy = None
+        if args.network_policy is not None:
+            self.network_policy = AppNetworkPolicy(
+                f"{name}-netpol",
+                AppNetworkPolicyArgs(
+                    name=args.name,
+                    namespace=ns,
+                    pod_labels=selector,
+                    port=args.container_port,
+                    ingress_namespaces=args.network_policy.ingress_namespaces,
+                    # Behind a cloud load balancer or node port, traffic arrives from outside the cluster.
+                    allow_from_anywhere=args.service_type in ("LoadBalancer", "NodePort"),
+                    egress=args.network_policy.egress,
+                    labels=labels,
+                ),
+                child,
+            )
         self.ingress = None
         self.url = None
         self.ingress_address = None
@@ -239,5 +290,6 @@ class FlaskApp(pulumi.ComponentResource):
                 "workload": self.workload,
                 "service": self.service,
                 "ingress": self.ingress,
+                "network_policy": self.network_policy,
             }
         )

@@ -1,8 +1,10 @@
-"""Workload: the app's Deployment.
+"""Workload: the app's Deployment and what runs it safely.
 
-It carries the article's production settings: a zero-downtime rolling update, startup/liveness/
-readiness probes, requests and limits, and the app's ConfigMap and Secret as environment (plus the
-config file mounted read-only).
+The Deployment carries the article's production settings (a zero-downtime rolling update, startup/
+liveness/readiness probes, requests and limits, the ConfigMap and Secret as environment plus the
+config file mounted read-only) and more that production expects: a restricted security context
+that passes Pod Security Admission's `restricted` level, its own ServiceAccount without an API
+token, soft topology spread, a PodDisruptionBudget and, optionally, a HorizontalPodAutoscaler.
 """
 
 from __future__ import annotations
@@ -33,6 +35,28 @@ class ResourcesSpec:
     """CPU a pod is throttled at."""
     memory_limit: str
     """Memory a pod is killed at."""
+
+
+@dataclass(frozen=True)
+class SecuritySpec:
+    """The pod's security context (defaults pass Pod Security Admission `restricted`)."""
+
+    run_as_user: int = 10001
+    """Numeric UID (and GID) the container runs as; runAsNonRoot can only verify a numeric one."""
+    read_only_root_filesystem: bool = True
+    """Mount the image read-only; /tmp is an in-memory emptyDir."""
+
+
+@dataclass(frozen=True)
+class AutoscalingSpec:
+    """A HorizontalPodAutoscaler on CPU."""
+
+    min_replicas: int
+    """Lower bound of pods."""
+    max_replicas: int
+    """Upper bound of pods."""
+    cpu_utilization: int
+    """Target average CPU, in percent of the request."""
 
 
 @dataclass(frozen=True)
@@ -69,6 +93,14 @@ class WorkloadArgs:
     """Extra labels for the pods only (e.g. the version)."""
     pod_annotations: Mapping[str, pulumi.Input[str]] = field(default_factory=dict)
     """Annotations on the pod template; changing one rolls the pods."""
+    security: SecuritySpec = field(default_factory=SecuritySpec)
+    """Security context of the pod and container."""
+    autoscaling: AutoscalingSpec | None = None
+    """When set, an HPA owns the replica count and `replicas` only documents intent."""
+    disruption_budget: bool = True
+    """Create a PodDisruptionBudget."""
+    spread_zones: bool = False
+    """Also spread pods across zones (topology.kubernetes.io/zone), softly."""
     health_path: str = "/health"
     """Liveness and startup probe path."""
     ready_path: str = "/ready"
@@ -82,10 +114,26 @@ class Workload(pulumi.ComponentResource):
     """The Deployment's name."""
     deployment: k8s.apps.v1.Deployment
     """The Deployment object."""
+    service_account: k8s.core.v1.ServiceAccount
+    """The pods' ServiceAccount."""
+    disruption_budget: k8s.policy.v1.PodDisruptionBudget | None
+    """The PodDisruptionBudget, if enabled."""
+    autoscaler: k8s.autoscaling.v2.HorizontalPodAutoscaler | None
+    """The HorizontalPodAutoscaler, if enabled."""
 
     def __init__(self, name: str, args: WorkloadArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__(f"{TYPE_PREFIX}:Workload", name, None, opts)
+        child = pulumi.ResourceOptions(parent=self)
         res = args.resources
+        sec = args.security
+
+        # The app never calls the Kubernetes API: no token in the pod means none to steal.
+        self.service_account = k8s.core.v1.ServiceAccount(
+            f"{name}-sa",
+            metadata=k8s.meta.v1.ObjectMetaArgs(name=args.name, namespace=args.namespace, labels=args.labels),
+            automount_service_account_token=False,
+            opts=child,
+        )
 
         def http_probe(path: str, initial_delay: int, period: int, failures: int) -> k8s.core.v1.ProbeArgs:
             return k8s.core.v1.ProbeArgs(
@@ -114,15 +162,41 @@ class Workload(pulumi.ComponentResource):
             startup_probe=http_probe(args.health_path, 5, 5, 12),
             liveness_probe=http_probe(args.health_path, 15, 30, 3),
             readiness_probe=http_probe(args.ready_path, 5, 10, 3),
-            volume_mounts=[k8s.core.v1.VolumeMountArgs(name="config", mount_path=CONFIG_MOUNT_PATH, read_only=True)],
+            volume_mounts=[
+                k8s.core.v1.VolumeMountArgs(name="config", mount_path=CONFIG_MOUNT_PATH, read_only=True),
+                k8s.core.v1.VolumeMountArgs(name="tmp", mount_path="/tmp"),
+            ],
+            security_context=k8s.core.v1.SecurityContextArgs(
+                allow_privilege_escalation=False,
+                read_only_root_filesystem=sec.read_only_root_filesystem,
+                run_as_non_root=True,
+                run_as_user=sec.run_as_user,
+                run_as_group=sec.run_as_user,
+                capabilities=k8s.core.v1.CapabilitiesArgs(drop=["ALL"]),
+                seccomp_profile=k8s.core.v1.SeccompProfileArgs(type="RuntimeDefault"),
+            ),
         )
+        # Soft spreading (ScheduleAnyway): losing one node or zone loses few pods, yet a one-node
+        # cluster still schedules them all.
+        spread_keys = ["kubernetes.io/hostname"] + (["topology.kubernetes.io/zone"] if args.spread_zones else [])
+        spread = [
+            k8s.core.v1.TopologySpreadConstraintArgs(
+                max_skew=1,
+                topology_key=key,
+                when_unsatisfiable="ScheduleAnyway",
+                label_selector=k8s.meta.v1.LabelSelectorArgs(match_labels=args.selector_labels),
+            )
+            for key in spread_keys
+        ]
         self.deployment = k8s.apps.v1.Deployment(
             f"{name}-deployment",
             metadata=k8s.meta.v1.ObjectMetaArgs(
                 name=args.name, namespace=args.namespace, labels={**args.labels, **args.selector_labels}
             ),
             spec=k8s.apps.v1.DeploymentSpecArgs(
-                replicas=args.replicas,
+                # With an HPA the replica count is its own: leaving the field out of what Pulumi
+                # applies (server-side apply) means the next `pulumi up` does not reset it.
+                replicas=None if args.autoscaling else args.replicas,
                 selector=k8s.meta.v1.LabelSelectorArgs(match_labels=args.selector_labels),
                 # maxUnavailable 0: a new pod must be Ready before an old one goes, so capacity never
                 # drops during a rollout (the quota is checked to hold the surge pod).
@@ -138,20 +212,85 @@ class Workload(pulumi.ComponentResource):
                         annotations=dict(args.pod_annotations) or None,
                     ),
                     spec=k8s.core.v1.PodSpecArgs(
+                        service_account_name=self.service_account.metadata.name,
+                        automount_service_account_token=False,
+                        security_context=k8s.core.v1.PodSecurityContextArgs(
+                            run_as_non_root=True,
+                            run_as_user=sec.run_as_user,
+                            run_as_group=sec.run_as_user,
+                            fs_group=sec.run_as_user,
+                            seccomp_profile=k8s.core.v1.SeccompProfileArgs(type="RuntimeDefault"),
+                        ),
+                        topology_spread_constraints=spread,
                         containers=[container],
                         volumes=[
+                            k8s.core.v1.VolumeArgs(
+                                name="tmp",
+                                empty_dir=k8s.core.v1.EmptyDirVolumeSourceArgs(medium="Memory", size_limit="64Mi"),
+                            ),
                             k8s.core.v1.VolumeArgs(
                                 name="config",
                                 config_map=k8s.core.v1.ConfigMapVolumeSourceArgs(
                                     name=args.config_map_name,
                                     items=[k8s.core.v1.KeyToPathArgs(key=args.config_file_key, path=CONFIG_FILE_NAME)],
                                 ),
-                            )
+                            ),
                         ],
                     ),
                 ),
             ),
-            opts=pulumi.ResourceOptions(parent=self),
+            opts=child,
         )
         self.deployment_name = self.deployment.metadata.name
-        self.register_outputs({"deployment_name": self.deployment_name, "deployment": self.deployment})
+
+        self.disruption_budget = None
+        if args.disruption_budget:
+            # maxUnavailable 1 (not minAvailable): a drain may always evict one pod, so a
+            # single-replica stack never blocks it, while larger ones keep the rest serving.
+            # AlwaysAllow: a pod that is not ready anyway must not hold up a node drain.
+            self.disruption_budget = k8s.policy.v1.PodDisruptionBudget(
+                f"{name}-pdb",
+                metadata=k8s.meta.v1.ObjectMetaArgs(name=args.name, namespace=args.namespace, labels=args.labels),
+                spec=k8s.policy.v1.PodDisruptionBudgetSpecArgs(
+                    max_unavailable=1,
+                    selector=k8s.meta.v1.LabelSelectorArgs(match_labels=args.selector_labels),
+                    unhealthy_pod_eviction_policy="AlwaysAllow",
+                ),
+                opts=child,
+            )
+
+        self.autoscaler = None
+        if args.autoscaling is not None:
+            scaling = args.autoscaling
+            self.autoscaler = k8s.autoscaling.v2.HorizontalPodAutoscaler(
+                f"{name}-hpa",
+                metadata=k8s.meta.v1.ObjectMetaArgs(name=args.name, namespace=args.namespace, labels=args.labels),
+                spec=k8s.autoscaling.v2.HorizontalPodAutoscalerSpecArgs(
+                    scale_target_ref=k8s.autoscaling.v2.CrossVersionObjectReferenceArgs(
+                        api_version="apps/v1", kind="Deployment", name=self.deployment_name
+                    ),
+                    min_replicas=scaling.min_replicas,
+                    max_replicas=scaling.max_replicas,
+                    metrics=[
+                        k8s.autoscaling.v2.MetricSpecArgs(
+                            type="Resource",
+                            resource=k8s.autoscaling.v2.ResourceMetricSourceArgs(
+                                name="cpu",
+                                target=k8s.autoscaling.v2.MetricTargetArgs(
+                                    type="Utilization", average_utilization=scaling.cpu_utilization
+                                ),
+                            ),
+                        )
+                    ],
+                ),
+                opts=child,
+            )
+        self.register_outputs(
+            {
+                "deployment_name": self.deployment_name,
+                "deployment": self.deployment,
+                "service_account": self.service_account,
+                "disruption_budget": self.disruption_budget,
+                "autoscaler": self.autoscaler,
+            }
+        )

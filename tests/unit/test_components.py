@@ -16,10 +16,11 @@ from components.ingress_nginx import IngressNginx, IngressNginxArgs
 from components.kind_cluster import KindCluster, KindClusterArgs
 from components.kind_image import KindImage, KindImageArgs, source_hash
 from components.namespace import AppNamespace, AppNamespaceArgs, LimitRangeSpec, QuotaSpec
+from components.network_policy import AppNetworkPolicy, AppNetworkPolicyArgs, EgressRule
 from components.secrets import AppSecrets, AppSecretsArgs, DatabaseArgs
 from components.service import AppService, AppServiceArgs
 from components.tls import CertManager, CertManagerArgs, SelfSignedCertificate, SelfSignedCertificateArgs
-from components.workload import ResourcesSpec, Workload, WorkloadArgs
+from components.workload import AutoscalingSpec, ResourcesSpec, Workload, WorkloadArgs
 from tests.harness import Deployment, Registered, resolve, run
 
 QUOTA = QuotaSpec("4", "8Gi", "8", "16Gi", 20, 10, 5)
@@ -217,13 +218,151 @@ def test_deployment_has_the_articles_rollout_probes_and_resources() -> None:
     assert container["readinessProbe"] == probe("/ready", 5, 10, 3)
     assert container["startupProbe"] == probe("/health", 5, 5, 12)
     assert container["envFrom"] == [{"configMapRef": {"name": "cfg-1"}}, {"secretRef": {"name": "sec-1"}}]
-    assert container["volumeMounts"] == [{"name": "config", "mountPath": "/etc/app/config", "readOnly": True}]
-    (volume,) = dep.get("spec.template.spec.volumes")
-    assert volume == {
+    assert container["volumeMounts"] == [
+        {"name": "config", "mountPath": "/etc/app/config", "readOnly": True},
+        {"name": "tmp", "mountPath": "/tmp"},
+    ]
+    volumes = {v["name"]: v for v in dep.get("spec.template.spec.volumes")}
+    assert volumes["config"] == {
         "name": "config",
         "configMap": {"name": "cfg-1", "items": [{"key": APP_CONFIG_KEY, "path": "app.ini"}]},
     }
     assert_children_named_and_parented(d, "flask-k8s:components:Workload", "web")
+
+
+def test_pods_pass_pod_security_restricted() -> None:
+    d, _ = build(lambda: Workload("web", workload_args()))
+    pod = d.one("kubernetes:apps/v1:Deployment").get("spec.template.spec")
+    assert pod["securityContext"] == {
+        "runAsNonRoot": True,
+        "runAsUser": 10001,
+        "runAsGroup": 10001,
+        "fsGroup": 10001,
+        "seccompProfile": {"type": "RuntimeDefault"},
+    }
+    (container,) = pod["containers"]
+    assert container["securityContext"] == {
+        "allowPrivilegeEscalation": False,
+        "readOnlyRootFilesystem": True,
+        "runAsNonRoot": True,
+        "runAsUser": 10001,
+        "runAsGroup": 10001,
+        "capabilities": {"drop": ["ALL"]},
+        "seccompProfile": {"type": "RuntimeDefault"},
+    }
+    tmp = next(v for v in pod["volumes"] if v["name"] == "tmp")
+    assert tmp == {"name": "tmp", "emptyDir": {"medium": "Memory", "sizeLimit": "64Mi"}}
+
+
+def test_pods_run_under_their_own_service_account_without_a_token() -> None:
+    d, _ = build(lambda: Workload("web", workload_args()))
+    sa = d.one("kubernetes:core/v1:ServiceAccount", "web-sa")
+    assert sa.get("metadata.name") == "flask-app" and sa.get("automountServiceAccountToken") is False
+    pod = d.one("kubernetes:apps/v1:Deployment").get("spec.template.spec")
+    assert pod["serviceAccountName"] == "flask-app" and pod["automountServiceAccountToken"] is False
+
+
+def test_disruption_budget_never_blocks_a_single_replica() -> None:
+    d, _ = build(lambda: Workload("web", workload_args(replicas=1)))
+    pdb = d.one("kubernetes:policy/v1:PodDisruptionBudget", "web-pdb")
+    assert pdb.get("spec") == {
+        "maxUnavailable": 1,
+        "selector": {"matchLabels": {"app": "flask-app"}},
+        "unhealthyPodEvictionPolicy": "AlwaysAllow",
+    }
+    d, _ = build(lambda: Workload("web", workload_args(disruption_budget=False)))
+    assert d.of_type("kubernetes:policy/v1:PodDisruptionBudget") == []
+
+
+def test_topology_spread_is_soft_across_nodes_and_optionally_zones() -> None:
+    d, _ = build(lambda: Workload("web", workload_args()))
+    (node,) = d.one("kubernetes:apps/v1:Deployment").get("spec.template.spec.topologySpreadConstraints")
+    assert node == {
+        "maxSkew": 1,
+        "topologyKey": "kubernetes.io/hostname",
+        "whenUnsatisfiable": "ScheduleAnyway",
+        "labelSelector": {"matchLabels": {"app": "flask-app"}},
+    }
+    d, _ = build(lambda: Workload("web", workload_args(spread_zones=True)))
+    keys = [
+        c["topologyKey"]
+        for c in d.one("kubernetes:apps/v1:Deployment").get("spec.template.spec.topologySpreadConstraints")
+    ]
+    assert keys == ["kubernetes.io/hostname", "topology.kubernetes.io/zone"]
+    assert all(
+        c["whenUnsatisfiable"] == "ScheduleAnyway"
+        for c in d.one("kubernetes:apps/v1:Deployment").get("spec.template.spec.topologySpreadConstraints")
+    )
+
+
+def test_autoscaler_owns_the_replica_count() -> None:
+    scaling = AutoscalingSpec(min_replicas=2, max_replicas=6, cpu_utilization=70)
+    d, _ = build(lambda: Workload("web", workload_args(autoscaling=scaling)))
+    hpa = d.one("kubernetes:autoscaling/v2:HorizontalPodAutoscaler", "web-hpa")
+    assert hpa.get("spec.scaleTargetRef") == {"apiVersion": "apps/v1", "kind": "Deployment", "name": "flask-app"}
+    assert (hpa.get("spec.minReplicas"), hpa.get("spec.maxReplicas")) == (2, 6)
+    assert hpa.get("spec.metrics") == [
+        {"type": "Resource", "resource": {"name": "cpu", "target": {"type": "Utilization", "averageUtilization": 70}}}
+    ]
+    # Not applied at all, so the next `pulumi up` has no opinion on the HPA's number.
+    assert "replicas" not in d.one("kubernetes:apps/v1:Deployment").get("spec")
+
+
+def test_without_autoscaler_replicas_are_fixed() -> None:
+    d, _ = build(lambda: Workload("web", workload_args()))
+    assert d.of_type("kubernetes:autoscaling/v2:HorizontalPodAutoscaler") == []
+    assert d.one("kubernetes:apps/v1:Deployment").get("spec.replicas") == 3
+
+
+# --- AppNetworkPolicy -----------------------------------------------------------------------------------------
+
+
+def netpol_args(**overrides: Any) -> AppNetworkPolicyArgs:
+    values: dict[str, Any] = {
+        "name": "flask-app",
+        "namespace": "flask-app",
+        "pod_labels": {"app": "flask-app"},
+        "port": 5000,
+        "ingress_namespaces": ["ingress-nginx"],
+        "egress": [EgressRule(cidr="10.0.12.0/24", port=5432)],
+    }
+    values.update(overrides)
+    return AppNetworkPolicyArgs(**values)
+
+
+def test_network_policy_denies_by_default_and_admits_the_ingress_controller() -> None:
+    d, _ = build(lambda: AppNetworkPolicy("np", netpol_args()))
+    deny = d.one("kubernetes:networking.k8s.io/v1:NetworkPolicy", "np-default-deny")
+    assert deny.get("spec") == {"podSelector": {}, "policyTypes": ["Ingress"]}
+    app = d.one("kubernetes:networking.k8s.io/v1:NetworkPolicy", "np-app")
+    assert app.get("spec.podSelector") == {"matchLabels": {"app": "flask-app"}}
+    assert app.get("spec.policyTypes") == ["Ingress", "Egress"]
+    assert app.get("spec.ingress") == [
+        {
+            "ports": [{"protocol": "TCP", "port": 5000}],
+            "from": [{"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "ingress-nginx"}}}],
+        }
+    ]
+    assert app.get("spec.egress") == [
+        {"ports": [{"protocol": "UDP", "port": 53}, {"protocol": "TCP", "port": 53}]},
+        {"to": [{"ipBlock": {"cidr": "10.0.12.0/24"}}], "ports": [{"protocol": "TCP", "port": 5432}]},
+    ]
+    assert_children_named_and_parented(d, "flask-k8s:components:AppNetworkPolicy", "np")
+
+
+def test_network_policy_behind_a_load_balancer_admits_any_source_on_the_port_only() -> None:
+    d, _ = build(lambda: AppNetworkPolicy("np", netpol_args(allow_from_anywhere=True)))
+    assert d.one("kubernetes:networking.k8s.io/v1:NetworkPolicy", "np-app").get("spec.ingress") == [
+        {"ports": [{"protocol": "TCP", "port": 5000}]}
+    ]
+
+
+def test_network_policy_without_namespaces_admits_nothing() -> None:
+    # An ingress rule with an empty `from` would admit everyone: there must be no rule at all.
+    d, _ = build(lambda: AppNetworkPolicy("np", netpol_args(ingress_namespaces=[])))
+    app = d.one("kubernetes:networking.k8s.io/v1:NetworkPolicy", "np-app")
+    assert app.get("spec.ingress") == []
+    assert "Ingress" in app.get("spec.policyTypes")
 
 
 def test_pod_annotations_go_on_the_template_only() -> None:
@@ -335,9 +474,12 @@ def test_flask_app_composes_the_articles_objects() -> None:
         "Ingress",
         "LimitRange",
         "Namespace",
+        "NetworkPolicy",
+        "PodDisruptionBudget",
         "ResourceQuota",
         "Secret",
         "Service",
+        "ServiceAccount",
     ]
     dep = d.one("kubernetes:apps/v1:Deployment")
     assert dep.get("metadata.name") == "flask-app"
@@ -351,6 +493,10 @@ def test_flask_app_composes_the_articles_objects() -> None:
     for obj in d.kubernetes_objects():
         if obj.type != "kubernetes:core/v1:Namespace":
             assert obj.get("metadata.namespace") == "flask-app", obj.urn
+        # The recommended labels on every object.
+        labels = obj.get("metadata.labels")
+        for key in ("name", "instance", "version", "part-of", "managed-by"):
+            assert f"app.kubernetes.io/{key}" in labels, f"{obj.urn} lacks app.kubernetes.io/{key}"
     app = made["component"]
     assert resolve(app.url) == ("https://flask-app.local/", False)
     assert resolve(app.database_url)[1] is True

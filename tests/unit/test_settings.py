@@ -368,3 +368,83 @@ def test_every_declared_key_is_read_by_some_stack() -> None:
 def test_failed_run_still_raises_for_unexpected_errors() -> None:
     with pytest.raises(ConfigError):
         run_stack("dev", {"replicas": 0})
+
+
+# --- Production hardening --------------------------------------------------------------------------------
+
+
+def test_namespace_enforces_pod_security_restricted_with_a_pinned_version() -> None:
+    assert load().app.namespace_labels == {
+        "pod-security.kubernetes.io/enforce": "restricted",
+        "pod-security.kubernetes.io/enforce-version": "v1.34",
+        "pod-security.kubernetes.io/audit": "restricted",
+        "pod-security.kubernetes.io/audit-version": "v1.34",
+        "pod-security.kubernetes.io/warn": "restricted",
+        "pod-security.kubernetes.io/warn-version": "v1.34",
+    }
+
+
+def test_pod_security_can_be_relaxed_but_audit_and_warn_stay() -> None:
+    labels = load({"podSecurityEnforce": "baseline"}).app.namespace_labels
+    assert labels["pod-security.kubernetes.io/enforce"] == "baseline"
+    assert labels["pod-security.kubernetes.io/warn"] == "restricted"
+
+
+def test_pod_security_version_must_be_pinned() -> None:
+    assert only_problem({"podSecurityVersion": "latest"}) == (
+        "flask-k8s:podSecurityVersion = 'latest': must be a pinned Kubernetes minor version such as v1.34"
+    )
+
+
+def test_run_as_user_must_not_be_root() -> None:
+    assert only_problem({"runAsUser": 0}) == "flask-k8s:runAsUser = 0: must be at least 1"
+
+
+def test_prod_refuses_the_latest_tag() -> None:
+    for image in ("registry.example.com/app:latest", "registry.example.com/app"):
+        assert only_problem({"image": image}, stack="prod") == (
+            f"flask-k8s:image = {image!r}: must name a fixed tag or a digest: this stack refuses the mutable "
+            "'latest' tag"
+        )
+
+
+def test_prod_accepts_an_image_pinned_by_digest() -> None:
+    image = "registry.example.com/app@sha256:" + "0" * 64
+    assert load({"image": image}, stack="prod").app.image == image
+
+
+def test_dev_allows_latest() -> None:
+    assert load({"image": "flask-app:latest"}).app.image == "flask-app:latest"
+
+
+def test_autoscaling_bounds_must_be_ordered() -> None:
+    assert only_problem({"autoscalingEnabled": True, "autoscalingMinReplicas": 5, "autoscalingMaxReplicas": 3}) == (
+        "flask-k8s:autoscalingMaxReplicas = 3: must be at least flask-k8s:autoscalingMinReplicas = 5"
+    )
+
+
+def test_autoscaling_maximum_must_fit_the_quota() -> None:
+    # (16 + 1) x 500m = 8.5 CPU of limits > 8: the HPA could scale into a refused rollout.
+    assert only_problem({"autoscalingEnabled": True, "autoscalingMaxReplicas": 16}) == (
+        "flask-k8s:quotaLimitsCpu = '8': must fit (autoscalingMaxReplicas + maxSurge) x cpuLimit = 17 x 500m during a "
+        "rolling update; raise the quota or lower autoscalingMaxReplicas, maxSurge or the per-pod value"
+    )
+
+
+def test_egress_rules_are_cidrs_with_optional_ports() -> None:
+    policy = load({"egressAllowed": ["10.0.12.0/24:5432", "192.168.0.0/16"]}).app.network_policy
+    assert policy is not None
+    assert [(e.cidr, e.port) for e in policy.egress] == [("10.0.12.0/24", 5432), ("192.168.0.0/16", None)]
+    assert policy.ingress_namespaces == ["ingress-nginx"]
+
+
+@pytest.mark.parametrize("item", ["10.0.12.1/24", "db.internal:5432", "10.0.0.0/8:99999"])
+def test_bad_egress_rules(item: str) -> None:
+    assert only_problem({"egressAllowed": [item]}).startswith(f"flask-k8s:egressAllowed = {item!r}: ")
+
+
+def test_hardening_switches_turn_things_off() -> None:
+    app = load({"networkPolicyEnabled": False, "podDisruptionBudget": False, "readOnlyRootFilesystem": False}).app
+    assert app.network_policy is None
+    assert app.disruption_budget is False
+    assert app.security.read_only_root_filesystem is False

@@ -176,7 +176,9 @@ def test_prod_is_stricter_than_dev(prod: Deployment, dev: Deployment) -> None:
     def spec(d: Deployment, path: str) -> int:
         return d.one("kubernetes:apps/v1:Deployment").get(path)
 
-    assert spec(prod, "spec.replicas") > spec(dev, "spec.replicas")
+    assert prod.one("kubernetes:autoscaling/v2:HorizontalPodAutoscaler").get("spec.minReplicas") > spec(
+        dev, "spec.replicas"
+    )
     assert spec(prod, "spec.strategy.rollingUpdate.maxUnavailable") == 0
     assert prod.one("kubernetes:core/v1:ConfigMap").get("data")["LOG_LEVEL"] == "warning"
     assert prod.outputs["namespace"] == "flask-production"
@@ -189,3 +191,54 @@ def test_prod_can_install_cert_manager_and_its_issuer() -> None:
     ingress_waits_for = d.one("flask-k8s:components:AppIngress").dependencies
     assert {issuer.urn, d.one("kubernetes:yaml/v2:ConfigFile").urn} <= set(ingress_waits_for)
     assert_every_kubernetes_object_uses_the_stack_provider(d)
+
+
+# --- Production hardening, per stack ---------------------------------------------------------------------------
+
+
+def test_every_stack_namespace_enforces_pod_security(dev: Deployment, prod: Deployment) -> None:
+    for d in (dev, prod):
+        labels = d.one("kubernetes:core/v1:Namespace").get("metadata.labels")
+        assert labels["pod-security.kubernetes.io/enforce"] == "restricted"
+        assert labels["pod-security.kubernetes.io/enforce-version"] == "v1.34"
+
+
+def test_dev_has_fixed_replicas_and_prod_an_autoscaler(dev: Deployment, prod: Deployment) -> None:
+    assert dev.of_type("kubernetes:autoscaling/v2:HorizontalPodAutoscaler") == []
+    assert dev.one("kubernetes:apps/v1:Deployment").get("spec.replicas") == 3
+    hpa = prod.one("kubernetes:autoscaling/v2:HorizontalPodAutoscaler")
+    assert (hpa.get("spec.minReplicas"), hpa.get("spec.maxReplicas")) == (4, 7)
+    assert "replicas" not in prod.one("kubernetes:apps/v1:Deployment").get("spec")
+
+
+def test_prod_spreads_across_zones_and_dev_across_nodes(dev: Deployment, prod: Deployment) -> None:
+    def keys(d: Deployment) -> list[str]:
+        spread = d.one("kubernetes:apps/v1:Deployment").get("spec.template.spec.topologySpreadConstraints")
+        return [c["topologyKey"] for c in spread]
+
+    assert keys(dev) == ["kubernetes.io/hostname"]
+    assert keys(prod) == ["kubernetes.io/hostname", "topology.kubernetes.io/zone"]
+
+
+def test_network_policies_per_stack(dev: Deployment, prod: Deployment) -> None:
+    dev_app = dev.one("kubernetes:networking.k8s.io/v1:NetworkPolicy", "flask-app-netpol-app")
+    assert dev_app.get("spec.ingress")[0]["from"] == [
+        {"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "ingress-nginx"}}}
+    ]
+    # prod's entry point is a cloud load balancer: any source, on the app port only.
+    prod_app = prod.one("kubernetes:networking.k8s.io/v1:NetworkPolicy", "flask-app-netpol-app")
+    assert prod_app.get("spec.ingress") == [{"ports": [{"protocol": "TCP", "port": 5000}]}]
+    assert {
+        "to": [{"ipBlock": {"cidr": "10.0.12.0/24"}}],
+        "ports": [{"protocol": "TCP", "port": 5432}],
+    } in prod_app.get("spec.egress")
+
+
+def test_every_object_carries_the_recommended_labels(dev: Deployment, prod: Deployment) -> None:
+    for d in (dev, prod):
+        for obj in d.kubernetes_objects():
+            if obj.type.startswith(("kubernetes:yaml/", "kubernetes:cert-manager.io/")):
+                continue  # third-party manifests and cluster-wide issuers are not the app's
+            labels = obj.get("metadata.labels")
+            assert labels["app.kubernetes.io/name"] == "flask-app", obj.urn
+            assert labels["app.kubernetes.io/managed-by"] == "pulumi", obj.urn

@@ -1,0 +1,275 @@
+# Every field of the kubernetes client's models is Optional; in these tests a missing field fails
+# the test on the spot anyway, so narrowing each one would only add noise.
+# pyright: reportOptionalMemberAccess=false, reportOptionalSubscript=false, reportArgumentType=false
+"""The real Pulumi engine and provider plugins against a real API server (kwok), end to end.
+
+The tests run in file order on one stack: preview, up, outputs, a no-op second up, a config change
+that rolls the Deployment, destroy. Each states what it proves on the API server.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from typing import Any
+
+import pytest
+from kubernetes import client
+from pulumi import automation as auto
+
+from tests.e2e.cluster import STAND_IN_ADDRESS, IngressControllerStandIn, not_found, wait_for
+from tests.e2e.conftest import E2EStack
+
+pytestmark = pytest.mark.e2e
+
+NAMESPACE = "flask-app"
+APP = "flask-app"
+# Pulumi.local.yaml: replicas 3, but the HPA's minimum is 4, so the count visibly belongs to the HPA.
+HPA_MIN = 4
+
+EXPECTED_CREATES = {
+    "pulumi:providers:kubernetes": 1,
+    "kubernetes:core/v1:Namespace": 1,
+    "kubernetes:core/v1:ResourceQuota": 1,
+    "kubernetes:core/v1:LimitRange": 1,
+    "kubernetes:core/v1:ConfigMap": 1,
+    "kubernetes:core/v1:Secret": 2,  # the app's Secret and the TLS Secret
+    "kubernetes:apps/v1:Deployment": 1,
+    "kubernetes:core/v1:Service": 1,
+    "kubernetes:networking.k8s.io/v1:Ingress": 1,
+    "kubernetes:core/v1:ServiceAccount": 1,
+    "kubernetes:policy/v1:PodDisruptionBudget": 1,
+    "kubernetes:autoscaling/v2:HorizontalPodAutoscaler": 1,
+    "kubernetes:networking.k8s.io/v1:NetworkPolicy": 2,
+    "random:index/randomPassword:RandomPassword": 3,
+    "tls:index/privateKey:PrivateKey": 2,
+    "tls:index/selfSignedCert:SelfSignedCert": 1,
+    "tls:index/certRequest:CertRequest": 1,
+    "tls:index/locallySignedCert:LocallySignedCert": 1,
+    # Component resources and the stack itself are creates too.
+    "pulumi:pulumi:Stack": 1,
+    "flask-k8s:components:FlaskApp": 1,
+    "flask-k8s:components:AppNamespace": 1,
+    "flask-k8s:components:AppConfig": 1,
+    "flask-k8s:components:AppSecrets": 1,
+    "flask-k8s:components:Workload": 1,
+    "flask-k8s:components:AppService": 1,
+    "flask-k8s:components:AppIngress": 1,
+    "flask-k8s:components:SelfSignedCertificate": 1,
+    "flask-k8s:components:AppNetworkPolicy": 1,
+}
+
+# Default providers of the packages without an explicit one (they manage nothing on the cluster);
+# the engine creates them, but leaves them out of its change summary.
+DEFAULT_PROVIDERS = {"pulumi:providers:random": 1, "pulumi:providers:tls": 1}
+
+# What Pod Security Admission "restricted" requires of a pod; the bare pod below has it all but resources.
+RESTRICTED_POD_SECURITY = {
+    "runAsNonRoot": True,
+    "runAsUser": 10001,
+    "seccompProfile": {"type": "RuntimeDefault"},
+}
+RESTRICTED_CONTAINER_SECURITY = {"allowPrivilegeEscalation": False, "capabilities": {"drop": ["ALL"]}}
+
+
+def pod(name: str, container: dict[str, Any], pod_security: dict[str, Any] | None = None) -> dict[str, Any]:
+    return {
+        "apiVersion": "v1",
+        "kind": "Pod",
+        "metadata": {"name": name},
+        "spec": {
+            "securityContext": RESTRICTED_POD_SECURITY if pod_security is None else pod_security,
+            "containers": [{"name": "c", "image": "busybox:1.36", **container}],
+        },
+    }
+
+
+def creates_by_type(events: list[auto.EngineEvent]) -> Counter[str]:
+    return Counter(
+        e.resource_pre_event.metadata.type
+        for e in events
+        if e.resource_pre_event is not None and e.resource_pre_event.metadata.op == auto.OpType.CREATE
+    )
+
+
+def current_replica_set(apps: client.AppsV1Api) -> client.V1ReplicaSet:
+    """The Deployment's newest ReplicaSet (highest revision)."""
+    sets = apps.list_namespaced_replica_set(NAMESPACE, label_selector=f"app={APP}").items
+    return max(sets, key=lambda rs: int(rs.metadata.annotations["deployment.kubernetes.io/revision"]))
+
+
+def deployment_available(apps: client.AppsV1Api, replicas: int) -> client.V1Deployment | None:
+    dep = apps.read_namespaced_deployment(APP, NAMESPACE)
+    status = dep.status
+    done = (
+        status.observed_generation == dep.metadata.generation
+        and status.updated_replicas == replicas
+        and status.available_replicas == replicas
+        and (status.replicas or 0) == replicas
+    )
+    return dep if done else None
+
+
+def test_1_preview_lists_the_expected_creates(e2e_stack: E2EStack) -> None:
+    events: list[auto.EngineEvent] = []
+    result = e2e_stack.stack.preview(on_event=events.append)
+    assert dict(creates_by_type(events)) == EXPECTED_CREATES | DEFAULT_PROVIDERS
+    assert result.change_summary == {auto.OpType.CREATE: sum(EXPECTED_CREATES.values())}
+
+
+def test_2_up_creates_everything_and_the_namespace_limits_are_in_force(
+    e2e_stack: E2EStack, kube: client.ApiClient, ingress_controller: IngressControllerStandIn
+) -> None:
+    result = e2e_stack.stack.up(on_output=print)
+    assert result.summary.result == "succeeded"
+    assert result.summary.resource_changes is not None
+    assert result.summary.resource_changes == {"create": sum(EXPECTED_CREATES.values())}
+
+    core, apps = client.CoreV1Api(kube), client.AppsV1Api(kube)
+    # The Deployment starts at one pod (its replica count is the HPA's) and the HPA raises it to
+    # its minimum: all of them must become available behind the Service.
+    dep = wait_for(f"{HPA_MIN} available replicas", lambda: deployment_available(apps, HPA_MIN), timeout=120)
+    assert dep.spec.template.metadata.labels["app"] == APP
+    pods = core.list_namespaced_pod(NAMESPACE, label_selector=f"app={APP}").items
+    assert len(pods) == HPA_MIN
+    assert all(p.status.phase == "Running" for p in pods)
+    wait_for(f"{HPA_MIN} ready endpoints", lambda: ready_endpoints(core) == HPA_MIN, timeout=60)
+    assert f"{NAMESPACE}/{APP}-ingress" in ingress_controller.published
+
+    quota = core.read_namespaced_resource_quota(f"{NAMESPACE}-quota", NAMESPACE)
+    assert quota.status.hard["limits.cpu"] == "8"
+    assert quota.status.hard["pods"] == "20"
+    # Quota usage is counted: 4 pods x 500m CPU limit.
+    wait_for("quota usage", lambda: quota_used(core, "limits.cpu") == "2", timeout=30)
+
+    # LimitRange: a pod without resources (otherwise compliant) gets the namespace's defaults.
+    bare = core.create_namespaced_pod(NAMESPACE, pod("bare", {"securityContext": RESTRICTED_CONTAINER_SECURITY}))
+    try:
+        resources = bare.spec.containers[0].resources
+        assert resources.requests == {"cpu": "100m", "memory": "128Mi"}
+        assert resources.limits == {"cpu": "500m", "memory": "256Mi"}
+        # ResourceQuota: a pod beyond the namespace's CPU limits is refused at admission.
+        too_big = {
+            "securityContext": RESTRICTED_CONTAINER_SECURITY,
+            "resources": {"limits": {"cpu": "9"}, "requests": {"cpu": "1"}},
+        }
+        with pytest.raises(client.ApiException) as refused:
+            core.create_namespaced_pod(NAMESPACE, pod("too-big", too_big))
+        assert refused.value.status == 403
+        assert "exceeded quota" in str(refused.value.body)
+    finally:
+        core.delete_namespaced_pod("bare", NAMESPACE, grace_period_seconds=0)
+        wait_for("the bare pod to go", lambda: not_found(lambda: core.read_namespaced_pod("bare", NAMESPACE)))
+
+
+def ready_endpoints(core: client.CoreV1Api) -> int:
+    endpoints = core.read_namespaced_endpoints(f"{APP}-service", NAMESPACE)
+    return sum(len(s.addresses or []) for s in endpoints.subsets or [])
+
+
+def quota_used(core: client.CoreV1Api, resource: str) -> str | None:
+    used = core.read_namespaced_resource_quota(f"{NAMESPACE}-quota", NAMESPACE).status.used or {}
+    return used.get(resource)
+
+
+def test_2_the_hardening_is_in_force(kube: client.ApiClient) -> None:
+    core = client.CoreV1Api(kube)
+    # Pod Security Admission "restricted": the app's pods were admitted (test above); a pod that
+    # asks for privileges is refused.
+    labels = core.read_namespace(NAMESPACE).metadata.labels
+    assert labels["pod-security.kubernetes.io/enforce"] == "restricted"
+    with pytest.raises(client.ApiException) as refused:
+        core.create_namespaced_pod(
+            NAMESPACE,
+            pod("privileged", {"securityContext": {"privileged": True}, "resources": {"limits": {"cpu": "100m"}}}, {}),
+        )
+    assert refused.value.status == 403
+    assert "violates PodSecurity" in str(refused.value.body)
+
+    sa = core.read_namespaced_service_account(APP, NAMESPACE)
+    assert sa.automount_service_account_token is False
+    pods = core.list_namespaced_pod(NAMESPACE, label_selector=f"app={APP}").items
+    assert {p.spec.service_account_name for p in pods} == {APP}
+
+    pdb = client.PolicyV1Api(kube).read_namespaced_pod_disruption_budget(APP, NAMESPACE)
+    assert pdb.spec.max_unavailable == 1
+    assert pdb.spec.selector.match_labels["app"] == APP
+    assert pdb.spec.unhealthy_pod_eviction_policy == "AlwaysAllow"
+    # With 4 healthy pods and maxUnavailable 1, one eviction is allowed: drains proceed.
+    wait_for("the PDB to allow a disruption", lambda: (pdb_status(kube) or 0) >= 1, timeout=60)
+
+    hpa = client.AutoscalingV2Api(kube).read_namespaced_horizontal_pod_autoscaler(APP, NAMESPACE)
+    assert (hpa.spec.min_replicas, hpa.spec.max_replicas) == (HPA_MIN, 6)
+    assert hpa.spec.scale_target_ref.name == APP
+    assert hpa.spec.metrics[0].resource.name == "cpu"
+
+    networking = client.NetworkingV1Api(kube)
+    deny = networking.read_namespaced_network_policy(f"{APP}-default-deny-ingress", NAMESPACE)
+    assert deny.spec.pod_selector.match_labels is None
+    assert deny.spec.policy_types == ["Ingress"]
+    app_policy = networking.read_namespaced_network_policy(f"{APP}-app", NAMESPACE)
+    (rule,) = app_policy.spec.ingress or []
+    assert rule.ports[0].port == 5000
+    assert rule.var_from[0].namespace_selector.match_labels == {"kubernetes.io/metadata.name": "ingress-nginx"}
+
+
+def pdb_status(kube: client.ApiClient) -> int | None:
+    status = client.PolicyV1Api(kube).read_namespaced_pod_disruption_budget(APP, NAMESPACE).status
+    return status.disruptions_allowed if status else None
+
+
+def test_3_stack_outputs_are_what_the_readme_says(e2e_stack: E2EStack) -> None:
+    outputs: dict[str, Any] = {k: v.value for k, v in e2e_stack.stack.outputs().items()}
+    assert outputs["url"] == "https://flask-app.local/"
+    assert outputs["namespace"] == NAMESPACE
+    assert outputs["deploymentName"] == APP
+    assert outputs["serviceName"] == f"{APP}-service"
+    assert outputs["ingressAddress"] == STAND_IN_ADDRESS
+    assert outputs["caCertificate"].startswith("-----BEGIN CERTIFICATE-----")
+    # Only what the README lists: no kubeconfig output for a context-based stack.
+    assert set(outputs) == {"url", "namespace", "deploymentName", "serviceName", "ingressAddress", "caCertificate"}
+
+
+def test_4_a_second_up_changes_nothing_and_leaves_the_hpa_its_replicas(
+    e2e_stack: E2EStack, kube: client.ApiClient
+) -> None:
+    apps, autoscaling = client.AppsV1Api(kube), client.AutoscalingV2Api(kube)
+    # The HPA has acted: it raised the Deployment from the one pod it was created with to its minimum.
+    hpa = autoscaling.read_namespaced_horizontal_pod_autoscaler(APP, NAMESPACE)
+    assert hpa.status.desired_replicas == HPA_MIN
+    assert apps.read_namespaced_deployment(APP, NAMESPACE).spec.replicas == HPA_MIN
+
+    preview = e2e_stack.stack.preview()
+    assert set(preview.change_summary) == {auto.OpType.SAME}, preview.change_summary
+    result = e2e_stack.stack.up()
+    assert set(result.summary.resource_changes or {}) == {"same"}, result.summary.resource_changes
+    # Not reset to the stack's `replicas` (3): the count stays the HPA's.
+    assert apps.read_namespaced_deployment(APP, NAMESPACE).spec.replicas == HPA_MIN
+
+
+def test_5_a_config_change_rolls_the_deployment(e2e_stack: E2EStack, kube: client.ApiClient) -> None:
+    core, apps = client.CoreV1Api(kube), client.AppsV1Api(kube)
+    before = current_replica_set(apps)
+    old_config = before.spec.template.spec.containers[0].env_from[0].config_map_ref.name
+
+    e2e_stack.stack.set_config("flask-k8s:logLevel", auto.ConfigValue(value="warning"))
+    result = e2e_stack.stack.up()
+    assert result.summary.result == "succeeded"
+
+    after = current_replica_set(apps)
+    assert after.metadata.name != before.metadata.name, "no new ReplicaSet: the pods were not rolled"
+    new_config = after.spec.template.spec.containers[0].env_from[0].config_map_ref.name
+    assert new_config != old_config
+    assert core.read_namespaced_config_map(new_config, NAMESPACE).data["LOG_LEVEL"] == "warning"
+    wait_for("all replicas available on the new ReplicaSet", lambda: deployment_available(apps, HPA_MIN), timeout=120)
+    old = apps.read_namespaced_replica_set(before.metadata.name, NAMESPACE)
+    assert (old.spec.replicas or 0) == 0
+    # The replaced ConfigMap is deleted once nothing refers to it.
+    assert not_found(lambda: core.read_namespaced_config_map(old_config, NAMESPACE))
+
+
+def test_6_destroy_removes_everything(e2e_stack: E2EStack, kube: client.ApiClient) -> None:
+    result = e2e_stack.stack.destroy()
+    assert result.summary.result == "succeeded"
+    core = client.CoreV1Api(kube)
+    wait_for("namespace deletion", lambda: not_found(lambda: core.read_namespace(NAMESPACE)), timeout=120)
+    assert e2e_stack.stack.export_stack().deployment.get("resources") in (None, [])

@@ -41,6 +41,8 @@ source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 : "${PULUMI_TERRAFORM_BRIDGE_VERSION:?PULUMI_TERRAFORM_BRIDGE_VERSION is not set in scripts/versions.env}"
 
 PULUMI_VER="v${PULUMI_VERSION#v}"
+# The language host is built from this repository's source: a change to it must rebuild it.
+HOST_STAMP="$PULUMI_VER+$(sha256sum "$TOOLCHAIN_DIR/language-host/main.go" | cut -c1-12)"
 SRC_ROOT="$CACHE_ROOT/src"
 FORCE="${PULUMI_TOOLCHAIN_FORCE:-0}"
 LDFLAGS_STRIP="-s -w"
@@ -103,7 +105,7 @@ link_cli_from_path() {
       for name in pulumi-language-python pulumi-language-python-exec; do
         ln -sfn "$dir/$name" "$BIN_DIR/$name"
       done
-      set_stamp pulumi-language-python "$PULUMI_VER"
+      set_stamp pulumi-language-python "$HOST_STAMP"
     fi
     return 0
   done < <(type -aP pulumi 2>/dev/null || true)
@@ -163,7 +165,7 @@ EOF
   sdk_dir="$(cd "$dir" && go list -m -f '{{.Dir}}' github.com/pulumi/pulumi/sdk/v3)"
   go_build "$dir" pulumi-language-python "-X github.com/pulumi/pulumi/sdk/v3/go/common/version.Version=$PULUMI_VER" .
   install_sdk_script "$sdk_dir/python/cmd/pulumi-language-python-exec" pulumi-language-python-exec
-  set_stamp pulumi-language-python "$PULUMI_VER"
+  set_stamp pulumi-language-python "$HOST_STAMP"
 }
 
 # Copies a script from the sdk/v3 module (read-only in GOMODCACHE) into $BIN_DIR, executable.
@@ -286,7 +288,7 @@ mkdir -p "$SRC_ROOT"
 if ! is_current pulumi "$PULUMI_VER"; then
   link_cli_from_path || build_cli
 fi
-if ! is_current pulumi-language-python "$PULUMI_VER" || [[ ! -f "$BIN_DIR/pulumi-language-python-exec" ]]; then
+if ! is_current pulumi-language-python "$HOST_STAMP" || [[ ! -f "$BIN_DIR/pulumi-language-python-exec" ]]; then
   build_language_host
 fi
 install_dynamic_provider

@@ -278,3 +278,36 @@ func (h *host) GetProgramDependencies(ctx context.Context, req *pulumirpc.GetPro
 	}
 	return resp, nil
 }
+
+// RunPlugin runs a plugin written in Python, such as a CrossGuard policy pack (`pulumi preview
+// --policy-pack DIR`): `python DIR args...` in the pack's virtualenv, as the upstream host does for a
+// plugin folder with a __main__.py, streaming its output back to the engine.
+func (h *host) RunPlugin(req *pulumirpc.RunPluginRequest, server pulumirpc.LanguageRuntime_RunPluginServer) error {
+	tc, _, err := toolchainFor(req.GetInfo())
+	if err != nil {
+		return err
+	}
+	args := append([]string{req.GetInfo().GetProgramDirectory()}, req.GetArgs()...)
+	cmd, err := tc.Command(server.Context(), args...)
+	if err != nil {
+		return err
+	}
+	closer, stdout, stderr, err := rpcutil.MakeRunPluginStreams(server, false)
+	if err != nil {
+		return err
+	}
+	defer closer.Close()
+	cmd.Dir = req.GetPwd()
+	cmd.Env = append(cmd.Env, req.GetEnv()...)
+	cmd.Stdout, cmd.Stderr = stdout, stderr
+	if err := cmd.Run(); err != nil {
+		var exitErr *exec.ExitError
+		if errors.As(err, &exitErr) {
+			return server.Send(&pulumirpc.RunPluginResponse{
+				Output: &pulumirpc.RunPluginResponse_Exitcode{Exitcode: int32(exitErr.ExitCode())},
+			})
+		}
+		return fmt.Errorf("could not run the plugin: %w", err)
+	}
+	return closer.Close()
+}

@@ -23,7 +23,7 @@ from tests.harness import ROOT
 STACK = "local"
 # What the program needs of the project folder; the tests run a copy so that `stack init` writes
 # its encryption salt into the copy's Pulumi.local.yaml, not into the work tree.
-PROJECT_FILES = ["Pulumi.yaml", f"Pulumi.{STACK}.yaml", "__main__.py", "settings.py", "components", "app"]
+PROJECT_FILES = ["Pulumi.yaml", f"Pulumi.{STACK}.yaml", "__main__.py", "settings.py", "components", "app", "policy"]
 
 
 def _run_script(*args: str, env: dict[str, str] | None = None) -> str:

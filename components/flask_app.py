@@ -37,8 +37,6 @@ class IngressSpec:
     """Certificate to store in that Secret; None when something else fills it (cert-manager, a person)."""
     annotations: dict[str, str] = field(default_factory=dict)
     """Ingress annotations."""
-    skip_await: bool = False
-    """Do not wait for an ingress controller to publish an address."""
     depends_on: Sequence[pulumi.Resource] = ()
     """Resources the Ingress must wait for (the controller, the TLS Secret's issuer)."""
 
@@ -95,8 +93,6 @@ class FlaskAppArgs:
     """ClusterIP, NodePort or LoadBalancer."""
     service_annotations: dict[str, str] = field(default_factory=dict)
     """Service annotations (cloud load balancer settings)."""
-    service_skip_await: bool = False
-    """Do not wait for a load balancer address (clusters without a cloud controller)."""
     ingress: IngressSpec | None = None
     """The Ingress; None creates none (e.g. when a LoadBalancer Service is the entry point)."""
     namespace_labels: dict[str, str] = field(default_factory=dict)
@@ -225,7 +221,6 @@ class FlaskApp(pulumi.ComponentResource):
                 type=args.service_type,
                 annotations=args.service_annotations,
                 labels=labels,
-                skip_await=args.service_skip_await,
             ),
             child,
         )
@@ -265,7 +260,6 @@ class FlaskApp(pulumi.ComponentResource):
                     ingress_class_name=spec.class_name,
                     annotations=spec.annotations,
                     labels=labels,
-                    skip_await=spec.skip_await,
                 ),
                 pulumi.ResourceOptions(parent=self, depends_on=list(spec.depends_on)),
             )

@@ -60,8 +60,6 @@ class AppIngressArgs:
     """Controller annotations (body size, rate limits, cert-manager issuer, ...)."""
     labels: dict[str, str] = field(default_factory=dict)
     """Labels for the Ingress."""
-    skip_await: bool = False
-    """Do not wait for the controller to publish an address (for clusters without one)."""
 
 
 class AppIngress(pulumi.ComponentResource):
@@ -97,13 +95,10 @@ class AppIngress(pulumi.ComponentResource):
             )
             # Without its Secret the controller would serve its default certificate meanwhile.
             depends_on.append(self.tls_secret)
-        annotations = dict(args.annotations)
-        if args.skip_await:
-            annotations["pulumi.com/skipAwait"] = "true"
         self.ingress = k8s.networking.v1.Ingress(
             f"{name}-ingress",
             metadata=k8s.meta.v1.ObjectMetaArgs(
-                name=args.name, namespace=args.namespace, labels=args.labels, annotations=annotations or None
+                name=args.name, namespace=args.namespace, labels=args.labels, annotations=args.annotations or None
             ),
             spec=k8s.networking.v1.IngressSpecArgs(
                 ingress_class_name=args.ingress_class_name,

@@ -36,8 +36,6 @@ class AppServiceArgs:
     """Service annotations (cloud load balancer settings)."""
     labels: dict[str, str] = field(default_factory=dict)
     """Labels for the Service."""
-    skip_await: bool = False
-    """Do not wait for endpoints/a load balancer address (for clusters where none will come)."""
 
 
 class AppService(pulumi.ComponentResource):
@@ -54,14 +52,11 @@ class AppService(pulumi.ComponentResource):
 
     def __init__(self, name: str, args: AppServiceArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__(f"{TYPE_PREFIX}:AppService", name, None, opts)
-        annotations = dict(args.annotations)
-        if args.skip_await:
-            annotations["pulumi.com/skipAwait"] = "true"
         self.port = SERVICE_PORT
         self.service = k8s.core.v1.Service(
             f"{name}-service",
             metadata=k8s.meta.v1.ObjectMetaArgs(
-                name=args.name, namespace=args.namespace, labels=args.labels, annotations=annotations or None
+                name=args.name, namespace=args.namespace, labels=args.labels, annotations=args.annotations or None
             ),
             spec=k8s.core.v1.ServiceSpecArgs(
                 type=args.type,

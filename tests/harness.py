@@ -9,6 +9,7 @@ assertion fails loudly (see conftest.py, which makes `bool(Output)` raise).
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import runpy
@@ -189,13 +190,17 @@ def _config_value(value: Any) -> str:
     return value if isinstance(value, str) else json.dumps(value)
 
 
+@functools.cache
+def _yaml_file(name: str) -> Any:
+    return yaml.safe_load((ROOT / name).read_text())
+
+
 def stack_config(stack: str | None, overrides: Mapping[str, Any] | None = None) -> dict[str, str]:
     """Config as `pulumi up` would pass it: Pulumi.yaml defaults, then the stack file, then overrides."""
-    project = yaml.safe_load((ROOT / "Pulumi.yaml").read_text())
+    project = _yaml_file("Pulumi.yaml")
     values: dict[str, Any] = {f"{PROJECT}:{k}": v["default"] for k, v in project["config"].items()}
     if stack is not None:
-        stack_file = yaml.safe_load((ROOT / f"Pulumi.{stack}.yaml").read_text())
-        values.update(stack_file.get("config") or {})
+        values.update(_yaml_file(f"Pulumi.{stack}.yaml").get("config") or {})
     for key, value in (overrides or {}).items():
         values[key if ":" in key else f"{PROJECT}:{key}"] = value
     return {k: _config_value(v) for k, v in values.items()}

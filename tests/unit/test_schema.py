@@ -7,10 +7,13 @@ minor version we support, so an object valid only on the newest server is caught
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Iterator
 from typing import Any
 
 import kubernetes_validate
 import pytest
+from kubernetes_validate import utils as kv_utils
 
 from tests.harness import Deployment, run_stack
 
@@ -18,6 +21,15 @@ from tests.harness import Deployment, run_stack
 SUPPORTED_VERSIONS = ["1.33.0", "1.34.0", "1.35.0"]
 # Objects from outside the core schema: third-party CRDs and manifests applied by the provider.
 NOT_IN_CORE_SCHEMA = ("kubernetes:yaml/", "kubernetes:cert-manager.io/")
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _parse_each_schema_once() -> Iterator[None]:
+    """kubernetes-validate re-reads and re-parses the (multi-megabyte) definitions file on every call;
+    memoizing its loader for this module keeps the suite fast without changing what is validated."""
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(kv_utils, "schema_contents", functools.cache(kv_utils.schema_contents))
+        yield
 
 
 def manifests(d: Deployment) -> list[tuple[str, dict[str, Any]]]:

@@ -9,6 +9,7 @@ import os
 import secrets
 import shutil
 import subprocess
+import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -95,6 +96,10 @@ def e2e_stack(
             shutil.copy2(source, project / name)
     (project / ".venv").symlink_to(ROOT / ".venv")
     backend = tmp_path_factory.mktemp("backend")
+    # pulumi-kubernetes writes the kubeconfig it was configured with to a new temporary file on every
+    # run and never removes it (upstream behaviour, pkg/provider/util.go): keep those files in a
+    # folder of our own and delete it with the stack, so no cluster credentials stay behind in /tmp.
+    engine_tmp = Path(tempfile.mkdtemp(prefix="flask-e2e-engine-"))
     env = {
         "PATH": f"{tool_bin}{os.pathsep}{os.environ['PATH']}",
         "PULUMI_HOME": str(tmp_path_factory.mktemp("pulumi-home")),
@@ -104,6 +109,7 @@ def e2e_stack(
         "PULUMI_SKIP_UPDATE_CHECK": "true",
         "PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION": "true",
         "KUBECONFIG": kubeconfig,
+        "TMPDIR": str(engine_tmp),
     }
     with pytest.MonkeyPatch.context() as mp:
         # The Automation API looks the CLI up on this process's PATH.
@@ -121,3 +127,4 @@ def e2e_stack(
                 stack.destroy()
             finally:
                 stack.workspace.remove_stack(STACK, force=True)
+                shutil.rmtree(engine_tmp, ignore_errors=True)

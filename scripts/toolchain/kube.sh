@@ -107,6 +107,17 @@ run_logged() {
   fi
 }
 
+# Puts a freshly generated $1/go.mod.new in place; go.sum is recomputed only when go.mod changed.
+use_new_go_mod() {
+  local work="$1"
+  if ! cmp -s "$work/go.mod.new" "$work/go.mod" 2>/dev/null; then
+    mv -f "$work/go.mod.new" "$work/go.mod"
+    rm -f "$work/go.sum"
+  else
+    rm -f "$work/go.mod.new"
+  fi
+}
+
 module_time() { # release time of a module version, from the proxy's .info file (RFC 3339, UTC)
   local info
   info="$(go mod download -json "$1@$2" 2>/dev/null | sed -n 's/^[[:space:]]*"Info": *"\([^"]*\)".*/\1/p')"
@@ -140,12 +151,7 @@ build_kubernetes() {
     while IFS= read -r mod; do echo "	$mod => $mod $STAGING_VER"; done <<<"$staging"
     echo ")"
   } >"$work/go.mod.new"
-  if ! cmp -s "$work/go.mod.new" "$work/go.mod" 2>/dev/null; then
-    mv -f "$work/go.mod.new" "$work/go.mod"
-    rm -f "$work/go.sum"
-  else
-    rm -f "$work/go.mod.new"
-  fi
+  use_new_go_mod "$work"
 
   build_date="$(module_time k8s.io/kubernetes "$K8S_VER")"
   local ldflags="-s -w" pkg key val
@@ -195,12 +201,7 @@ require (
 	go.etcd.io/etcd/server/v3 $ETCD_VER
 )
 EOF
-  if ! cmp -s "$work/go.mod.new" "$work/go.mod" 2>/dev/null; then
-    mv -f "$work/go.mod.new" "$work/go.mod"
-    rm -f "$work/go.sum"
-  else
-    rm -f "$work/go.mod.new"
-  fi
+  use_new_go_mod "$work"
   local out="$work/out"
   rm -rf "$out" && mkdir -p "$out"
   (cd "$work" && run_logged "$work/build.log" \
@@ -224,12 +225,7 @@ $godirective
 
 require sigs.k8s.io/kwok $KWOK_VER
 EOF
-  if ! cmp -s "$work/go.mod.new" "$work/go.mod" 2>/dev/null; then
-    mv -f "$work/go.mod.new" "$work/go.mod"
-    rm -f "$work/go.sum"
-  else
-    rm -f "$work/go.mod.new"
-  fi
+  use_new_go_mod "$work"
   # As kwok's hack/releases.sh does; KubeVersion makes kwokctl default to the pinned Kubernetes.
   local ldflags="-s -w -X sigs.k8s.io/kwok/pkg/consts.Version=${KWOK_VER#v}"
   ldflags+=" -X sigs.k8s.io/kwok/pkg/consts.KubeVersion=${K8S_VER#v}"

@@ -323,7 +323,7 @@ def ingress_violations(props: Mapping[str, Any], fallback_name: str) -> list[str
 
 # --- Rule 3: no secrets in ConfigMaps -------------------------------------------------------------------------
 
-# The same words settings.py refuses in extraConfig, in any case, with or without a separator.
+# Also what settings.py refuses in extraConfig: one list, in any case, with or without a separator.
 SECRET_KEY_PATTERN: Final = re.compile(
     r"password|passwd|secret|token|api[-_.]?key|private[-_.]?key|credential", re.IGNORECASE
 )

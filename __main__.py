@@ -45,15 +45,12 @@ on_cluster = pulumi.ResourceOptions(provider=provider)
 # --- What the cluster needs besides the app ----------------------------------------------------------
 pod_annotations: dict[str, pulumi.Input[str]] = {}
 if kind is not None and cluster.kind is not None and cluster.kind.load_image:
-    kind_name = kind.cluster_name
     image = KindImage(
         "app-image",
-        KindImageArgs(
-            image=app_args.image,
-            source_dir=cluster.kind.app_source_dir,
-            # Through the kubeconfig output, so the image is loaded only once the cluster exists.
-            cluster_name=kind.kubeconfig.apply(lambda _: kind_name),
-        ),
+        KindImageArgs(image=app_args.image, source_dir=cluster.kind.app_source_dir, cluster_name=kind.cluster_name),
+        # The image can only be loaded once the cluster exists. An ordering, not a value derived from
+        # the (secret) kubeconfig: that would put a secret into the command's triggers.
+        pulumi.ResourceOptions(depends_on=[kind]),
     )
     pod_annotations["flask-k8s/image-source-hash"] = image.source_hash
 

@@ -30,8 +30,10 @@ class KindImageArgs:
     """Image reference to build and load (e.g. flask-app:1.0)."""
     source_dir: str
     """Folder with the Dockerfile and the app's sources."""
-    cluster_name: pulumi.Input[str]
-    """Kind cluster to load the image into; an Output of the cluster makes this wait for it."""
+    cluster_name: str
+    """Kind cluster to load the image into. Plain text: it goes into the command's triggers, where the
+    engine refuses a secret it does not know yet. Make the component wait for the cluster with
+    `ResourceOptions(depends_on=[cluster])`."""
 
 
 def source_hash(source_dir: str | Path) -> str:
@@ -62,15 +64,12 @@ class KindImage(pulumi.ComponentResource):
         super().__init__(f"{TYPE_PREFIX}:KindImage", name, None, opts)
         digest = source_hash(args.source_dir)
         image = shlex.quote(args.image)
-        script = pulumi.Output.from_input(args.cluster_name).apply(
-            lambda cluster: (
-                f"docker build -t {image} {shlex.quote(args.source_dir)} && "
-                f"kind load docker-image {image} --name {shlex.quote(cluster)}"
-            )
-        )
         self.command = command.local.Command(
             f"{name}-build-load",
-            create=script,
+            create=(
+                f"docker build -t {image} {shlex.quote(args.source_dir)} && "
+                f"kind load docker-image {image} --name {shlex.quote(args.cluster_name)}"
+            ),
             triggers=[digest, args.cluster_name],
             opts=pulumi.ResourceOptions(parent=self),
         )

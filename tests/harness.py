@@ -70,6 +70,10 @@ class Registered:
         """True if the input at `path`, or a value containing it, was sent as a secret."""
         return any(path == p or path.startswith(p + ".") for p in self.secret_paths)
 
+    def secrets_within(self, path: str) -> set[str]:
+        """The secret paths at, above or anywhere below the input at `path` (empty: all of it is plain)."""
+        return {p for p in self.secret_paths if p == path or p.startswith(path + ".") or path.startswith(p + ".")}
+
 
 @dataclass
 class Deployment:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pulumi
+import pulumi_command as command
 import pytest
 
 from tests.harness import resolve, run
@@ -29,3 +30,14 @@ def test_program_errors_propagate() -> None:
 
     with pytest.raises(RuntimeError, match="boom"):
         run(broken)
+
+
+def test_secrets_within_finds_a_secret_anywhere_under_a_path() -> None:
+    def program() -> None:
+        command.local.Command("c", create="true", triggers=["plain", pulumi.Output.secret("hidden")])
+
+    (cmd,) = run(program).resources
+    assert cmd.secrets_within("triggers") == {"triggers.1"}
+    assert cmd.secrets_within("triggers.1") == {"triggers.1"}
+    assert cmd.secrets_within("triggers.0") == set()
+    assert cmd.secrets_within("create") == set()

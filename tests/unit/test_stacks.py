@@ -4,9 +4,15 @@ from __future__ import annotations
 
 import pytest
 
-from tests.harness import MOCK_KUBECONFIG, Deployment, run_stack
+from tests.harness import MOCK_KUBECONFIG, PROJECT, ROOT, Deployment, run_stack, stack_config
 
 K8S_PROVIDER = "pulumi:providers:kubernetes"
+# Every stack file whose cluster is Kind (clusterTarget defaults to kind), so a new one is covered too.
+KIND_STACKS = [
+    stack
+    for stack in sorted(p.name.removeprefix("Pulumi.").removesuffix(".yaml") for p in ROOT.glob("Pulumi.*.yaml"))
+    if stack_config(stack)[f"{PROJECT}:clusterTarget"] == "kind"
+]
 
 
 @pytest.fixture(scope="module")
@@ -79,6 +85,10 @@ def test_dev_builds_and_loads_the_image_and_rolls_pods_on_source_change(dev: Dep
     source_hash, cluster = image.get("triggers")
     assert cluster == "devops-lab"
     assert len(source_hash) == 64
+    # The command registers only under its component, which waits for the cluster to be created.
+    component = dev.one("flask-k8s:components:KindImage")
+    assert image.parent == component.urn
+    assert dev.one("command:local:Command", "kind-create").urn in component.dependencies
     dep = dev.one("kubernetes:apps/v1:Deployment")
     assert dep.get("spec.template.metadata.annotations") == {"flask-k8s/image-source-hash": source_hash}
 
@@ -117,6 +127,18 @@ def test_no_secret_value_is_sent_in_plain_text(dev: Deployment) -> None:
         for key in secret.get("stringData"):
             if key != "tls.crt":  # a certificate is public
                 assert secret.is_secret(f"stringData.{key}"), f"{secret.urn} stringData.{key}"
+
+
+@pytest.mark.parametrize("overrides", [{}, {"kindCreateCluster": False}], ids=["new-cluster", "existing-cluster"])
+@pytest.mark.parametrize("stack", KIND_STACKS)
+def test_no_command_carries_a_secret_in_its_triggers(stack: str, overrides: dict[str, bool]) -> None:
+    # On the first preview of a stack the kubeconfig is unknown; a secret that is also unknown in
+    # `triggers` is refused by the engine ("triggers[1]: malformed secret: missing value").
+    commands = run_stack(stack, overrides).of_type("command:local:Command")
+    assert [c.name for c in commands if "triggers" in c.inputs], f"{stack}: no command with triggers was checked"
+    for cmd in commands:
+        secret = cmd.secrets_within("triggers")
+        assert not secret, f"{cmd.urn} sends secret triggers: {sorted(secret)}"
 
 
 def test_existing_kind_cluster_is_not_created_or_deleted() -> None:

@@ -10,3 +10,8 @@ errorlog = "-"
 loglevel = os.environ.get("LOG_LEVEL", "info")
 # The root filesystem may be read-only: keep gunicorn's heartbeat files in memory.
 worker_tmp_dir = "/dev/shm"
+# gunicorn 25.1+ opens a control socket for `gunicornc` under $XDG_RUNTIME_DIR or $HOME/.gunicorn;
+# in the pod HOME is "/" on a read-only root, so every pod logged "Control server error". Off rather
+# than moved to /tmp: nothing here runs gunicornc (Kubernetes restarts and scales pods), and a
+# socket that can resize or stop the server is one more writable thing an intruder could use.
+control_socket_disable = True

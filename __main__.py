@@ -33,7 +33,10 @@ if cluster.kind is not None:
     kind = KindCluster(
         "kind",
         KindClusterArgs(
-            cluster_name=cluster.kind.cluster_name, workers=cluster.kind.workers, create=cluster.kind.create
+            cluster_name=cluster.kind.cluster_name,
+            workers=cluster.kind.workers,
+            create=cluster.kind.create,
+            node_image=cluster.kind.node_image,
         ),
     )
     kubeconfig = kind.kubeconfig

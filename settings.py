@@ -93,6 +93,8 @@ class KindSettings:
     """Worker nodes beside the control plane."""
     create: bool
     """Create the cluster (and delete it on destroy), or use an existing one of that name."""
+    node_image: str | None
+    """Node image for `kind create cluster --image` (the cluster's Kubernetes version); None: kind's default."""
     load_image: bool
     """Build the app image and load it into the cluster."""
     app_source_dir: str
@@ -290,13 +292,7 @@ def _read_app(r: _Reader) -> FlaskAppArgs:
     r.dns_label("namespace", namespace, "a namespace name")
 
     image = r.string("image")
-    if not _IMAGE.match(image):
-        r.fail(
-            "image",
-            image,
-            "must be an image reference [registry[:port]/]path[:tag][@sha256:digest] "
-            "with a lowercase path, e.g. flask-app:1.0 or ghcr.io/org/app@sha256:...",
-        )
+    _check_image(r, "image", image, "flask-app:1.0 or ghcr.io/org/app@sha256:...")
     version = r.string("appVersion")
     if len(version) > MAX_NAME or not _LABEL_VALUE.match(version):
         r.fail("appVersion", version, "must be a valid label value: at most 63 of [A-Za-z0-9_.-]")
@@ -497,6 +493,16 @@ def _read_app(r: _Reader) -> FlaskAppArgs:
     )
 
 
+def _check_image(r: _Reader, key: str, image: str, examples: str) -> None:
+    if not _IMAGE.match(image):
+        r.fail(
+            key,
+            image,
+            f"must be an image reference [registry[:port]/]path[:tag][@sha256:digest] with a lowercase path, "
+            f"e.g. {examples}",
+        )
+
+
 def _egress_rules(r: _Reader, items: list[str]) -> list[EgressRule]:
     rules: list[EgressRule] = []
     for item in items:
@@ -533,10 +539,20 @@ def _read_cluster(r: _Reader, app: FlaskAppArgs) -> ClusterSettings:
             cluster_name=r.string("kindClusterName"),
             workers=r.integer("kindWorkers", minimum=0, maximum=10),
             create=r.boolean("kindCreateCluster"),
+            node_image=r.string("kindNodeImage") or None,
             load_image=r.boolean("kindLoadImage"),
             app_source_dir=r.string("appSourceDir"),
         )
         r.dns_label("kindClusterName", kind.cluster_name, "a Kind cluster name")
+        if kind.node_image is not None:
+            _check_image(r, "kindNodeImage", kind.node_image, "kindest/node:v1.34.0 or kindest/node:v1.34.0@sha256:...")
+            if not kind.create:
+                # Silently ignoring it would leave users believing their cluster runs that version.
+                r.fail(
+                    "kindNodeImage",
+                    kind.node_image,
+                    "only applies when kindCreateCluster is true: an existing cluster keeps its nodes",
+                )
         if kubeconfig is not None or context:
             r.fail("clusterTarget", target, "kind takes its kubeconfig from Kind: unset kubeconfig and kubeContext")
         if kind.load_image and "@" in app.image:

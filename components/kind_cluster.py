@@ -3,7 +3,8 @@
 The cluster is the article's kind-config.yaml: one control-plane node labelled `ingress-ready=true`
 with host ports 80/443 (where ingress-nginx for Kind listens) and N workers. `pulumi destroy` runs
 `kind delete cluster`, so nothing is left behind. The kubeconfig comes out as a secret: it holds the
-cluster's admin client key.
+cluster's admin client key. The nodes run kind's default node image (so its Kubernetes version)
+unless `node_image` pins one.
 """
 
 from __future__ import annotations
@@ -29,6 +30,8 @@ class KindClusterArgs:
     """Worker nodes beside the control plane."""
     create: bool = True
     """Create the cluster and delete it on destroy; False only reads an existing cluster's kubeconfig."""
+    node_image: str | None = None
+    """Node image for `kind create cluster --image`, which sets the Kubernetes version; None: kind's default."""
 
 
 def kind_config(workers: int) -> dict[str, Any]:
@@ -69,14 +72,17 @@ class KindCluster(pulumi.ComponentResource):
         secret_stdout = pulumi.ResourceOptions(parent=self, additional_secret_outputs=["stdout"])
         if args.create:
             config_yaml = yaml.safe_dump(kind_config(args.workers), sort_keys=False)
+            image = f" --image {shlex.quote(args.node_image)}" if args.node_image else ""
             self.command = command.local.Command(
                 f"{name}-create",
                 # Progress goes to stderr so that stdout is exactly the kubeconfig.
-                create=f"kind create cluster --name {cluster} --config - 1>&2 && {get_kubeconfig}",
+                create=f"kind create cluster --name {cluster}{image} --config - 1>&2 && {get_kubeconfig}",
                 delete=f"kind delete cluster --name {cluster}",
                 stdin=config_yaml,
-                # A new node layout needs a new cluster; the old one must go first (same name).
-                triggers=[config_yaml],
+                # A new node layout or node image needs a new cluster; the old one must go first (same
+                # name). Without a node image the triggers stay as they were, so upgrading this program
+                # does not recreate existing clusters.
+                triggers=[config_yaml, *([args.node_image] if args.node_image else [])],
                 logging=command.local.Logging.STDERR,
                 opts=pulumi.ResourceOptions.merge(secret_stdout, pulumi.ResourceOptions(delete_before_replace=True)),
             )

@@ -582,6 +582,38 @@ def test_kind_cluster_is_created_and_deleted_by_commands() -> None:
     assert_children_named_and_parented(d, "flask-k8s:components:KindCluster", "kind")
 
 
+NODE_IMAGE = "kindest/node:v1.34.0@sha256:" + "0" * 64
+
+
+def kind_create_command(**args: Any) -> Registered:
+    d, _ = build(lambda: KindCluster("kind", KindClusterArgs(cluster_name="devops-lab", **args)))
+    return d.one("command:local:Command", "kind-create")
+
+
+def test_kind_cluster_takes_a_node_image_only_when_given() -> None:
+    pinned = kind_create_command(node_image=NODE_IMAGE)
+    assert pinned.get("create") == (
+        f"kind create cluster --name devops-lab --image {NODE_IMAGE} --config - 1>&2 && "
+        "kind get kubeconfig --name devops-lab"
+    )
+    assert "--image" not in kind_create_command().get("create")
+    assert "--image" not in kind_create_command(node_image="").get("create")
+    assert "--image 'a b;c'" in kind_create_command(node_image="a b;c").get("create")
+
+
+def test_a_new_node_image_replaces_the_cluster() -> None:
+    default, pinned, other = (
+        kind_create_command(node_image=image) for image in (None, NODE_IMAGE, "kindest/node:v1.33.1")
+    )
+    triggers = [c.get("triggers") for c in (default, pinned, other)]
+    assert len({tuple(t) for t in triggers}) == 3, triggers
+    assert pinned.get("triggers") == [pinned.get("stdin"), NODE_IMAGE]
+    # The same as before node images could be chosen: existing clusters are not recreated by an upgrade.
+    assert default.get("triggers") == [default.get("stdin")]
+    assert not pinned.secrets_within("triggers")
+    assert pinned.delete_before_replace
+
+
 def test_existing_kind_cluster_is_only_read() -> None:
     d, _ = build(lambda: KindCluster("kind", KindClusterArgs(cluster_name="mine", create=False)))
     cmd = d.one("command:local:Command", "kind-kubeconfig")

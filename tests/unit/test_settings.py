@@ -180,6 +180,33 @@ def test_valid_images_are_accepted(image: str) -> None:
     assert load({"image": image, "kindLoadImage": False}).app.image == image
 
 
+def test_kind_node_image_defaults_to_kinds_own() -> None:
+    kind = load().cluster.kind
+    assert kind is not None
+    assert kind.node_image is None
+
+
+def test_kind_node_image_can_be_pinned() -> None:
+    image = "kindest/node:v1.34.0@sha256:" + "a" * 64
+    kind = load({"kindNodeImage": image}).cluster.kind
+    assert kind is not None
+    assert kind.node_image == image
+
+
+@pytest.mark.parametrize("image", ["kindest/node:", "Kindest/Node:v1.34.0", "kindest/node v1.34.0", "node;true"])
+def test_kind_node_image_must_be_a_valid_reference(image: str) -> None:
+    assert only_problem({"kindNodeImage": image}).startswith(
+        f"flask-k8s:kindNodeImage = {image!r}: must be an image reference [registry[:port]/]path[:tag]"
+    )
+
+
+def test_kind_node_image_needs_a_cluster_created_by_the_stack() -> None:
+    assert only_problem({"kindNodeImage": "kindest/node:v1.34.0", "kindCreateCluster": False}) == (
+        "flask-k8s:kindNodeImage = 'kindest/node:v1.34.0': only applies when kindCreateCluster is true: an existing "
+        "cluster keeps its nodes"
+    )
+
+
 def test_unknown_service_type() -> None:
     assert only_problem({"serviceType": "Ingress"}) == (
         "flask-k8s:serviceType = 'Ingress': must be one of: ClusterIP, NodePort, LoadBalancer"

@@ -76,6 +76,14 @@ def test_dev_creates_and_deletes_the_kind_cluster(dev: Deployment) -> None:
     assert cmd.get("delete") == "kind delete cluster --name devops-lab"
 
 
+def test_dev_uses_kinds_default_node_image_unless_one_is_pinned(dev: Deployment) -> None:
+    assert "--image" not in dev.one("command:local:Command", "kind-create").get("create")
+    pinned = run_stack("dev", {"kindNodeImage": "kindest/node:v1.34.0"})
+    cmd = pinned.one("command:local:Command", "kind-create")
+    assert "kind create cluster --name devops-lab --image kindest/node:v1.34.0 --config -" in cmd.get("create")
+    assert "kindest/node:v1.34.0" in cmd.get("triggers")
+
+
 def test_dev_builds_and_loads_the_image_and_rolls_pods_on_source_change(dev: Deployment) -> None:
     image = dev.one("command:local:Command", "app-image-build-load")
     assert (

@@ -50,7 +50,12 @@ pod_annotations: dict[str, pulumi.Input[str]] = {}
 if kind is not None and cluster.kind is not None and cluster.kind.load_image:
     image = KindImage(
         "app-image",
-        KindImageArgs(image=app_args.image, source_dir=cluster.kind.app_source_dir, cluster_name=kind.cluster_name),
+        KindImageArgs(
+            image=app_args.image,
+            source_dir=cluster.kind.app_source_dir,
+            cluster_name=kind.cluster_name,
+            cluster_revision=kind.revision,
+        ),
         # The image can only be loaded once the cluster exists. An ordering, not a value derived from
         # the (secret) kubeconfig: that would put a secret into the command's triggers.
         pulumi.ResourceOptions(depends_on=[kind]),

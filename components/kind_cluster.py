@@ -9,6 +9,7 @@ unless `node_image` pins one.
 
 from __future__ import annotations
 
+import hashlib
 import shlex
 from dataclasses import dataclass
 from typing import Any
@@ -61,6 +62,9 @@ class KindCluster(pulumi.ComponentResource):
     """The Kind cluster's name."""
     kubeconfig: pulumi.Output[str]
     """Kubeconfig for the cluster (secret)."""
+    revision: str
+    """Changes exactly when the cluster is recreated (a hash of its create command's triggers); empty
+    for an existing cluster, which this program never recreates. Plain text, for others' triggers."""
     command: command.local.Command
     """The command that creates (and on destroy deletes) the cluster, or reads its kubeconfig."""
 
@@ -70,9 +74,12 @@ class KindCluster(pulumi.ComponentResource):
         get_kubeconfig = f"kind get kubeconfig --name {cluster}"
         # stdout carries the kubeconfig: keep it secret in state and out of the logs.
         secret_stdout = pulumi.ResourceOptions(parent=self, additional_secret_outputs=["stdout"])
+        self.revision = ""
         if args.create:
             config_yaml = yaml.safe_dump(kind_config(args.workers), sort_keys=False)
             image = f" --image {shlex.quote(args.node_image)}" if args.node_image else ""
+            triggers = [config_yaml, *([args.node_image] if args.node_image else [])]
+            self.revision = hashlib.sha256("\0".join(triggers).encode()).hexdigest()
             self.command = command.local.Command(
                 f"{name}-create",
                 # Progress goes to stderr so that stdout is exactly the kubeconfig.
@@ -82,7 +89,7 @@ class KindCluster(pulumi.ComponentResource):
                 # A new node layout or node image needs a new cluster; the old one must go first (same
                 # name). Without a node image the triggers stay as they were, so upgrading this program
                 # does not recreate existing clusters.
-                triggers=[config_yaml, *([args.node_image] if args.node_image else [])],
+                triggers=triggers,
                 logging=command.local.Logging.STDERR,
                 opts=pulumi.ResourceOptions.merge(secret_stdout, pulumi.ResourceOptions(delete_before_replace=True)),
             )
@@ -96,5 +103,10 @@ class KindCluster(pulumi.ComponentResource):
         self.cluster_name = args.cluster_name
         self.kubeconfig = pulumi.Output.secret(self.command.stdout)
         self.register_outputs(
-            {"cluster_name": self.cluster_name, "kubeconfig": self.kubeconfig, "command": self.command}
+            {
+                "cluster_name": self.cluster_name,
+                "kubeconfig": self.kubeconfig,
+                "revision": self.revision,
+                "command": self.command,
+            }
         )

@@ -2,8 +2,8 @@
 
 Kind nodes cannot pull from the host's Docker daemon, hence `kind load docker-image` (as in the
 article). The command re-runs whenever a file under the source folder changes (a content hash is
-its trigger), and `source_hash` goes on the pod template so the pods roll onto the new image even
-though its tag did not change.
+its trigger) or the cluster is recreated, and `source_hash` goes on the pod template so the pods
+roll onto the new image even though its tag did not change.
 """
 
 from __future__ import annotations
@@ -34,6 +34,9 @@ class KindImageArgs:
     """Kind cluster to load the image into. Plain text: it goes into the command's triggers, where the
     engine refuses a secret it does not know yet. Make the component wait for the cluster with
     `ResourceOptions(depends_on=[cluster])`."""
+    cluster_revision: str = ""
+    """KindCluster.revision: a recreated cluster has none of the old one's images, so a new revision
+    loads the image again. Empty: never reload for the cluster's sake."""
 
 
 def source_hash(source_dir: str | Path) -> str:
@@ -70,7 +73,7 @@ class KindImage(pulumi.ComponentResource):
                 f"docker build -t {image} {shlex.quote(args.source_dir)} && "
                 f"kind load docker-image {image} --name {shlex.quote(args.cluster_name)}"
             ),
-            triggers=[digest, args.cluster_name],
+            triggers=[digest, args.cluster_name, *([args.cluster_revision] if args.cluster_revision else [])],
             opts=pulumi.ResourceOptions(parent=self),
         )
         self.image = args.image

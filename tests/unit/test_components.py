@@ -649,6 +649,37 @@ def test_image_is_built_and_loaded_when_sources_change(tmp_path: Path) -> None:
     assert source_hash(tmp_path) == second, "bytecode caches must not trigger a rebuild"
 
 
+def test_image_is_loaded_again_into_a_recreated_cluster(tmp_path: Path) -> None:
+    (tmp_path / "Dockerfile").write_text("FROM scratch\n")
+    triggers = []
+    for revision in ("r1", "r2"):
+        d, _ = build(
+            lambda revision=revision: KindImage(
+                "img",
+                KindImageArgs(
+                    image="flask-app:1.0",
+                    source_dir=str(tmp_path),
+                    cluster_name="devops-lab",
+                    cluster_revision=revision,
+                ),
+            )
+        )
+        triggers.append(d.one("command:local:Command", "img-build-load").get("triggers"))
+    assert triggers == [[source_hash(tmp_path), "devops-lab", "r1"], [source_hash(tmp_path), "devops-lab", "r2"]]
+
+
+def test_kind_cluster_revision_follows_its_triggers() -> None:
+    def revision(args: KindClusterArgs) -> str:
+        return build(lambda: KindCluster("kind", args))[1]["component"].revision
+
+    default = revision(KindClusterArgs(cluster_name="devops-lab"))
+    assert revision(KindClusterArgs(cluster_name="devops-lab")) == default
+    pinned = revision(KindClusterArgs(cluster_name="devops-lab", node_image="kindest/node:v1.34.0"))
+    bigger = revision(KindClusterArgs(cluster_name="devops-lab", workers=3))
+    assert len({default, pinned, bigger}) == 3
+    assert revision(KindClusterArgs(cluster_name="devops-lab", create=False)) == ""
+
+
 def test_image_source_folder_must_exist(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="does not exist"):
         source_hash(tmp_path / "missing")

@@ -90,15 +90,29 @@ def test_dev_builds_and_loads_the_image_and_rolls_pods_on_source_change(dev: Dep
         image.get("create")
         == "docker build -t flask-app:1.0 app && kind load docker-image flask-app:1.0 --name devops-lab"
     )
-    source_hash, cluster = image.get("triggers")
+    source_hash, cluster, cluster_revision = image.get("triggers")
     assert cluster == "devops-lab"
     assert len(source_hash) == 64
+    assert len(cluster_revision) == 64  # the cluster's: see test_a_recreated_cluster_gets_the_image_loaded_again
     # The command registers only under its component, which waits for the cluster to be created.
     component = dev.one("flask-k8s:components:KindImage")
     assert image.parent == component.urn
     assert dev.one("command:local:Command", "kind-create").urn in component.dependencies
     dep = dev.one("kubernetes:apps/v1:Deployment")
     assert dep.get("spec.template.metadata.annotations") == {"flask-k8s/image-source-hash": source_hash}
+
+
+@pytest.mark.parametrize("change", [{"kindNodeImage": "kindest/node:v1.34.0"}, {"kindWorkers": 3}])
+def test_a_recreated_cluster_gets_the_image_loaded_again(dev: Deployment, change: dict[str, object]) -> None:
+    # Kind nodes of a new cluster hold none of the old one's images: without a reload the pods could
+    # not start (the image is in no registry).
+    changed = run_stack("dev", change)
+
+    def triggers(d: Deployment, name: str) -> list[str]:
+        return d.one("command:local:Command", name).get("triggers")
+
+    assert triggers(changed, "kind-create") != triggers(dev, "kind-create")
+    assert triggers(changed, "app-image-build-load") != triggers(dev, "app-image-build-load")
 
 
 def test_dev_installs_ingress_nginx_before_the_ingress(dev: Deployment) -> None:

@@ -21,3 +21,27 @@ export GOFLAGS="-mod=mod -buildvcs=false"
 export CGO_ENABLED="${CGO_ENABLED:-0}"
 
 log() { printf '[toolchain] %s\n' "$*" >&2; }
+# A path under the cache as logs show it: <cache>/..., so no log names a folder of the machine.
+cache_path() { printf '<cache>%s' "${1#"$CACHE_ROOT"}"; }
+
+# Runs a build with its output in a log file; on failure, shows the tail rather than pages of output.
+run_logged() {
+  local logfile="$1"
+  shift
+  if ! "$@" >"$logfile" 2>&1; then
+    log "command failed: $* (full log: $logfile)"
+    tail -n 40 "$logfile" >&2
+    return 1
+  fi
+}
+
+# Puts a freshly generated $1/go.mod.new in place; go.sum is recomputed only when go.mod changed.
+use_new_go_mod() {
+  local work="$1"
+  if ! cmp -s "$work/go.mod.new" "$work/go.mod" 2>/dev/null; then
+    mv -f "$work/go.mod.new" "$work/go.mod"
+    rm -f "$work/go.sum"
+  else
+    rm -f "$work/go.mod.new"
+  fi
+}

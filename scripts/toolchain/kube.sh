@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Makes the pinned local Kubernetes control plane available in $BIN_DIR (see common.sh):
 #   kube-apiserver, kube-controller-manager, kube-scheduler, kubectl  (KUBERNETES_VERSION)
+#   kubeadm, kubelet, kube-proxy as well with KUBE_NODE_BINARIES=1    (for a Kind node image)
 #   etcd                                                               (ETCD_VERSION)
 #   kwok, kwokctl                                                      (KWOK_VERSION)
 #
@@ -94,28 +95,6 @@ install_built() {
     set_stamp "$name" "$version"
     log "$name: installed $version"
   done
-}
-
-# Runs a build with its output in a log file; on failure, shows the tail rather than pages of output.
-run_logged() {
-  local logfile="$1"
-  shift
-  if ! "$@" >"$logfile" 2>&1; then
-    log "command failed: $* (full log: $logfile)"
-    tail -n 40 "$logfile" >&2
-    return 1
-  fi
-}
-
-# Puts a freshly generated $1/go.mod.new in place; go.sum is recomputed only when go.mod changed.
-use_new_go_mod() {
-  local work="$1"
-  if ! cmp -s "$work/go.mod.new" "$work/go.mod" 2>/dev/null; then
-    mv -f "$work/go.mod.new" "$work/go.mod"
-    rm -f "$work/go.sum"
-  else
-    rm -f "$work/go.mod.new"
-  fi
 }
 
 module_time() { # release time of a module version, from the proxy's .info file (RFC 3339, UTC)
@@ -249,7 +228,11 @@ needed() { # needed VERSION NAME... -> prints the names to build
   done
 }
 
-mapfile -t kube_todo < <(needed "$K8S_VER" kube-apiserver kube-controller-manager kube-scheduler kubectl)
+# A Kind node also needs kubeadm, kubelet and kube-proxy (scripts/toolchain/kind.sh asks for them):
+# one build with the others shares almost all of its compile work.
+kube_names=(kube-apiserver kube-controller-manager kube-scheduler kubectl)
+[[ "${KUBE_NODE_BINARIES:-0}" == 1 ]] && kube_names+=(kubeadm kubelet kube-proxy)
+mapfile -t kube_todo < <(needed "$K8S_VER" "${kube_names[@]}")
 mapfile -t etcd_todo < <(needed "$ETCD_VER" etcd)
 mapfile -t kwok_todo < <(needed "$KWOK_VER" kwok kwokctl)
 

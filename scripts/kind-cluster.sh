@@ -1,0 +1,156 @@
+#!/usr/bin/env bash
+# A real Kind cluster for the real-cluster tests (tests/kind) and for trying the app on a laptop:
+# the article's layout (a control plane labelled ingress-ready=true with host ports 80/443, two
+# workers; the same kind_config() that components/kind_cluster.py gives the dev stack), an ingress
+# controller serving IngressClass nginx, and the app's image built from app/ and loaded.
+#
+# Usage:
+#   scripts/kind-cluster.sh up [KUBECONFIG_PATH]   (re)create the cluster; prints the kubeconfig path
+#   scripts/kind-cluster.sh image IMAGE            build app/ as IMAGE and load it into the cluster
+#   scripts/kind-cluster.sh prepare                only make the tools and the node image available
+#   scripts/kind-cluster.sh down                   delete the cluster; stop the Docker engine `up` started
+#
+# Two ways to get there:
+#   default       Docker and kind are installed (a laptop, a GitHub runner): the node image is
+#                 kindest/node:v$KUBERNETES_VERSION (pulled, or assembled by `kind build node-image
+#                 --type release` where kind publishes none for that patch release), ingress-nginx
+#                 is applied from its Kind manifest. Nothing is compiled.
+#   KIND_OFFLINE=1  no container registry is reachable (CI here): a Docker engine from Debian's
+#                 packages is started (scripts/kind/engine.sh), kind and the node image are built
+#                 from Go modules and Debian packages (scripts/toolchain/kind.sh, scripts/kind/images.sh,
+#                 cached: cold about 25 minutes, warm seconds), and Traefik's ingress-nginx
+#                 compatibility provider stands in for ingress-nginx (scripts/kind/ingress-traefik.yaml).
+#
+# Environment:
+#   KIND_CLUSTER_NAME   cluster name (default flask-ci; kubeconfig context kind-<name>)
+#   KIND_NODE_IMAGE     node image to use instead of the default of either way
+#   KIND_APP_IMAGE      the app image `up` builds and loads (default flask-app:ci)
+#   KIND_KUBECONFIG     where `up` writes the kubeconfig when no argument is given
+#                       (default <cache>/kind/<name>.kubeconfig; ~/.kube/config is never touched)
+# Only the kubeconfig path goes to stdout; progress goes to stderr.
+set -euo pipefail
+
+SCRIPT_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+ROOT="$(cd "$SCRIPT_DIR/.." && pwd)"
+# shellcheck source-path=SCRIPTDIR source=toolchain/common.sh
+source "$SCRIPT_DIR/toolchain/common.sh"
+
+CLUSTER_NAME="${KIND_CLUSTER_NAME:-flask-ci}"
+OFFLINE="${KIND_OFFLINE:-0}"
+APP_IMAGE="${KIND_APP_IMAGE:-flask-app:ci}"
+STATE_DIR="$CACHE_ROOT/kind"
+KUBECONFIG_PATH="${KIND_KUBECONFIG:-$STATE_DIR/$CLUSTER_NAME.kubeconfig}"
+PYTHON="${PYTHON:-$ROOT/.venv/bin/python}"
+WAIT="${KIND_WAIT:-180s}"
+mkdir -p "$STATE_DIR"
+
+say() { printf '[kind-cluster] %s\n' "$*" >&2; }
+die() { say "error: $*"; exit 1; }
+usage() { sed -n '2,/^set -euo/p' "${BASH_SOURCE[0]}" | sed -e '$d' -e 's/^# \{0,1\}//' >&2; }
+
+# The built kind and kubectl come first on PATH; installed ones are used where nothing is built.
+export PATH="$BIN_DIR:$PATH"
+
+need_tools() {
+  if [[ "$OFFLINE" == 1 ]]; then
+    bash "$SCRIPT_DIR/kind/engine.sh" start
+    bash "$SCRIPT_DIR/toolchain/kube.sh" # kubectl
+    bash "$SCRIPT_DIR/toolchain/kind.sh"
+  fi
+  local tool
+  for tool in docker kind kubectl; do
+    command -v "$tool" >/dev/null || die "$tool is not installed (or set KIND_OFFLINE=1 to build it)"
+  done
+  docker info >/dev/null 2>&1 || die "no Docker engine answers (start Docker, or set KIND_OFFLINE=1)"
+}
+
+node_image() {
+  if [[ -n "${KIND_NODE_IMAGE:-}" ]]; then
+    printf '%s\n' "$KIND_NODE_IMAGE"
+  elif [[ "$OFFLINE" == 1 ]]; then
+    bash "$SCRIPT_DIR/kind/images.sh" | tail -n 1
+  else
+    # kind publishes node images for some patch releases only: otherwise build this one from the
+    # Kubernetes release's binaries (kind build node-image --type release, about a minute).
+    local image="kindest/node:v${KUBERNETES_VERSION#v}"
+    if ! docker image inspect "$image" >/dev/null 2>&1 && ! docker pull "$image" >&2; then
+      say "no published $image: building it from the Kubernetes release"
+      kind build node-image --type release "v${KUBERNETES_VERSION#v}" --image "$image" >&2
+    fi
+    printf '%s\n' "$image"
+  fi
+}
+
+kctl() { kubectl --kubeconfig "$KUBECONFIG_PATH" --context "kind-$CLUSTER_NAME" "$@"; }
+
+# The product's own Kind layout, so the cluster under test is the one the dev stack creates.
+kind_config() {
+  [[ -x "$PYTHON" ]] || die "no Python venv at .venv (README: Install)"
+  (cd "$ROOT" && "$PYTHON" -c 'import json; from components.kind_cluster import kind_config; print(json.dumps(kind_config(2)))')
+}
+
+install_ingress() {
+  if [[ "$OFFLINE" == 1 ]]; then
+    local image="local/traefik:v${TRAEFIK_VERSION#v}"
+    say "ingress: Traefik $TRAEFIK_VERSION standing in for ingress-nginx (IngressClass nginx)"
+    kind load docker-image "$image" --name "$CLUSTER_NAME" --nodes "$CLUSTER_NAME-control-plane" >&2
+    sed "s#TRAEFIK_IMAGE#$image#" "$SCRIPT_DIR/kind/ingress-traefik.yaml" | kctl apply -f - >&2
+  else
+    local version
+    version="$(cd "$ROOT" && "$PYTHON" -c 'import yaml; print(yaml.safe_load(open("Pulumi.yaml"))["config"]["ingressNginxVersion"]["default"])')"
+    say "ingress: ingress-nginx $version (its Kind manifest)"
+    kctl apply -f "https://raw.githubusercontent.com/kubernetes/ingress-nginx/$version/deploy/static/provider/kind/deploy.yaml" >&2
+  fi
+  kctl -n ingress-nginx rollout status deployment/ingress-nginx-controller --timeout="$WAIT" >&2
+}
+
+load_image() { # load_image IMAGE: build app/ with its own Dockerfile and load it into every node
+  say "building app/ as $1 and loading it into $CLUSTER_NAME"
+  # The label makes each tag a distinct image (its own ID), as a new release of the app would be.
+  run_logged "$STATE_DIR/docker-build.log" docker build --label "flask-k8s.image=$1" -t "$1" "$ROOT/app"
+  kind load docker-image "$1" --name "$CLUSTER_NAME" >&2
+}
+
+up() {
+  [[ $# -ge 1 ]] && KUBECONFIG_PATH="$1"
+  need_tools
+  local image
+  image="$(node_image)"
+  if kind get clusters 2>/dev/null | grep -qx "$CLUSTER_NAME"; then
+    say "deleting the existing cluster $CLUSTER_NAME"
+    kind delete cluster --name "$CLUSTER_NAME" --kubeconfig "$KUBECONFIG_PATH" >&2
+  fi
+  say "creating cluster $CLUSTER_NAME from $image"
+  mkdir -p "$(dirname "$KUBECONFIG_PATH")"
+  kind_config | kind create cluster --name "$CLUSTER_NAME" --image "$image" --config - \
+    --kubeconfig "$KUBECONFIG_PATH" --wait "$WAIT" >&2 || {
+    say "kind create cluster failed"
+    kind export logs "$STATE_DIR/logs-$CLUSTER_NAME" --name "$CLUSTER_NAME" >/dev/null 2>&1 || true
+    exit 1
+  }
+  chmod 600 "$KUBECONFIG_PATH"
+  kctl wait --for=condition=Ready nodes --all --timeout="$WAIT" >&2
+  install_ingress
+  load_image "$APP_IMAGE"
+  say "cluster $CLUSTER_NAME is ready (context kind-$CLUSTER_NAME)"
+  printf '%s\n' "$KUBECONFIG_PATH"
+}
+
+down() {
+  if command -v kind >/dev/null && docker info >/dev/null 2>&1 &&
+    kind get clusters 2>/dev/null | grep -qx "$CLUSTER_NAME"; then
+    say "deleting cluster $CLUSTER_NAME"
+    kind delete cluster --name "$CLUSTER_NAME" --kubeconfig "$KUBECONFIG_PATH" >&2 || true
+  fi
+  rm -f "$STATE_DIR/$CLUSTER_NAME.kubeconfig"
+  # Only an engine that engine.sh started (its PID file says so) is stopped.
+  bash "$SCRIPT_DIR/kind/engine.sh" stop
+}
+
+case "${1:-}" in
+  up) shift && up "$@" ;;
+  image) [[ $# -eq 2 ]] || { usage; exit 2; }; need_tools; load_image "$2" ;;
+  down) down ;;
+  prepare) need_tools && node_image >/dev/null ;;
+  *) usage; exit 2 ;;
+esac

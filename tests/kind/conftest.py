@@ -1,0 +1,84 @@
+"""Real-cluster fixtures: a Kind cluster with real containers and an ingress controller
+(scripts/kind-cluster.sh), and the `kind-ci` stack of the program deployed on it.
+
+The cluster is made once per session and deleted afterwards whatever the tests did; the Docker
+engine, if the script started one, is stopped by its PID. Nothing is skipped: a cluster that
+cannot be made fails the session with the end of the script's output.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from kubernetes import client
+from pulumi import automation as auto
+
+from tests.e2e.cluster import api_client
+from tests.engine import ProjectStack, pinned_tool_bin, project_stack, run_script
+from tests.harness import ROOT
+from tests.kind.traffic import IngressClient
+
+STACK = "kind-ci"
+CLUSTER = "flask-ci"  # Pulumi.kind-ci.yaml's kubeContext is kind-<this>
+HOST = "flask-app.local"
+NAMESPACE = "flask-app"
+APP = "flask-app"
+# Building the node image from package registries takes about 25 minutes on a cold cache.
+CLUSTER_UP_TIMEOUT = 45 * 60
+
+
+@pytest.fixture(scope="session")
+def tool_bin() -> Path:
+    """The Pulumi engine and plugins only: the cluster's tools are scripts/kind-cluster.sh's business."""
+    return pinned_tool_bin("scripts/toolchain/pulumi.sh", ("pulumi", "pulumi-language-python"))
+
+
+@pytest.fixture(scope="session")
+def kind_kubeconfig(tool_bin: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    path = tmp_path_factory.mktemp("kind") / "kubeconfig"
+    env = {"KIND_CLUSTER_NAME": CLUSTER}
+    try:
+        run_script("scripts/kind-cluster.sh", "up", str(path), env=env, timeout=CLUSTER_UP_TIMEOUT)
+        yield str(path)
+    finally:
+        subprocess.run(
+            ["bash", "scripts/kind-cluster.sh", "down"],
+            cwd=ROOT,
+            check=False,
+            capture_output=True,
+            env={**os.environ, **env},
+        )
+
+
+@pytest.fixture(scope="session")
+def kube(kind_kubeconfig: str) -> client.ApiClient:
+    return api_client(kind_kubeconfig)
+
+
+@dataclass
+class Deployed:
+    """The kind-ci stack after its first `pulumi up`, and a client that reaches the app through the ingress."""
+
+    stack: ProjectStack
+    up: auto.UpResult
+    ca_file: Path
+    client: IngressClient
+
+
+@pytest.fixture(scope="session")
+def deployed(tool_bin: Path, kind_kubeconfig: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Deployed]:
+    scratch = tmp_path_factory.mktemp("kind-stack")
+    with project_stack(STACK, kind_kubeconfig, tool_bin, scratch) as stack:
+        result = stack.stack.up(on_output=print)
+        ca_file = scratch / "ca.crt"
+        ca_file.write_text(str(stack.stack.outputs()["caCertificate"].value))
+        ingress = IngressClient(HOST, str(ca_file))
+        try:
+            yield Deployed(stack=stack, up=result, ca_file=ca_file, client=ingress)
+        finally:
+            ingress.close()

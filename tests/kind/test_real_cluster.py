@@ -1,0 +1,205 @@
+# Every field of the kubernetes client's models is Optional; in these tests a missing field fails
+# the test on the spot anyway, so narrowing each one would only add noise.
+# pyright: reportOptionalMemberAccess=false, reportOptionalSubscript=false, reportOptionalIterable=false
+# pyright: reportArgumentType=false, reportGeneralTypeIssues=false
+"""The program on a real Kind cluster: real containers, behind a real ingress, over real TLS.
+
+Mocks check what the program sends and kwok what the API server accepts; these tests check what a
+user gets. They run in file order on one stack: up, HTTPS through the ingress, the pods as
+Kubernetes runs them, a config change and an image change rolled under load, destroy.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Callable
+
+import pytest
+import urllib3
+from kubernetes import client
+from pulumi import automation as auto
+
+from tests.e2e.cluster import not_found, wait_for
+from tests.engine import run_script
+from tests.kind.conftest import APP, CLUSTER, HOST, NAMESPACE, Deployed
+from tests.kind.traffic import LoadGenerator, LoadResult
+
+pytestmark = pytest.mark.kind
+
+SELECTOR = f"app.kubernetes.io/instance={APP}"
+WORKERS = {f"{CLUSTER}-worker", f"{CLUSTER}-worker2"}
+# After `up` returns, keep the load on while the old pods terminate: that is when requests drop.
+DRAIN_SECONDS = 15
+ERROR_LINE = re.compile(r"error|critical|traceback|exception", re.IGNORECASE)
+
+
+def app_pods(kube: client.ApiClient) -> list[client.V1Pod]:
+    return client.CoreV1Api(kube).list_namespaced_pod(NAMESPACE, label_selector=SELECTOR).items
+
+
+def replica_set_of(pod: client.V1Pod) -> str:
+    owners = [ref.name for ref in pod.metadata.owner_references or [] if ref.kind == "ReplicaSet"]
+    assert len(owners) == 1, f"pod {pod.metadata.name} has owners {pod.metadata.owner_references}"
+    return owners[0]
+
+
+def is_ready(pod: client.V1Pod) -> bool:
+    return any(c.type == "Ready" and c.status == "True" for c in pod.status.conditions or [])
+
+
+def settled_pods(
+    kube: client.ApiClient, not_on: str | None = None, timeout: float = 180
+) -> tuple[str, list[client.V1Pod]]:
+    """Waits until the app's three pods (terminating ones too) are Ready on one ReplicaSet, other
+    than `not_on`; returns that ReplicaSet's name and its pods."""
+
+    def probe() -> tuple[str, list[client.V1Pod]] | None:
+        pods = app_pods(kube)
+        owners = {replica_set_of(p) for p in pods}
+        if len(owners) == 1 and len(pods) == 3 and all(is_ready(p) for p in pods) and not_on not in owners:
+            return owners.pop(), pods
+        return None
+
+    found = wait_for(f"three Ready pods on one ReplicaSet other than {not_on}", probe, timeout=timeout)
+    assert found is not None
+    return found
+
+
+def roll_under_load(deployed: Deployed, kube: client.ApiClient, change: Callable[[], None]) -> tuple[str, LoadResult]:
+    """Applies `change` and `pulumi up` while 20 requests/s go through the ingress; returns the new RS."""
+    before, _ = settled_pods(kube)
+    change()
+    with LoadGenerator(deployed.client, rate=20.0, max_seconds=240.0, max_requests=4800) as load:
+        deployed.stack.stack.up(on_output=print)
+        after, _ = settled_pods(kube, not_on=before)
+        time.sleep(DRAIN_SECONDS)
+    result = load.stop()
+    assert after != before
+    return after, result
+
+
+def test_up_completed_with_the_real_ingress_await(deployed: Deployed, kube: client.ApiClient) -> None:
+    assert deployed.up.summary.result == "succeeded"
+    (ingress,) = client.NetworkingV1Api(kube).list_namespaced_ingress(NAMESPACE, label_selector=SELECTOR).items
+    # The provider waited for a real controller to publish an address, not for nothing.
+    assert "pulumi.com/skipAwait" not in (ingress.metadata.annotations or {})
+    assert [entry.hostname for entry in ingress.status.load_balancer.ingress] == ["localhost"]
+    assert ingress.spec.ingress_class_name == "nginx"
+
+
+@pytest.mark.parametrize("path", ["/", "/health", "/ready"])
+def test_https_through_the_ingress_answers_200(deployed: Deployed, path: str) -> None:
+    response = deployed.client.get(path)
+    assert response.status == 200, f"GET https://{HOST}{path}: {response.status} {response.data[:200]!r}"
+
+
+def test_the_certificate_is_the_stacks_own(deployed: Deployed) -> None:
+    """The 200s above were verified against caCertificate; the system's CAs do not trust the server."""
+    system_cas = urllib3.HTTPSConnectionPool(
+        "127.0.0.1", 443, cert_reqs="CERT_REQUIRED", server_hostname=HOST, assert_hostname=HOST, retries=False
+    )
+    with pytest.raises(urllib3.exceptions.SSLError, match="CERTIFICATE_VERIFY_FAILED"):
+        system_cas.request("GET", "/", headers={"Host": HOST})
+
+
+def test_plain_http_redirects_to_https(deployed: Deployed) -> None:
+    response = deployed.client.get_plain_http("/health")
+    assert response.status in (301, 302, 307, 308), response.status
+    assert response.headers["Location"].startswith(f"https://{HOST}/"), response.headers
+
+
+def test_pods_run_restricted_ready_and_spread_over_both_workers(deployed: Deployed, kube: client.ApiClient) -> None:
+    _, pods = settled_pods(kube)
+    assert {pod.spec.node_name for pod in pods} == WORKERS
+    for pod in pods:
+        spec = pod.spec
+        assert spec.security_context.run_as_non_root is True
+        assert spec.security_context.seccomp_profile.type == "RuntimeDefault"
+        (container,) = spec.containers
+        security = container.security_context
+        assert security.allow_privilege_escalation is False
+        assert security.capabilities.drop == ["ALL"]
+        assert security.read_only_root_filesystem is True
+        (status,) = pod.status.container_statuses
+        assert status.ready and status.restart_count == 0, f"{pod.metadata.name}: {status}"
+
+
+def test_pod_security_admission_enforces_restricted(deployed: Deployed, kube: client.ApiClient) -> None:
+    """The app's pods were admitted under `restricted`, which refuses a privileged pod."""
+    labels = client.CoreV1Api(kube).read_namespace(NAMESPACE).metadata.labels
+    assert labels["pod-security.kubernetes.io/enforce"] == "restricted"
+    privileged = {
+        "apiVersion": "v1",
+        "kind": "Pod",
+        "metadata": {"name": "privileged-probe"},
+        "spec": {"containers": [{"name": "c", "image": "flask-app:ci", "securityContext": {"privileged": True}}]},
+    }
+    with pytest.raises(client.ApiException) as refused:
+        client.CoreV1Api(kube).create_namespaced_pod(NAMESPACE, privileged, dry_run="All")
+    assert refused.value.status == 403 and "violates PodSecurity" in str(refused.value.body)
+
+
+def test_the_apps_logs_hold_no_error_line(deployed: Deployed, kube: client.ApiClient) -> None:
+    core = client.CoreV1Api(kube)
+    for pod in app_pods(kube):
+        log = core.read_namespaced_pod_log(pod.metadata.name, NAMESPACE)
+        assert "Booting worker" in log, f"{pod.metadata.name} logged no gunicorn start: {log[:500]}"
+        errors = [line for line in log.splitlines() if ERROR_LINE.search(line)]
+        assert errors == [], f"{pod.metadata.name}: {errors[:5]}"
+
+
+def test_a_config_change_rolls_every_pod_and_the_app_answers_throughout(
+    deployed: Deployed, kube: client.ApiClient
+) -> None:
+    stack = deployed.stack.stack
+    new_rs, load = roll_under_load(
+        deployed, kube, lambda: stack.set_config("flask-k8s:logLevel", auto.ConfigValue("debug"))
+    )
+    print(f"config change (logLevel): {load.summary()}")
+    pods = app_pods(kube)
+    assert {replica_set_of(p) for p in pods} == {new_rs}
+    core = client.CoreV1Api(kube)
+    config_maps = {
+        env.config_map_ref.name for env in pods[0].spec.containers[0].env_from if env.config_map_ref is not None
+    }
+    assert [core.read_namespaced_config_map(name, NAMESPACE).data["LOG_LEVEL"] for name in config_maps] == ["debug"]
+    # Zero loss is the next step's bar; here the app must keep answering through the rollout.
+    assert load.sent >= 300
+    assert load.longest_gap() < 5.0, load.summary()
+
+
+def test_an_image_change_rolls_every_pod_and_the_app_answers_throughout(
+    deployed: Deployed, kube: client.ApiClient
+) -> None:
+    image = "flask-app:ci-2"
+    run_script("scripts/kind-cluster.sh", "image", image, env={"KIND_CLUSTER_NAME": CLUSTER})
+    stack = deployed.stack.stack
+    new_rs, load = roll_under_load(deployed, kube, lambda: stack.set_config("flask-k8s:image", auto.ConfigValue(image)))
+    print(f"image change: {load.summary()}")
+    pods = app_pods(kube)
+    assert {replica_set_of(p) for p in pods} == {new_rs}
+    assert {p.spec.containers[0].image for p in pods} == {image}
+    assert all(s.image.endswith(image) for p in pods for s in p.status.container_statuses)
+    assert load.sent >= 300
+    assert load.longest_gap() < 5.0, load.summary()
+
+
+def test_destroy_leaves_no_object_of_the_app(deployed: Deployed, kube: client.ApiClient) -> None:
+    deployed.stack.stack.destroy(on_output=print)
+    core = client.CoreV1Api(kube)
+    wait_for("the namespace to be gone", lambda: not_found(lambda: core.read_namespace(NAMESPACE)), timeout=180)
+    leftovers = [
+        f"{kind}/{item.metadata.namespace}/{item.metadata.name}"
+        for kind, items in {
+            "pod": core.list_pod_for_all_namespaces(label_selector=SELECTOR).items,
+            "service": core.list_service_for_all_namespaces(label_selector=SELECTOR).items,
+            "configmap": core.list_config_map_for_all_namespaces(label_selector=SELECTOR).items,
+            "secret": core.list_secret_for_all_namespaces(label_selector=SELECTOR).items,
+            "ingress": client.NetworkingV1Api(kube).list_ingress_for_all_namespaces(label_selector=SELECTOR).items,
+        }.items()
+        for item in items
+    ]
+    assert leftovers == []
+    # The ingress no longer routes the host anywhere (and its TLS certificate went with the stack).
+    assert deployed.client.get_plain_http("/health").status == 404

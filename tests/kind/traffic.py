@@ -1,0 +1,142 @@
+"""HTTPS requests to the app through the Kind node's ingress, as a user's browser would make them.
+
+Everything goes to 127.0.0.1 (Kind's host ports 80/443) with the app's host name in the TLS SNI
+and the Host header, and the certificate is verified against the stack's own CA: the same check
+as `curl --cacert ca.crt https://flask-app.local/` with flask-app.local resolving to 127.0.0.1.
+The load generator is bounded in rate, count and time, and stops by itself.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from types import TracebackType
+
+import urllib3
+
+LOOPBACK = "127.0.0.1"
+
+
+class IngressClient:
+    """GET requests to https://HOST/... through 127.0.0.1:443, verified against one CA file."""
+
+    def __init__(self, host: str, ca_file: str, timeout: float = 5.0) -> None:
+        self.host = host
+        self.https = urllib3.HTTPSConnectionPool(
+            LOOPBACK,
+            443,
+            cert_reqs="CERT_REQUIRED",
+            ca_certs=ca_file,
+            server_hostname=host,
+            assert_hostname=host,
+            retries=False,
+            timeout=urllib3.Timeout(connect=timeout, read=timeout),
+            maxsize=16,
+            block=True,
+        )
+        self.http = urllib3.HTTPConnectionPool(LOOPBACK, 80, retries=False, timeout=timeout)
+
+    def get(self, path: str) -> urllib3.BaseHTTPResponse:
+        return self.https.request("GET", path, headers={"Host": self.host}, redirect=False)
+
+    def get_plain_http(self, path: str) -> urllib3.BaseHTTPResponse:
+        return self.http.request("GET", path, headers={"Host": self.host}, redirect=False)
+
+    def close(self) -> None:
+        self.https.close()
+        self.http.close()
+
+
+@dataclass
+class LoadResult:
+    """What the load generator saw: one (seconds since start, outcome) per request, in start order."""
+
+    outcomes: list[tuple[float, str]] = field(default_factory=list)
+
+    @property
+    def sent(self) -> int:
+        return len(self.outcomes)
+
+    @property
+    def failed(self) -> int:
+        return sum(1 for _, outcome in self.outcomes if outcome != "200")
+
+    @property
+    def failures(self) -> Counter[str]:
+        return Counter(outcome for _, outcome in self.outcomes if outcome != "200")
+
+    @property
+    def duration(self) -> float:
+        return self.outcomes[-1][0] if self.outcomes else 0.0
+
+    def longest_gap(self) -> float:
+        """The longest time without a successful request, from the start to the last request."""
+        last_ok, gap = 0.0, 0.0
+        for started, outcome in sorted(self.outcomes):
+            if outcome == "200":
+                gap, last_ok = max(gap, started - last_ok), started
+        return max(gap, self.duration - last_ok)
+
+    def summary(self) -> str:
+        detail = ", ".join(f"{reason}: {count}" for reason, count in self.failures.most_common()) or "none"
+        rate = self.sent / self.duration if self.duration else 0.0
+        return (
+            f"{self.failed} failed of {self.sent} requests in {self.duration:.1f} s ({rate:.1f}/s); "
+            f"failures: {detail}; longest time without a 200: {self.longest_gap():.1f} s"
+        )
+
+
+class LoadGenerator:
+    """Sends GET `path` at `rate` requests/s until stopped, or `max_seconds` or `max_requests`."""
+
+    def __init__(
+        self,
+        client: IngressClient,
+        path: str = "/",
+        rate: float = 20.0,
+        max_seconds: float = 300.0,
+        max_requests: int = 6000,
+    ) -> None:
+        self.client, self.path, self.rate = client, path, rate
+        self.max_seconds, self.max_requests = max_seconds, max_requests
+        self.result = LoadResult()
+        self._stop = threading.Event()
+        self._lock = threading.Lock()
+        self._pool = ThreadPoolExecutor(max_workers=16, thread_name_prefix="load")
+        self._thread = threading.Thread(target=self._run, name="load-scheduler", daemon=True)
+        self._start = 0.0
+
+    def _one(self, started: float) -> None:
+        try:
+            outcome = str(self.client.get(self.path).status)
+        except urllib3.exceptions.HTTPError as error:
+            outcome = type(error).__name__
+        with self._lock:
+            self.result.outcomes.append((started, outcome))
+
+    def _run(self) -> None:
+        for i in range(self.max_requests):
+            due = self._start + i / self.rate
+            if self._stop.wait(max(0.0, due - time.monotonic())) or due - self._start > self.max_seconds:
+                break
+            self._pool.submit(self._one, due - self._start)
+
+    def __enter__(self) -> LoadGenerator:
+        self._start = time.monotonic()
+        self._thread.start()
+        return self
+
+    def stop(self) -> LoadResult:
+        self._stop.set()
+        self._thread.join()
+        self._pool.shutdown(wait=True)
+        self.result.outcomes.sort()
+        return self.result
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.stop()

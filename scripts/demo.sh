@@ -1,0 +1,122 @@
+#!/usr/bin/env bash
+# From a fresh clone to the app on a local cluster, in one command:
+#   bash scripts/demo.sh        sets everything up and deploys; ends with the URL, the CA file and a curl line
+#   bash scripts/demo.sh down   destroys the app and the cluster, and stops whatever `up` started
+#
+# Where a Docker engine answers and kind is installed (or with KIND_OFFLINE=1, which builds them
+# here from package registries), the cluster is a real Kind cluster (scripts/kind-cluster.sh) and
+# the stack is kind-ci. Otherwise it is the kwok control plane (scripts/kwok-cluster.sh) and the
+# stack is local: every object is created and its pods turn Ready, but kwok runs no container, so
+# nothing answers the URL there.
+#
+# No Pulumi account and no prompt: the state is a file backend under <cache>/demo, its passphrase is
+# generated once into <cache>/demo/passphrase (mode 600), and the stack runs in a copy of the project
+# (<cache>/demo/project) so its encryption salt never lands in your work tree.
+set -euo pipefail
+SCRIPT_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+ROOT="$(cd "$SCRIPT_DIR/.." && pwd)"
+# shellcheck source-path=SCRIPTDIR source=toolchain/common.sh
+source "$SCRIPT_DIR/toolchain/common.sh"
+
+DEMO_DIR="$CACHE_ROOT/demo"
+PROJECT="$DEMO_DIR/project"
+mkdir -p "$DEMO_DIR/state" "$DEMO_DIR/tmp"
+say() { printf '[demo] %s\n' "$*" >&2; }
+# A path as the summary shows it: under $HOME as ~/..., for a line that is easy to copy and share.
+shown() {
+  if [[ "$1" == "$HOME"/* ]]; then printf '%s/%s' "~" "${1#"$HOME"/}"; else printf '%s' "$1"; fi
+}
+
+if [[ ! -s "$DEMO_DIR/passphrase" ]]; then
+  (umask 077 && python3 -c 'import secrets; print(secrets.token_urlsafe(24))' >"$DEMO_DIR/passphrase")
+fi
+export PULUMI_CONFIG_PASSPHRASE_FILE="$DEMO_DIR/passphrase"
+export PULUMI_BACKEND_URL="file://$DEMO_DIR/state"
+export PULUMI_SKIP_UPDATE_CHECK=true
+# pulumi-kubernetes leaves a copy of its kubeconfig in TMPDIR on every run: keep those here.
+export TMPDIR="$DEMO_DIR/tmp"
+
+mode() {
+  if [[ "${KIND_OFFLINE:-0}" == 1 ]] || { command -v kind >/dev/null && docker info >/dev/null 2>&1; }; then
+    echo kind
+  else
+    echo kwok
+  fi
+}
+
+# The project's sources, refreshed on every run; the stack file keeps the salt of its state.
+sync_project() { # sync_project STACK
+  local stack_file="Pulumi.$1.yaml" salt=""
+  [[ -f "$PROJECT/$stack_file" ]] && salt="$(grep '^encryptionsalt:' "$PROJECT/$stack_file" || true)"
+  rm -rf "$PROJECT" && mkdir -p "$PROJECT"
+  cp -r "$ROOT"/{Pulumi.yaml,__main__.py,settings.py,components,app,policy} "$PROJECT/"
+  { [[ -z "$salt" ]] || printf '%s\n' "$salt"; cat "$ROOT/$stack_file"; } >"$PROJECT/$stack_file"
+  ln -s "$ROOT/.venv" "$PROJECT/.venv"
+}
+
+up() {
+  if [[ ! -x "$ROOT/.venv/bin/python" ]]; then
+    say "installing the Python dependencies into .venv (README: Install)"
+    python3 -m venv "$ROOT/.venv"
+    "$ROOT/.venv/bin/pip" install --quiet -r "$ROOT/requirements.txt"
+  fi
+  say "the pinned Pulumi CLI and plugins (built from Go modules unless installed: cold ~30 min)"
+  PATH="$(bash "$SCRIPT_DIR/toolchain/pulumi.sh"):$PATH"
+  export PATH
+  local stack kubeconfig
+  if [[ "$(mode)" == kind ]]; then
+    stack=kind-ci
+    kubeconfig="$(bash "$SCRIPT_DIR/kind-cluster.sh" up)"
+  else
+    stack=local
+    say "no Docker engine and kind: using the kwok control plane (objects only, no containers)"
+    bash "$SCRIPT_DIR/toolchain/kube.sh"
+    kubeconfig="$(bash "$SCRIPT_DIR/kwok-cluster.sh" up "$DEMO_DIR/kwok.kubeconfig")"
+    # kwok has no ingress controller: this plays its part for the Ingress's status (tests/e2e/cluster.py).
+    (cd "$ROOT" && KUBECONFIG="$kubeconfig" setsid .venv/bin/python -m tests.e2e.cluster \
+      >"$DEMO_DIR/stand-in.log" 2>&1 </dev/null & echo $! >"$DEMO_DIR/stand-in.pid")
+  fi
+  echo "$stack" >"$DEMO_DIR/stack"
+  export KUBECONFIG="$kubeconfig"
+  sync_project "$stack"
+  pulumi stack select "$stack" --create --cwd "$PROJECT" >&2
+  pulumi up --stack "$stack" --cwd "$PROJECT" --yes --skip-preview >&2
+  pulumi stack output caCertificate --stack "$stack" --cwd "$PROJECT" >"$DEMO_DIR/ca.crt"
+  local url host
+  url="$(pulumi stack output url --stack "$stack" --cwd "$PROJECT")"
+  host="${url#https://}" && host="${host%%/*}"
+  echo
+  echo "The app is deployed (stack $stack): $url"
+  echo "  CA certificate: $(shown "$DEMO_DIR/ca.crt")"
+  if [[ "$stack" == kind-ci ]]; then
+    echo "  curl --cacert $(shown "$DEMO_DIR/ca.crt") --resolve $host:443:127.0.0.1 $url"
+  else
+    echo "  kwok runs no containers, so nothing answers that URL; see the objects with"
+    echo "  kubectl --kubeconfig $(shown "$kubeconfig") get all,ingress -n flask-app"
+  fi
+  echo "  Pulumi: PULUMI_BACKEND_URL=file://$(shown "$DEMO_DIR/state") PULUMI_CONFIG_PASSPHRASE_FILE=$(shown "$DEMO_DIR/passphrase") pulumi stack output --cwd $(shown "$PROJECT")"
+  echo "  Remove it all: bash scripts/demo.sh down"
+}
+
+down() {
+  local stack pid
+  stack="$(cat "$DEMO_DIR/stack" 2>/dev/null || true)"
+  if [[ -n "$stack" && -d "$PROJECT" ]]; then
+    PATH="$(bash "$SCRIPT_DIR/toolchain/pulumi.sh"):$PATH"
+    export PATH
+    [[ "$stack" == kind-ci ]] && export KUBECONFIG="$CACHE_ROOT/kind/flask-ci.kubeconfig"
+    [[ "$stack" == local ]] && export KUBECONFIG="$DEMO_DIR/kwok.kubeconfig"
+    pulumi destroy --stack "$stack" --cwd "$PROJECT" --yes --skip-preview >&2 || say "destroy failed; removing the cluster anyway"
+  fi
+  bash "$SCRIPT_DIR/kind-cluster.sh" down || true
+  bash "$SCRIPT_DIR/kwok-cluster.sh" down || true
+  pid="$(cat "$DEMO_DIR/stand-in.pid" 2>/dev/null || true)"
+  [[ -z "$pid" ]] || kill "$pid" 2>/dev/null || true
+  rm -rf "$DEMO_DIR/stand-in.pid" "$DEMO_DIR/stack" "$DEMO_DIR/tmp"
+}
+
+case "${1:-up}" in
+  up) up ;;
+  down) down ;;
+  *) sed -n '2,/^set -euo/p' "${BASH_SOURCE[0]}" | sed -e '$d' -e 's/^# \{0,1\}//' >&2; exit 2 ;;
+esac

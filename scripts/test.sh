@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# Every test of the project, layer by layer, each stopping the run when it fails:
+#   1. lint and types      ruff, ruff format, pyright, yamllint, actionlint (.pre-commit-config.yaml)
+#   2. unit                Pulumi mocks, seconds (tests/unit)
+#   3. end-to-end          the real engine against a kwok API server (tests/e2e)
+#   4. real cluster        the program on a Kind cluster with real containers behind an ingress (tests/kind)
+# Needs .venv (README: Install). Layer 4 needs Docker and kind, or KIND_OFFLINE=1 on a machine that
+# reaches no container registry (then it builds them; see scripts/kind-cluster.sh). Each layer's
+# wall time is printed after it.
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+
+started=$SECONDS
+layer() { # layer NAME COMMAND...
+  local t0=$SECONDS
+  echo "== $1"
+  shift
+  "$@"
+  echo "== done in $((SECONDS - t0)) s (total $((SECONDS - started)) s)"
+}
+
+layer "lint and types" .venv/bin/pre-commit run --all-files --show-diff-on-failure
+layer "unit tests" .venv/bin/pytest tests/unit
+layer "pinned Pulumi engine, plugins and kwok control plane (scripts/toolchain.sh)" bash scripts/toolchain.sh
+layer "end-to-end tests: real engine, kwok API server" .venv/bin/pytest tests/e2e
+# Building a cold cluster's tools and images takes long: do it here, where its progress shows, and
+# not inside the test fixture that makes the cluster.
+layer "Kind cluster tools and images (scripts/kind-cluster.sh prepare)" bash scripts/kind-cluster.sh prepare
+layer "real-cluster tests: Kind, real containers, ingress, TLS" .venv/bin/pytest tests/kind

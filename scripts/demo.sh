@@ -22,9 +22,10 @@ DEMO_DIR="$CACHE_ROOT/demo"
 PROJECT="$DEMO_DIR/project"
 mkdir -p "$DEMO_DIR/state" "$DEMO_DIR/tmp"
 say() { printf '[demo] %s\n' "$*" >&2; }
-# A path as the summary shows it: under $HOME as ~/..., for a line that is easy to copy and share.
+# A path as the summary shows it: under $HOME as $HOME/..., which the reader's shell expands.
 shown() {
-  if [[ "$1" == "$HOME"/* ]]; then printf '%s/%s' "~" "${1#"$HOME"/}"; else printf '%s' "$1"; fi
+  # shellcheck disable=SC2016 # a literal $HOME, for the reader's shell to expand
+  if [[ "$1" == "$HOME"/* ]]; then printf '%s/%s' '$HOME' "${1#"$HOME"/}"; else printf '%s' "$1"; fi
 }
 
 if [[ ! -s "$DEMO_DIR/passphrase" ]]; then
@@ -73,8 +74,11 @@ up() {
     bash "$SCRIPT_DIR/toolchain/kube.sh"
     kubeconfig="$(bash "$SCRIPT_DIR/kwok-cluster.sh" up "$DEMO_DIR/kwok.kubeconfig")"
     # kwok has no ingress controller: this plays its part for the Ingress's status (tests/e2e/cluster.py).
-    (cd "$ROOT" && KUBECONFIG="$kubeconfig" setsid .venv/bin/python -m tests.e2e.cluster \
-      >"$DEMO_DIR/stand-in.log" 2>&1 </dev/null & echo $! >"$DEMO_DIR/stand-in.pid")
+    (
+      cd "$ROOT"
+      KUBECONFIG="$kubeconfig" exec setsid .venv/bin/python -m tests.e2e.cluster >"$DEMO_DIR/stand-in.log" 2>&1 </dev/null
+    ) &
+    echo $! >"$DEMO_DIR/stand-in.pid"
   fi
   echo "$stack" >"$DEMO_DIR/stack"
   export KUBECONFIG="$kubeconfig"
@@ -94,7 +98,10 @@ up() {
     echo "  kwok runs no containers, so nothing answers that URL; see the objects with"
     echo "  kubectl --kubeconfig $(shown "$kubeconfig") get all,ingress -n flask-app"
   fi
-  echo "  Pulumi: PULUMI_BACKEND_URL=file://$(shown "$DEMO_DIR/state") PULUMI_CONFIG_PASSPHRASE_FILE=$(shown "$DEMO_DIR/passphrase") pulumi stack output --cwd $(shown "$PROJECT")"
+  echo "  The stack, from this shell:"
+  echo "    export PATH=\"$(shown "$BIN_DIR"):\$PATH\" PULUMI_BACKEND_URL=\"file://$(shown "$DEMO_DIR/state")\" \\"
+  echo "      PULUMI_CONFIG_PASSPHRASE_FILE=\"$(shown "$DEMO_DIR/passphrase")\" KUBECONFIG=\"$(shown "$kubeconfig")\""
+  echo "    pulumi stack output --stack $stack --cwd \"$(shown "$PROJECT")\""
   echo "  Remove it all: bash scripts/demo.sh down"
 }
 
@@ -111,7 +118,8 @@ down() {
   bash "$SCRIPT_DIR/kind-cluster.sh" down || true
   bash "$SCRIPT_DIR/kwok-cluster.sh" down || true
   pid="$(cat "$DEMO_DIR/stand-in.pid" 2>/dev/null || true)"
-  [[ -z "$pid" ]] || kill "$pid" 2>/dev/null || true
+  # Only the process `up` started: its PID, if it still runs the stand-in.
+  if [[ -n "$pid" ]] && grep -q tests.e2e.cluster "/proc/$pid/cmdline" 2>/dev/null; then kill "$pid"; fi
   rm -rf "$DEMO_DIR/stand-in.pid" "$DEMO_DIR/stack" "$DEMO_DIR/tmp"
 }
 

@@ -32,6 +32,18 @@ APP = "flask-app"
 CLUSTER_UP_TIMEOUT = 45 * 60
 
 
+# What the tests measured (request counts during rollouts), printed at the end of the run whether the
+# tests passed or not, so every CI log carries the numbers.
+MEASURED: list[str] = []
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    if MEASURED:
+        terminalreporter.section("measured on the real cluster")
+        for line in MEASURED:
+            terminalreporter.write_line(line)
+
+
 @pytest.fixture(scope="session")
 def tool_bin() -> Path:
     """The Pulumi engine and plugins only: the cluster's tools are scripts/kind-cluster.sh's business."""

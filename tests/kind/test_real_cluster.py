@@ -22,7 +22,7 @@ from pulumi import automation as auto
 
 from tests.e2e.cluster import not_found, wait_for
 from tests.engine import run_script
-from tests.kind.conftest import APP, CLUSTER, HOST, NAMESPACE, Deployed
+from tests.kind.conftest import APP, CLUSTER, HOST, MEASURED, NAMESPACE, Deployed
 from tests.kind.traffic import LoadGenerator, LoadResult
 
 pytestmark = pytest.mark.kind
@@ -66,7 +66,9 @@ def settled_pods(
     return found
 
 
-def roll_under_load(deployed: Deployed, kube: client.ApiClient, change: Callable[[], None]) -> tuple[str, LoadResult]:
+def roll_under_load(
+    deployed: Deployed, kube: client.ApiClient, what: str, change: Callable[[], None]
+) -> tuple[str, LoadResult]:
     """Applies `change` and `pulumi up` while 20 requests/s go through the ingress; returns the new RS."""
     before, _ = settled_pods(kube)
     change()
@@ -75,6 +77,7 @@ def roll_under_load(deployed: Deployed, kube: client.ApiClient, change: Callable
         after, _ = settled_pods(kube, not_on=before)
         time.sleep(DRAIN_SECONDS)
     result = load.stop()
+    MEASURED.append(f"{what}: {result.summary()}")
     assert after != before
     return after, result
 
@@ -154,9 +157,11 @@ def test_a_config_change_rolls_every_pod_and_the_app_answers_throughout(
 ) -> None:
     stack = deployed.stack.stack
     new_rs, load = roll_under_load(
-        deployed, kube, lambda: stack.set_config("flask-k8s:logLevel", auto.ConfigValue("debug"))
+        deployed,
+        kube,
+        "config change (logLevel)",
+        lambda: stack.set_config("flask-k8s:logLevel", auto.ConfigValue("debug")),
     )
-    print(f"config change (logLevel): {load.summary()}")
     pods = app_pods(kube)
     assert {replica_set_of(p) for p in pods} == {new_rs}
     core = client.CoreV1Api(kube)
@@ -175,8 +180,9 @@ def test_an_image_change_rolls_every_pod_and_the_app_answers_throughout(
     image = "flask-app:ci-2"
     run_script("scripts/kind-cluster.sh", "image", image, env={"KIND_CLUSTER_NAME": CLUSTER})
     stack = deployed.stack.stack
-    new_rs, load = roll_under_load(deployed, kube, lambda: stack.set_config("flask-k8s:image", auto.ConfigValue(image)))
-    print(f"image change: {load.summary()}")
+    new_rs, load = roll_under_load(
+        deployed, kube, "image change", lambda: stack.set_config("flask-k8s:image", auto.ConfigValue(image))
+    )
     pods = app_pods(kube)
     assert {replica_set_of(p) for p in pods} == {new_rs}
     assert {p.spec.containers[0].image for p in pods} == {image}

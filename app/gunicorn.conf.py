@@ -8,6 +8,9 @@ workers = int(os.environ.get("WORKERS", "2"))
 accesslog = "-"
 errorlog = "-"
 loglevel = os.environ.get("LOG_LEVEL", "info")
+# On SIGTERM (after the pod's preStop pause) workers finish their requests for up to this long;
+# the pod's terminationGracePeriodSeconds (30 s) leaves room for the pause (5 s) plus this.
+graceful_timeout = 20
 # The root filesystem may be read-only: keep gunicorn's heartbeat files in memory.
 worker_tmp_dir = "/dev/shm"
 # gunicorn 25.1+ opens a control socket for `gunicornc` under $XDG_RUNTIME_DIR or $HOME/.gunicorn;

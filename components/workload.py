@@ -48,6 +48,18 @@ class SecuritySpec:
 
 
 @dataclass(frozen=True)
+class TerminationSpec:
+    """How a pod stops without dropping requests (rollouts, drains, scale-in)."""
+
+    pre_stop_sleep_seconds: int = 5
+    """Keep serving this long after the pod is marked terminating, before gunicorn gets SIGTERM, so
+    the endpoints, kube-proxy and the ingress controller stop sending it new requests first."""
+    grace_period_seconds: int = 30
+    """terminationGracePeriodSeconds: must exceed the pause plus gunicorn's graceful_timeout (20 s,
+    app/gunicorn.conf.py), or the kubelet kills requests still in flight."""
+
+
+@dataclass(frozen=True)
 class AutoscalingSpec:
     """A HorizontalPodAutoscaler on CPU."""
 
@@ -95,6 +107,8 @@ class WorkloadArgs:
     """Annotations on the pod template; changing one rolls the pods."""
     security: SecuritySpec = field(default_factory=SecuritySpec)
     """Security context of the pod and container."""
+    termination: TerminationSpec = field(default_factory=TerminationSpec)
+    """Graceful stop: a preStop pause, then SIGTERM, within the grace period."""
     autoscaling: AutoscalingSpec | None = None
     """When set, an HPA owns the replica count and `replicas` only documents intent."""
     disruption_budget: bool = True
@@ -162,6 +176,14 @@ class Workload(pulumi.ComponentResource):
             startup_probe=http_probe(args.health_path, 5, 5, 12),
             liveness_probe=http_probe(args.health_path, 15, 30, 3),
             readiness_probe=http_probe(args.ready_path, 5, 10, 3),
+            # The native sleep action (Kubernetes >= 1.30) needs no shell in the image.
+            lifecycle=k8s.core.v1.LifecycleArgs(
+                pre_stop=k8s.core.v1.LifecycleHandlerArgs(
+                    sleep=k8s.core.v1.SleepActionArgs(seconds=args.termination.pre_stop_sleep_seconds)
+                )
+            )
+            if args.termination.pre_stop_sleep_seconds > 0
+            else None,
             volume_mounts=[
                 k8s.core.v1.VolumeMountArgs(name="config", mount_path=CONFIG_MOUNT_PATH, read_only=True),
                 k8s.core.v1.VolumeMountArgs(name="tmp", mount_path="/tmp"),
@@ -222,6 +244,7 @@ class Workload(pulumi.ComponentResource):
                             seccomp_profile=k8s.core.v1.SeccompProfileArgs(type="RuntimeDefault"),
                         ),
                         topology_spread_constraints=spread,
+                        termination_grace_period_seconds=args.termination.grace_period_seconds,
                         containers=[container],
                         volumes=[
                             k8s.core.v1.VolumeArgs(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import runpy
 from pathlib import Path
 from typing import Any
 
@@ -20,8 +21,8 @@ from components.network_policy import AppNetworkPolicy, AppNetworkPolicyArgs, Eg
 from components.secrets import AppSecrets, AppSecretsArgs, DatabaseArgs
 from components.service import AppService, AppServiceArgs
 from components.tls import CertManager, CertManagerArgs, SelfSignedCertificate, SelfSignedCertificateArgs
-from components.workload import AutoscalingSpec, ResourcesSpec, Workload, WorkloadArgs
-from tests.harness import Deployment, Registered, resolve, run
+from components.workload import AutoscalingSpec, ResourcesSpec, TerminationSpec, Workload, WorkloadArgs
+from tests.harness import ROOT, Deployment, Registered, resolve, run
 
 QUOTA = QuotaSpec("4", "8Gi", "8", "16Gi", 20, 10, 5)
 LIMITS = LimitRangeSpec("500m", "256Mi", "100m", "128Mi")
@@ -228,6 +229,22 @@ def test_deployment_has_the_articles_rollout_probes_and_resources() -> None:
         "configMap": {"name": "cfg-1", "items": [{"key": APP_CONFIG_KEY, "path": "app.ini"}]},
     }
     assert_children_named_and_parented(d, "flask-k8s:components:Workload", "web")
+
+
+def test_pods_stop_gracefully_within_their_grace_period() -> None:
+    """A preStop pause keeps a terminating pod serving until endpoints and the ingress let it go;
+    the grace period must cover the pause plus gunicorn's graceful_timeout."""
+    d, _ = build(lambda: Workload("web", workload_args()))
+    pod = d.one("kubernetes:apps/v1:Deployment").get("spec.template.spec")
+    (container,) = pod["containers"]
+    assert container["lifecycle"] == {"preStop": {"sleep": {"seconds": 5}}}
+    graceful_timeout = runpy.run_path(str(ROOT / "app" / "gunicorn.conf.py"))["graceful_timeout"]
+    assert pod["terminationGracePeriodSeconds"] == 30 > 5 + graceful_timeout
+
+    d, _ = build(lambda: Workload("web", workload_args(termination=TerminationSpec(0, 25))))
+    pod = d.one("kubernetes:apps/v1:Deployment").get("spec.template.spec")
+    assert "lifecycle" not in pod["containers"][0]
+    assert pod["terminationGracePeriodSeconds"] == 25
 
 
 def test_pods_pass_pod_security_restricted() -> None:

@@ -54,8 +54,7 @@ export PATH="$BIN_DIR:$PATH"
 need_tools() {
   if [[ "$OFFLINE" == 1 ]]; then
     bash "$SCRIPT_DIR/kind/engine.sh" start
-    bash "$SCRIPT_DIR/toolchain/kube.sh" # kubectl
-    bash "$SCRIPT_DIR/toolchain/kind.sh"
+    bash "$SCRIPT_DIR/toolchain/kind.sh" # kind, and through kube.sh kubectl and the node's kube binaries
   fi
   local tool
   for tool in docker kind kubectl; do

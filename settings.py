@@ -41,8 +41,24 @@ TLS_MODES = ("self-signed", "cert-manager", "secret", "none")
 _DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
 # RFC 1035 label: Service names must also start with a letter.
 _DNS_1035_LABEL = re.compile(r"^[a-z]([-a-z0-9]*[a-z0-9])?$")
-# An Ingress host: a DNS subdomain, optionally with one leading wildcard label.
-_HOST = re.compile(r"^(\*\.)?[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
+# A DNS subdomain (an Ingress host may add one leading wildcard label).
+_DNS_NAME = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
+_DNS_NAME_RULE = "a DNS name of lowercase letters, digits, '-' and '.' (labels up to 63 characters"
+
+
+def _is_dns_name(value: str, wildcard: bool = False) -> bool:
+    name = value[2:] if wildcard and value.startswith("*.") else value
+    return len(value) <= 253 and bool(_DNS_NAME.match(name)) and all(len(p) <= MAX_NAME for p in name.split("."))
+
+
+def _is_ip_address(value: str) -> bool:
+    try:
+        ipaddress.ip_address(value)
+    except ValueError:
+        return False
+    return True
+
+
 # Label values: at most 63 characters of alphanumerics, '-', '_' and '.', alphanumeric at both ends.
 _LABEL_VALUE = re.compile(r"^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$")
 # Annotation and label keys: an optional DNS-subdomain prefix and a name part.
@@ -395,9 +411,16 @@ def _read_app(r: _Reader) -> FlaskAppArgs:
             )
     config_data.update(extra)
 
+    database_host = r.string("databaseHost")
+    if not (_is_dns_name(database_host) or _is_ip_address(database_host)):
+        r.fail(
+            "databaseHost",
+            database_host,
+            f"must be {_DNS_NAME_RULE}) or an IP address, e.g. postgres.databases.svc.cluster.local",
+        )
     database = DatabaseArgs(
         user=r.string("databaseUser"),
-        host=r.string("databaseHost"),
+        host=database_host,
         port=r.integer("databasePort", minimum=1, maximum=65535),
         name=r.string("databaseName"),
     )
@@ -409,13 +432,8 @@ def _read_app(r: _Reader) -> FlaskAppArgs:
     ingress_class_name = r.string("ingressClassName")
     r.dns_label("ingressClassName", ingress_class_name, "an IngressClass name")
     host = r.string("host")
-    if len(host) > 253 or not _HOST.match(host) or any(len(p) > MAX_NAME for p in host.split(".")):
-        r.fail(
-            "host",
-            host,
-            "must be a DNS name of lowercase letters, digits, '-' and '.' (labels up to 63 characters, "
-            "an optional leading '*.'), e.g. flask-app.example.com",
-        )
+    if not _is_dns_name(host, wildcard=True):
+        r.fail("host", host, f"must be {_DNS_NAME_RULE}, an optional leading '*.'), e.g. flask-app.example.com")
     ingress_annotations = r.key_values("ingressAnnotations", _is_qualified_name, "an annotation key")
 
     if r.boolean("rejectLatestTag") and image_tag(image) in (None, "latest") and "@" not in image:

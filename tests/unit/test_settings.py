@@ -157,6 +157,21 @@ def test_host_must_be_a_dns_name(host: str) -> None:
     assert message.startswith(f"flask-k8s:host = {host!r}: must be a DNS name of lowercase letters")
 
 
+@pytest.mark.parametrize(
+    "host", ["postgres db", "Postgres", "db..internal", "db.example.com:5432", "*.db.internal", "x" * 64 + ".internal"]
+)
+def test_database_host_must_be_a_dns_name_or_an_ip_address(host: str) -> None:
+    assert only_problem({"databaseHost": host}) == (
+        f"flask-k8s:databaseHost = {host!r}: must be a DNS name of lowercase letters, digits, '-' and '.' "
+        "(labels up to 63 characters) or an IP address, e.g. postgres.databases.svc.cluster.local"
+    )
+
+
+@pytest.mark.parametrize("host", ["postgres", "db.prod.internal", "10.0.12.5", "fd00::5"])
+def test_database_host_accepts_dns_names_and_ip_addresses(host: str) -> None:
+    assert load({"databaseHost": host}).app.database.host == host
+
+
 def test_wildcard_host_is_accepted() -> None:
     assert load({"host": "*.apps.example.com", "tlsMode": "none"}).app.ingress is not None
 

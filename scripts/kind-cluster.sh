@@ -18,7 +18,7 @@
 #   KIND_OFFLINE=1  no container registry is reachable (CI here): a Docker engine from Debian's
 #                 packages is started (scripts/kind/engine.sh), kind and the node image are built
 #                 from Go modules and Debian packages (scripts/toolchain/kind.sh, scripts/kind/images.sh,
-#                 cached: cold about 25 minutes, warm seconds), and Traefik's ingress-nginx
+#                 cached: cold about 7 minutes after the other layers' tools, warm seconds), and Traefik's ingress-nginx
 #                 compatibility provider stands in for ingress-nginx (scripts/kind/ingress-traefik.yaml).
 #
 # Environment:

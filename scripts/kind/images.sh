@@ -112,7 +112,7 @@ node_base() {
   is_built "$BASE_IMAGE" "$NODE_HASH" && return 0
   local ctx kind_dir
   ctx="$(fresh_ctx node-base)"
-  kind_dir="$(go mod download -json "sigs.k8s.io/kind@v${KIND_VERSION#v}" | sed -n 's/^[[:space:]]*"Dir": *"\([^"]*\)".*/\1/p')"
+  kind_dir="$(module_dir "sigs.k8s.io/kind@v${KIND_VERSION#v}")"
   [[ -d "$kind_dir/images/base/files" ]] || die "kind's images/base/files not found in its module"
   cp -r "$kind_dir/images/base/files" "$ctx/files"
   chmod -R u+w "$ctx/files"

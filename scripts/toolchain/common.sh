@@ -45,3 +45,11 @@ use_new_go_mod() {
     rm -f "$work/go.mod.new"
   fi
 }
+
+# The directory of a module version in GOMODCACHE (downloading it if needed).
+module_dir() {
+  local dir
+  dir="$(mkdir -p "$CACHE_ROOT/src" && cd "$CACHE_ROOT/src" && GOFLAGS=-mod=mod go mod download -json "$1" | sed -n 's/^[[:space:]]*"Dir": "\(.*\)",$/\1/p')"
+  [[ -n "$dir" && -d "$dir" ]] || { log "could not download $1"; return 1; }
+  printf '%s\n' "$dir"
+}

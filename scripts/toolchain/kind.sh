@@ -114,7 +114,7 @@ go_tool "$NODE_BIN" github.com/traefik/traefik/v3 "$(v "$TRAEFIK_VERSION")" 0 ""
 # The pause container: kubernetes' own C source, as its build/pause Makefile compiles it.
 K8S_VER="$(v "$KUBERNETES_VERSION")"
 if ! current "$NODE_BIN/pause" "$K8S_VER"; then
-  k8s_dir="$(go mod download -json "k8s.io/kubernetes@$K8S_VER" | sed -n 's/^[[:space:]]*"Dir": *"\([^"]*\)".*/\1/p')"
+  k8s_dir="$(module_dir "k8s.io/kubernetes@$K8S_VER")"
   [[ -f "$k8s_dir/build/pause/linux/pause.c" ]] || { log "pause.c not found in k8s.io/kubernetes@$K8S_VER"; exit 1; }
   gcc -Os -Wall -Werror -static -DVERSION="$K8S_VER" -o "$NODE_BIN/pause" "$k8s_dir/build/pause/linux/pause.c"
   printf '%s\n' "$K8S_VER" >"$(stamp_file "$NODE_BIN/pause")"

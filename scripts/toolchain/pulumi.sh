@@ -76,14 +76,6 @@ go_build() {
   mv -f "$BIN_DIR/.$name.tmp" "$BIN_DIR/$name"
 }
 
-# The directory of a module version in GOMODCACHE (downloading it if needed).
-module_dir() {
-  local dir
-  dir="$(cd "$SRC_ROOT" && GOFLAGS=-mod=mod go mod download -json "$1" | sed -n 's/^[[:space:]]*"Dir": "\(.*\)",$/\1/p')"
-  [[ -n "$dir" && -d "$dir" ]] || { log "could not download $1"; return 1; }
-  printf '%s\n' "$dir"
-}
-
 # --- Pulumi CLI and Python language host --------------------------------------------------------
 
 # A pulumi CLI of the pinned version already on PATH (outside $BIN_DIR), e.g. on a laptop: link it,

@@ -1,0 +1,279 @@
+# Every field of the kubernetes client's models is Optional; in these tests a missing field fails
+# the test on the spot anyway, so narrowing each one would only add noise.
+# pyright: reportOptionalMemberAccess=false, reportOptionalSubscript=false, reportOptionalIterable=false
+# pyright: reportArgumentType=false
+"""Operating the stack with the `pulumi` CLI: drift.
+
+The program runs here as a stack of its own (a second file backend, namespace flask-ops) in the
+session's kwok cluster, with the HPA off: with an HPA the replica count is the HPA's, and a hand
+scale would be no drift at all. The hand edits are made with kubectl itself, because
+pulumi-kubernetes treats fields written by `kubectl*` field managers differently from other
+clients' (test_c). Every test leaves the stack deployed and converged (a refreshing preview shows
+no change) for the next.
+
+What the runbook (README) takes from here: a hand edit of a field the program declares (a deleted
+ConfigMap, `kubectl scale`, `kubectl edit` or `patch`) is shown by `pulumi preview --refresh` and
+put back by `pulumi up --refresh`; an env var added with `kubectl set env` is shown by neither,
+survives `up --refresh`, and goes at the next update of the Deployment.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+from kubernetes import client
+from pulumi import automation as auto
+
+from tests.e2e.cli import (
+    Kubectl,
+    PulumiCli,
+    resource_type,
+    summary_event,
+)
+from tests.e2e.cluster import IngressControllerStandIn, not_found, wait_for
+from tests.e2e.conftest import STACK, target_session_cluster
+from tests.engine import project_stack
+
+pytestmark = pytest.mark.e2e
+
+NAMESPACE = "flask-ops"
+APP = "flask-app"
+CONTAINER = "flask"
+REPLICAS = 3  # Pulumi.local.yaml
+OPS_CONFIG = {"flask-k8s:namespace": NAMESPACE, "flask-k8s:autoscalingEnabled": "false"}
+
+DEPLOYMENT = "kubernetes:apps/v1:Deployment"
+CONFIG_MAP = "kubernetes:core/v1:ConfigMap"
+CONFIG_REF = "spec.template.spec.containers[0].envFrom[0].configMapRef.name"
+CONFIG_VOLUME = "spec.template.spec.volumes[1].configMap.name"
+# components/workload.py: the Deployment takes its declared fields back from any other field manager.
+PATCH_FORCE_ANNOTATION = "pulumi.com/patchForce"
+
+
+@dataclass
+class Ops:
+    cli: PulumiCli
+    kubectl: Kubectl
+    apps: client.AppsV1Api
+    core: client.CoreV1Api
+
+    def deployment(self) -> client.V1Deployment:
+        return self.apps.read_namespaced_deployment(APP, NAMESPACE)
+
+    def config_map_data(self, name: str) -> dict[str, str]:
+        return self.core.read_namespaced_config_map(name, NAMESPACE).data or {}
+
+
+@pytest.fixture(scope="module")
+def ops(
+    tool_bin: Path,
+    kubeconfig: str,
+    kube: client.ApiClient,
+    ingress_controller: IngressControllerStandIn,
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[Ops]:
+    """The program deployed as its own stack, for tests that break and repair it."""
+    scratch = tmp_path_factory.mktemp("ops-stack")
+    kubectl = tool_bin / "kubectl"
+    if not kubectl.exists():
+        pytest.fail(f"kubectl is missing from {tool_bin}: scripts/toolchain/kube.sh builds it", pytrace=False)
+    with project_stack(STACK, kubeconfig, tool_bin, scratch) as stack:
+        target_session_cluster(stack)
+        for key, value in OPS_CONFIG.items():
+            stack.stack.set_config(key, auto.ConfigValue(value=value))
+        cli = PulumiCli.for_stack(stack, tool_bin)
+        first = cli.run("up", "--yes", "--skip-preview")
+        if first.returncode != 0:
+            pytest.fail(f"the first up of the operations stack failed:\n{first.tail()}", pytrace=False)
+        yield Ops(
+            cli,
+            Kubectl(kubectl, kubeconfig, scratch / "kubectl-cache"),
+            client.AppsV1Api(kube),
+            client.CoreV1Api(kube),
+        )
+
+
+def container(deployment: client.V1Deployment) -> client.V1Container:
+    (app,) = deployment.spec.template.spec.containers
+    assert app.name == CONTAINER
+    return app
+
+
+def config_map_name(deployment: client.V1Deployment) -> str:
+    name = container(deployment).env_from[0].config_map_ref.name
+    assert name, "the container reads no ConfigMap"
+    return name
+
+
+def env_vars(deployment: client.V1Deployment) -> dict[str, str | None]:
+    return {e.name: e.value for e in container(deployment).env or []}
+
+
+def managers(deployment: client.V1Deployment) -> set[str]:
+    """Field managers of the Deployment other than the controllers', with their subresource if any."""
+    return {
+        f"{m.manager}/{m.subresource}" if m.subresource else str(m.manager)
+        for m in deployment.metadata.managed_fields or []
+        if m.manager != "kube-controller-manager"
+    }
+
+
+def assert_patch_force(deployment: client.V1Deployment) -> None:
+    """Why hand edits of declared fields are put back: without the annotation, the provider's
+    server-side apply refuses to take a field from another field manager (kubectl's): preview and
+    up then fail with a field conflict (`kubectl scale`), or preview fails and up, which first
+    takes over the fields of `kubectl*` managers, succeeds (`kubectl edit`, `patch`)."""
+    annotations = deployment.metadata.annotations or {}
+    assert annotations.get(PATCH_FORCE_ANNOTATION) == "true", "the Deployment no longer declares patchForce"
+
+
+def changes(preview: dict[str, Any]) -> list[tuple[str, str]]:
+    """(resource type, operation) of every step of a preview that would change something."""
+    return sorted((resource_type(s["urn"]), s["op"]) for s in preview["steps"] if s["op"] not in ("same", "refresh"))
+
+
+def diff_paths(preview: dict[str, Any], resource: str) -> set[str]:
+    (step,) = [s for s in preview["steps"] if resource_type(s["urn"]) == resource and s["op"] == "update"]
+    return set(step.get("detailedDiff") or {})
+
+
+def preview_errors(preview: dict[str, Any]) -> str:
+    return "".join(d["message"] for d in preview.get("diagnostics") or [] if d.get("severity") == "error")
+
+
+def changed(events: list[dict[str, Any]]) -> dict[str, int]:
+    """The update's resource changes, without the unchanged ones."""
+    return {op: n for op, n in summary_event(events)["resourceChanges"].items() if op != "same"}
+
+
+def assert_converged(ops: Ops) -> None:
+    """The stack is deployed and unchanged: a refreshing preview finds nothing to do."""
+    run, preview = ops.cli.preview_json("--refresh")
+    assert run.returncode == 0, run.tail()
+    assert changes(preview) == [], preview_errors(preview)
+
+
+def deployment_rolled_out(ops: Ops) -> client.V1Deployment | None:
+    dep = ops.deployment()
+    status = dep.status
+    done = (
+        status.observed_generation == dep.metadata.generation
+        and status.updated_replicas == REPLICAS
+        and status.available_replicas == REPLICAS
+        and status.replicas == REPLICAS
+    )
+    return dep if done else None
+
+
+def set_log_level(ops: Ops, level: str) -> None:
+    """A release: a config value the pods read, so the Deployment rolls to a new ConfigMap."""
+    result = ops.cli.run("config", "set", "flask-k8s:logLevel", level)
+    assert result.returncode == 0, result.tail()
+
+
+def test_a_configmap_deleted_by_hand_is_recreated(ops: Ops) -> None:
+    old_name = config_map_name(ops.deployment())
+    program_data = ops.config_map_data(old_name)
+    ops.kubectl("delete", "configmap", old_name, "-n", NAMESPACE)
+
+    run, preview = ops.cli.preview_json("--refresh")
+    assert run.returncode == 0, run.tail()
+    assert changes(preview) == sorted([(CONFIG_MAP, "create"), (DEPLOYMENT, "update")])
+    # The ConfigMap is auto-named: it comes back under a new name, so both references in the pod
+    # template change and the pods roll onto it.
+    assert diff_paths(preview, DEPLOYMENT) == {CONFIG_REF, CONFIG_VOLUME}
+
+    run, events = ops.cli.up_json("--refresh")
+    assert run.returncode == 0, run.tail()
+    assert changed(events) == {"create": 1, "update": 1}
+    deployment = ops.deployment()
+    new_name = config_map_name(deployment)
+    assert new_name != old_name
+    assert {v.config_map.name for v in deployment.spec.template.spec.volumes if v.config_map} == {new_name}
+    assert ops.config_map_data(new_name) == program_data
+    wait_for("the Deployment to roll onto the new ConfigMap", lambda: deployment_rolled_out(ops), timeout=60)
+    assert_converged(ops)
+
+
+def test_b_deployment_scaled_by_hand_is_scaled_back(ops: Ops) -> None:
+    assert_patch_force(ops.deployment())
+    ops.kubectl("scale", f"deployment/{APP}", "-n", NAMESPACE, "--replicas=1")
+    # kubectl's manager now owns .spec.replicas, through the scale subresource.
+    assert "kubectl/scale" in managers(ops.deployment())
+
+    run, preview = ops.cli.preview_json("--refresh")
+    assert run.returncode == 0, run.tail()
+    assert changes(preview) == [(DEPLOYMENT, "update")]
+    assert diff_paths(preview, DEPLOYMENT) == {"spec.replicas"}
+
+    run, events = ops.cli.up_json("--refresh")
+    assert run.returncode == 0, run.tail()
+    assert changed(events) == {"update": 1}
+    deployment = ops.deployment()
+    assert deployment.spec.replicas == REPLICAS
+    # Pulumi owns the count again.
+    assert "kubectl/scale" not in managers(deployment)
+    wait_for(f"{REPLICAS} replicas", lambda: deployment_rolled_out(ops), timeout=60)
+    assert_converged(ops)
+
+
+def test_c_env_var_set_by_hand_is_invisible_until_the_next_release(ops: Ops) -> None:
+    # An env entry overrides the ConfigMap's LOG_LEVEL (envFrom) in the pods; the program declares
+    # no `env`, so with server-side apply it is another manager's field, outside Pulumi's diff.
+    ops.kubectl("set", "env", f"deployment/{APP}", "-n", NAMESPACE, "-c", CONTAINER, "LOG_LEVEL=debug")
+    deployment = ops.deployment()
+    assert env_vars(deployment) == {"LOG_LEVEL": "debug"}
+    # The only trace of the edit besides the field itself: a field manager other than Pulumi's.
+    assert "kubectl-set" in managers(deployment)
+
+    run, preview = ops.cli.preview_json("--refresh")
+    assert run.returncode == 0, run.tail()
+    assert changes(preview) == [], "the refresh now sees a hand-set env var: update this test and the runbook"
+    run, events = ops.cli.up_json("--refresh")
+    assert run.returncode == 0, run.tail()
+    assert changed(events) == {}
+    assert env_vars(ops.deployment()) == {"LOG_LEVEL": "debug"}, "up --refresh removed the hand-set env var"
+
+    # The next update of the Deployment (here a release) first moves every field a `kubectl*` manager
+    # wrote without a subresource to Pulumi's manager (pulumi-kubernetes 4.25, pkg/await/await.go,
+    # fixCSAFieldManagers), then applies the program, which has no env: the hand-set value goes,
+    # silently, with a change nobody connects to it.
+    old_config = config_map_name(ops.deployment())
+    set_log_level(ops, "error")
+    run, events = ops.cli.up_json()
+    assert run.returncode == 0, run.tail()
+    deployment = ops.deployment()
+    assert env_vars(deployment) == {}
+    assert "kubectl-set" not in managers(deployment)
+    assert ops.config_map_data(config_map_name(deployment))["LOG_LEVEL"] == "error"
+    assert not_found(lambda: ops.core.read_namespaced_config_map(old_config, NAMESPACE))
+    wait_for("the release to roll out", lambda: deployment_rolled_out(ops), timeout=60)
+    assert_converged(ops)
+
+
+def test_d_env_source_edited_by_hand_is_put_back(ops: Ops) -> None:
+    assert_patch_force(ops.deployment())
+    program_value = config_map_name(ops.deployment())
+    edit = [
+        {"op": "replace", "path": "/spec/template/spec/containers/0/envFrom/0/configMapRef/name", "value": "by-hand"}
+    ]
+    ops.kubectl("patch", f"deployment/{APP}", "-n", NAMESPACE, "--type=json", "-p", json.dumps(edit))
+
+    run, preview = ops.cli.preview_json("--refresh")
+    assert run.returncode == 0, run.tail()
+    assert changes(preview) == [(DEPLOYMENT, "update")]
+    assert diff_paths(preview, DEPLOYMENT) == {CONFIG_REF}
+
+    run, events = ops.cli.up_json("--refresh")
+    assert run.returncode == 0, run.tail()
+    assert changed(events) == {"update": 1}
+    deployment = ops.deployment()
+    assert config_map_name(deployment) == program_value
+    assert "kubectl-patch" not in managers(deployment)
+    wait_for("the Deployment to roll back", lambda: deployment_rolled_out(ops), timeout=60)
+    assert_converged(ops)

@@ -1,19 +1,22 @@
 """The `pulumi` and `kubectl` command lines, run the way an operator runs them.
 
 The operations tests need what the Automation API hides: the exact commands of the runbook, their
-JSON output, and hand edits whose field manager is kubectl's own (pulumi-kubernetes treats fields
-written by `kubectl*` managers differently from those of other clients, so editing through the
-Python client would test something else).
+JSON output, a process to SIGKILL, two updates at once, and hand edits whose field manager is
+kubectl's own (pulumi-kubernetes treats fields written by `kubectl*` managers differently from
+those of other clients, so editing through the Python client would test something else).
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
+import signal
 import subprocess
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 from urllib.parse import unquote, urlparse
 
 from tests.engine import ProjectStack
@@ -73,6 +76,18 @@ class PulumiCli:
         )
         return Run(argv, result.returncode, result.stdout, result.stderr)
 
+    def start(self, *args: str, output: TextIO) -> subprocess.Popen[str]:
+        """Starts a command as the leader of a new process group (and session), as a shell job would be."""
+        return subprocess.Popen(
+            self.command(*args),
+            cwd=self.project_dir,
+            env=self.env,
+            stdout=output,
+            stderr=subprocess.STDOUT,
+            text=True,
+            start_new_session=True,
+        )
+
     def preview_json(self, *args: str) -> tuple[Run, dict[str, Any]]:
         """`pulumi preview --json ARGS`: one JSON document (steps, diagnostics), also when it fails."""
         run = self.run("preview", "--json", *args)
@@ -86,6 +101,26 @@ class PulumiCli:
         run = self.run("up", "--yes", "--skip-preview", "--json", *args)
         return run, [json.loads(line) for line in run.stdout.splitlines() if line.startswith("{")]
 
+    def stack_file(self) -> Path:
+        """The file backend's checkpoint of the stack (what `pulumi stack export` reads)."""
+        return self.backend_dir / ".pulumi" / "stacks" / "flask-k8s" / f"{self.stack_name}.json"
+
+    def checkpoint(self) -> dict[str, Any] | None:
+        """The stack's latest checkpoint as the running engine last wrote it; None while it is being replaced."""
+        try:
+            return json.loads(self.stack_file().read_text())["checkpoint"]["latest"]
+        except (OSError, json.JSONDecodeError, KeyError):
+            return None
+
+    def lock_files(self) -> list[Path]:
+        """The file backend's update locks of the stack (one per running update)."""
+        return sorted((self.backend_dir / ".pulumi" / "locks").rglob(f"{self.stack_name}/*.json"))
+
+
+def pending_operations(deployment: Mapping[str, Any] | None) -> list[tuple[str, str]]:
+    """(type, URN) of each pending operation of a deployment (a checkpoint or `stack export`'s)."""
+    return [(op["type"], op["resource"]["urn"]) for op in (deployment or {}).get("pending_operations") or []]
+
 
 def resource_type(urn: str) -> str:
     """The resource type at the end of a URN's type chain (urn:...::parent$child$TYPE::name)."""
@@ -95,6 +130,47 @@ def resource_type(urn: str) -> str:
 def summary_event(events: list[dict[str, Any]]) -> dict[str, Any]:
     (summary,) = [e["summaryEvent"] for e in events if "summaryEvent" in e]
     return summary
+
+
+def live_processes() -> dict[int, int]:
+    """PID -> parent PID of every live (not zombie) process; `ps`, not /proc, as laptops run these tests too."""
+    listing = subprocess.run(["ps", "-A", "-o", "pid=,ppid=,stat="], capture_output=True, text=True, check=True)
+    table = {}
+    for line in listing.stdout.splitlines():
+        pid, ppid, stat = line.split(maxsplit=2)
+        if not stat.startswith("Z"):
+            table[int(pid)] = int(ppid)
+    return table
+
+
+def descendants(pid: int) -> set[int]:
+    table = live_processes()
+    found: set[int] = set()
+    frontier = {pid}
+    while frontier:
+        frontier = {child for child, parent in table.items() if parent in frontier} - found
+        found |= frontier
+    return found
+
+
+def kill_process_group(leader: subprocess.Popen[str]) -> list[int]:
+    """SIGKILLs the process group of `leader` (started by `PulumiCli.start`), as `kill -9 -PGID`
+    would, and returns the PIDs of its descendants that outlived it.
+
+    Pulumi starts every plugin (language host, providers) in a process group of its own, so killing
+    the CLI's group leaves them running; the caller ends those, by PID.
+    """
+    family = descendants(leader.pid)
+    if leader.poll() is None:
+        os.killpg(leader.pid, signal.SIGKILL)
+    leader.wait(timeout=30)
+    return sorted(family & set(live_processes()))
+
+
+def end_processes(pids: list[int]) -> None:
+    for pid in pids:
+        with contextlib.suppress(ProcessLookupError):  # ended since it was listed
+            os.kill(pid, signal.SIGKILL)
 
 
 @dataclass

@@ -2,7 +2,7 @@
 # the test on the spot anyway, so narrowing each one would only add noise.
 # pyright: reportOptionalMemberAccess=false, reportOptionalSubscript=false, reportOptionalIterable=false
 # pyright: reportArgumentType=false
-"""Operating the stack with the `pulumi` CLI: drift.
+"""Operating the stack with the `pulumi` CLI: drift, a killed update, two updates at once.
 
 The program runs here as a stack of its own (a second file backend, namespace flask-ops) in the
 session's kwok cluster, with the HPA off: with an HPA the replica count is the HPA's, and a hand
@@ -14,13 +14,17 @@ no change) for the next.
 What the runbook (README) takes from here: a hand edit of a field the program declares (a deleted
 ConfigMap, `kubectl scale`, `kubectl edit` or `patch`) is shown by `pulumi preview --refresh` and
 put back by `pulumi up --refresh`; an env var added with `kubectl set env` is shown by neither,
-survives `up --refresh`, and goes at the next update of the Deployment.
+survives `up --refresh`, and goes at the next update of the Deployment; after a killed `pulumi up`
+the file backend's lock stays until `pulumi cancel --yes`, after which `pulumi up` finishes the
+update and clears its pending operation.
 """
 
 from __future__ import annotations
 
 import json
+import subprocess
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -32,6 +36,9 @@ from pulumi import automation as auto
 from tests.e2e.cli import (
     Kubectl,
     PulumiCli,
+    end_processes,
+    kill_process_group,
+    pending_operations,
     resource_type,
     summary_event,
 )
@@ -51,6 +58,7 @@ DEPLOYMENT = "kubernetes:apps/v1:Deployment"
 CONFIG_MAP = "kubernetes:core/v1:ConfigMap"
 CONFIG_REF = "spec.template.spec.containers[0].envFrom[0].configMapRef.name"
 CONFIG_VOLUME = "spec.template.spec.volumes[1].configMap.name"
+LOCKED = "the stack is currently locked by 1 lock(s)"
 # components/workload.py: the Deployment takes its declared fields back from any other field manager.
 PATCH_FORCE_ANNOTATION = "pulumi.com/patchForce"
 
@@ -67,6 +75,9 @@ class Ops:
 
     def config_map_data(self, name: str) -> dict[str, str]:
         return self.core.read_namespaced_config_map(name, NAMESPACE).data or {}
+
+    def lock_files(self) -> list[str]:
+        return [p.name for p in self.cli.lock_files()]
 
 
 @pytest.fixture(scope="module")
@@ -90,12 +101,17 @@ def ops(
         first = cli.run("up", "--yes", "--skip-preview")
         if first.returncode != 0:
             pytest.fail(f"the first up of the operations stack failed:\n{first.tail()}", pytrace=False)
-        yield Ops(
-            cli,
-            Kubectl(kubectl, kubeconfig, scratch / "kubectl-cache"),
-            client.AppsV1Api(kube),
-            client.CoreV1Api(kube),
-        )
+        try:
+            yield Ops(
+                cli,
+                Kubectl(kubectl, kubeconfig, scratch / "kubectl-cache"),
+                client.AppsV1Api(kube),
+                client.CoreV1Api(kube),
+            )
+        finally:
+            # Only after a failed test: without this, the stack's destroy would be refused by the lock.
+            if cli.lock_files():
+                cli.run("cancel", "--yes")
 
 
 def container(deployment: client.V1Deployment) -> client.V1Container:
@@ -276,4 +292,107 @@ def test_d_env_source_edited_by_hand_is_put_back(ops: Ops) -> None:
     assert config_map_name(deployment) == program_value
     assert "kubectl-patch" not in managers(deployment)
     wait_for("the Deployment to roll back", lambda: deployment_rolled_out(ops), timeout=60)
+    assert_converged(ops)
+
+
+@contextmanager
+def nodes_cordoned(core: client.CoreV1Api) -> Iterator[None]:
+    """No new pod can be scheduled, so a rollout holds at its surge pod, and `pulumi up` with it
+    (it waits for the rollout): a window of our choosing in the middle of an update."""
+    nodes = [n.metadata.name for n in core.list_node().items]
+    try:
+        for node in nodes:
+            core.patch_node(node, {"spec": {"unschedulable": True}})
+        yield
+    finally:
+        for node in nodes:
+            core.patch_node(node, {"spec": {"unschedulable": False}})
+
+
+@contextmanager
+def background_up(cli: PulumiCli, log: Path) -> Iterator[subprocess.Popen[str]]:
+    """`pulumi up` running in the background; never left running, whatever the test does."""
+    with log.open("w") as output:
+        up = cli.start("up", "--yes", "--skip-preview", output=output)
+        try:
+            yield up
+        finally:
+            if up.poll() is None:
+                end_processes(kill_process_group(up))
+
+
+def wait_until_updating_the_deployment(cli: PulumiCli, up: subprocess.Popen[str]) -> None:
+    """Watches the checkpoint the engine writes before each operation starts."""
+
+    def probe() -> bool:
+        if up.poll() is not None:
+            raise AssertionError(f"pulumi up ended (exit {up.returncode}) before it started updating the Deployment")
+        pending = pending_operations(cli.checkpoint())
+        return any(op == "updating" and resource_type(urn) == DEPLOYMENT for op, urn in pending)
+
+    wait_for("the engine to start updating the Deployment", probe, timeout=90, interval=0.1)
+
+
+def test_e_an_up_killed_halfway_is_finished_after_pulumi_cancel(ops: Ops, tmp_path: Path) -> None:
+    old_config = config_map_name(ops.deployment())
+    set_log_level(ops, "warning")
+    with nodes_cordoned(ops.core), background_up(ops.cli, tmp_path / "killed-up.log") as up:
+        wait_until_updating_the_deployment(ops.cli, up)
+        survivors = kill_process_group(up)
+        # The plugins run in process groups of their own and outlive the CLI (by hand they were
+        # still running minutes later): a user must end them too.
+        end_processes(survivors)
+
+    # What the killed engine left: the Deployment's update pending in the state, and its lock.
+    assert [(op, resource_type(urn)) for op, urn in pending_operations(ops.cli.checkpoint())] == [
+        ("updating", DEPLOYMENT)
+    ]
+    assert len(ops.lock_files()) == 1
+    refused = ops.cli.run("up", "--yes", "--skip-preview")
+    assert refused.returncode != 0
+    assert LOCKED in refused.output and f"(pid {up.pid})" in refused.output, refused.tail()
+
+    # The recovery: with no pulumi process of that update left, `pulumi cancel` deletes the lock
+    # (with a file backend too, in this version), and `pulumi up` finishes the update.
+    cancel = ops.cli.run("cancel", "--yes")
+    assert cancel.returncode == 0, cancel.tail()
+    assert ops.lock_files() == []
+    resumed = ops.cli.run("up", "--yes", "--skip-preview")
+    assert resumed.returncode == 0, resumed.tail()
+    assert "interrupted while updating" in resumed.output, resumed.tail()
+
+    exported = ops.cli.run("stack", "export")
+    assert exported.returncode == 0, exported.tail()
+    assert pending_operations(json.loads(exported.stdout)["deployment"]) == []
+    deployment = wait_for("the release to roll out", lambda: deployment_rolled_out(ops), timeout=60)
+    assert ops.config_map_data(config_map_name(deployment))["LOG_LEVEL"] == "warning"
+    assert not_found(lambda: ops.core.read_namespaced_config_map(old_config, NAMESPACE))
+    assert_converged(ops)
+
+
+def test_f_a_second_up_while_one_runs_is_refused(ops: Ops, tmp_path: Path) -> None:
+    before = ops.cli.run("stack", "export")
+    urns_before = {r["urn"] for r in json.loads(before.stdout)["deployment"]["resources"]}
+    set_log_level(ops, "critical")
+    with background_up(ops.cli, tmp_path / "first-up.log") as first:
+        with nodes_cordoned(ops.core):
+            wait_until_updating_the_deployment(ops.cli, first)
+            second = ops.cli.run("up", "--yes", "--skip-preview")
+        # Uncordoned: the first update's rollout can finish.
+        first_code = first.wait(timeout=180)
+    first_output = (tmp_path / "first-up.log").read_text()
+
+    assert second.returncode != 0
+    assert LOCKED in second.output and f"(pid {first.pid})" in second.output, second.tail()
+    assert first_code == 0, "\n".join(first_output.splitlines()[-60:])
+    assert ops.lock_files() == []
+
+    exported = ops.cli.run("stack", "export")
+    assert exported.returncode == 0, exported.tail()
+    state = json.loads(exported.stdout)["deployment"]
+    assert pending_operations(state) == []
+    # Same resources as before the two updates (the ConfigMap's URN is stable; only its name changes).
+    assert {r["urn"] for r in state["resources"]} == urns_before
+    deployment = wait_for("the release to roll out", lambda: deployment_rolled_out(ops), timeout=60)
+    assert ops.config_map_data(config_map_name(deployment))["LOG_LEVEL"] == "critical"
     assert_converged(ops)

@@ -14,7 +14,7 @@ import os
 import signal
 import subprocess
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
 from urllib.parse import unquote, urlparse
@@ -46,8 +46,11 @@ class PulumiCli:
     binary: Path
     project_dir: Path
     stack_name: str
-    env: dict[str, str]
+    # Out of the repr, which pytest prints with --showlocals: it holds the stack's passphrase.
+    env: dict[str, str] = field(repr=False)
     backend_dir: Path
+    # (command, what it printed) of every command run, kept for the test that looks for leaked secrets.
+    transcript: list[tuple[str, str]] = field(default_factory=list, repr=False)
 
     @classmethod
     def for_stack(cls, stack: ProjectStack, tool_bin: Path) -> PulumiCli:
@@ -74,7 +77,9 @@ class PulumiCli:
             check=False,
             timeout=timeout,
         )
-        return Run(argv, result.returncode, result.stdout, result.stderr)
+        run = Run(argv, result.returncode, result.stdout, result.stderr)
+        self.transcript.append((" ".join(["pulumi", *args]), run.output))
+        return run
 
     def start(self, *args: str, output: TextIO) -> subprocess.Popen[str]:
         """Starts a command as the leader of a new process group (and session), as a shell job would be."""

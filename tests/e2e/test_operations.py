@@ -2,7 +2,7 @@
 # the test on the spot anyway, so narrowing each one would only add noise.
 # pyright: reportOptionalMemberAccess=false, reportOptionalSubscript=false, reportOptionalIterable=false
 # pyright: reportArgumentType=false
-"""Operating the stack with the `pulumi` CLI: drift, a killed update, two updates at once.
+"""Operating the stack with the `pulumi` CLI: drift, a killed update, two updates at once, secrets.
 
 The program runs here as a stack of its own (a second file backend, namespace flask-ops) in the
 session's kwok cluster, with the HPA off: with an HPA the replica count is the HPA's, and a hand
@@ -21,6 +21,7 @@ update and clears its pending operation.
 
 from __future__ import annotations
 
+import base64
 import json
 import subprocess
 from collections.abc import Iterator
@@ -56,6 +57,7 @@ OPS_CONFIG = {"flask-k8s:namespace": NAMESPACE, "flask-k8s:autoscalingEnabled": 
 
 DEPLOYMENT = "kubernetes:apps/v1:Deployment"
 CONFIG_MAP = "kubernetes:core/v1:ConfigMap"
+SECRET = "kubernetes:core/v1:Secret"
 CONFIG_REF = "spec.template.spec.containers[0].envFrom[0].configMapRef.name"
 CONFIG_VOLUME = "spec.template.spec.volumes[1].configMap.name"
 LOCKED = "the stack is currently locked by 1 lock(s)"
@@ -98,7 +100,8 @@ def ops(
         for key, value in OPS_CONFIG.items():
             stack.stack.set_config(key, auto.ConfigValue(value=value))
         cli = PulumiCli.for_stack(stack, tool_bin)
-        first = cli.run("up", "--yes", "--skip-preview")
+        # --diff prints every input of every resource: the most likely place for a secret to leak.
+        first = cli.run("up", "--yes", "--skip-preview", "--diff")
         if first.returncode != 0:
             pytest.fail(f"the first up of the operations stack failed:\n{first.tail()}", pytrace=False)
         try:
@@ -319,6 +322,7 @@ def background_up(cli: PulumiCli, log: Path) -> Iterator[subprocess.Popen[str]]:
         finally:
             if up.poll() is None:
                 end_processes(kill_process_group(up))
+            cli.transcript.append(("pulumi up (in the background)", log.read_text()))
 
 
 def wait_until_updating_the_deployment(cli: PulumiCli, up: subprocess.Popen[str]) -> None:
@@ -380,7 +384,7 @@ def test_f_a_second_up_while_one_runs_is_refused(ops: Ops, tmp_path: Path) -> No
             second = ops.cli.run("up", "--yes", "--skip-preview")
         # Uncordoned: the first update's rollout can finish.
         first_code = first.wait(timeout=180)
-    first_output = (tmp_path / "first-up.log").read_text()
+    first_output = ops.cli.transcript[-1][1]
 
     assert second.returncode != 0
     assert LOCKED in second.output and f"(pid {first.pid})" in second.output, second.tail()
@@ -396,3 +400,122 @@ def test_f_a_second_up_while_one_runs_is_refused(ops: Ops, tmp_path: Path) -> No
     deployment = wait_for("the release to roll out", lambda: deployment_rolled_out(ops), timeout=60)
     assert ops.config_map_data(config_map_name(deployment))["LOG_LEVEL"] == "critical"
     assert_converged(ops)
+
+
+APP_SECRET_KEYS = ("SECRET_KEY", "JWT_SECRET_KEY", "DATABASE_PASSWORD", "DATABASE_URL")
+# The lengths components/secrets.py asks pulumi-random for.
+GENERATED_LENGTHS = {"SECRET_KEY": 64, "JWT_SECRET_KEY": 64, "DATABASE_PASSWORD": 32}
+
+
+class Concealed:
+    """A secret value that never gets printed. Not a str, so no assertion can diff it as text, and its
+    repr hides it (pytest prints reprs in failures, and every local with --showlocals): the texts that
+    hold the values are kept in helpers' frames, and the test asserts on names only."""
+
+    __slots__ = ("_value",)
+
+    def __init__(self, value: str) -> None:
+        self._value = value
+
+    def reveal(self) -> str:
+        return self._value
+
+    def __repr__(self) -> str:
+        return "<concealed>"
+
+
+def encodings(value: str) -> dict[str, str]:
+    """The forms a leaked value would take in the places searched."""
+    as_json = json.dumps(value)[1:-1]
+    return {
+        "plain": value,
+        "JSON-escaped": as_json,
+        # Go's encoding/json (the CLI's state files and events) also escapes <, > and &.
+        "Go-JSON-escaped": as_json.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026"),
+        # A Secret's `data`, if the provider ever echoed it.
+        "base64": base64.b64encode(value.encode()).decode(),
+    }
+
+
+def leaks(values: dict[str, Concealed], places: dict[str, str]) -> list[str]:
+    """'KEY in PLACE' for every value found, in any of its forms, in a place's text."""
+    return sorted(
+        f"{key} in {place}"
+        for place, text in places.items()
+        for key, value in values.items()
+        if any(form in text for form in encodings(value.reveal()).values())
+    )
+
+
+def live_secret_values(ops: Ops, kube: client.ApiClient) -> tuple[str, dict[str, Concealed]]:
+    """The app Secret's name and the values the cluster holds: the app's secrets and the TLS key."""
+    app_secret = ops.core.read_namespaced_secret(container(ops.deployment()).env_from[1].secret_ref.name, NAMESPACE)
+    values = {key: Concealed(base64.b64decode(app_secret.data[key]).decode()) for key in APP_SECRET_KEYS}
+    ingress = client.NetworkingV1Api(kube).read_namespaced_ingress(f"{APP}-ingress", NAMESPACE)
+    tls_secret = ops.core.read_namespaced_secret(ingress.spec.tls[0].secret_name, NAMESPACE)
+    values["tls.key"] = Concealed(base64.b64decode(tls_secret.data["tls.key"]).decode())
+    return str(app_secret.metadata.name), values
+
+
+def facts_that_fail(values: dict[str, Concealed]) -> list[str]:
+    """The values are the real ones (a search for empty or wrong values would find nothing either)."""
+    plain = {key: value.reveal() for key, value in values.items()}
+    facts = {
+        **{f"{key} has {n} characters": len(plain[key]) == n for key, n in GENERATED_LENGTHS.items()},
+        "DATABASE_URL is a postgresql URL": plain["DATABASE_URL"].startswith("postgresql://"),
+        "DATABASE_URL carries DATABASE_PASSWORD": plain["DATABASE_PASSWORD"] in plain["DATABASE_URL"],
+        "tls.key is a PEM private key": plain["tls.key"].startswith("-----BEGIN") and "PRIVATE KEY" in plain["tls.key"],
+    }
+    return [fact for fact, holds in facts.items() if not holds]
+
+
+def planted_but_not_found(values: dict[str, Concealed]) -> list[str]:
+    """The search finds every value where it is planted, in each form it looks for."""
+    plain = {key: value.reveal() for key, value in values.items()}
+    planted = {
+        "a JSON document": json.dumps(plain),
+        "Secret data": json.dumps({k: base64.b64encode(v.encode()).decode() for k, v in plain.items()}),
+        "plain text": " ".join(plain.values()),
+    }
+    expected = sorted(f"{key} in {place}" for key in values for place in planted)
+    found = leaks(values, planted)
+    return [name for name in expected if name not in found]
+
+
+def searched_places(ops: Ops) -> dict[str, str]:
+    """Every file of the stack's backend (state, its backups and history), `pulumi stack output
+    --json`, and all that the CLI printed in this module's tests, by name."""
+    places: dict[str, str] = {}
+    backend = ops.cli.backend_dir
+    for path in sorted(backend.rglob("*")):
+        if path.is_file():
+            places[f"backend file {path.relative_to(backend)}"] = path.read_text(errors="replace")
+    outputs = ops.cli.run("stack", "output", "--json")
+    assert outputs.returncode == 0, "pulumi stack output --json failed"
+    places["pulumi stack output --json"] = outputs.stdout
+    for number, (command, output) in enumerate(ops.cli.transcript):
+        places[f"output of command {number} ({command})"] = output
+    return places
+
+
+def app_secret_is_encrypted_in_state(ops: Ops, secret_name: str) -> bool:
+    """The provider keeps the Secret's stringData as base64 `data`: a Pulumi secret (ciphertext) in
+    both the inputs and the outputs the state records."""
+    state = json.loads(ops.cli.stack_file().read_text())["checkpoint"]["latest"]
+    (secret,) = [r for r in state["resources"] if r["type"] == SECRET and r.get("id", "").endswith(f"/{secret_name}")]
+    return "ciphertext" in secret["inputs"]["data"] and "ciphertext" in secret["outputs"]["data"]
+
+
+def test_g_no_secret_in_plain_text(ops: Ops, kube: client.ApiClient) -> None:
+    secret_name, values = live_secret_values(ops, kube)
+    assert facts_that_fail(values) == []
+    assert planted_but_not_found(values) == []
+    # The state does hold the app's secrets, encrypted.
+    assert app_secret_is_encrypted_in_state(ops, secret_name)
+
+    places = searched_places(ops)
+    names, found = list(places), leaks(values, places)
+    del places  # the texts stay out of the failure report, even with --showlocals
+    assert f"backend file {ops.cli.stack_file().relative_to(ops.cli.backend_dir)}" in names
+    assert any("--diff" in name for name in names), "the first up's output is not among the places searched"
+    assert found == []

@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/common/util/rpcutil"
 	"github.com/pulumi/pulumi/sdk/v3/go/common/version"
@@ -49,10 +50,24 @@ func main() {
 		fail(fmt.Errorf("missing executor %s", execScript))
 	}
 	h := &host{exec: execScript, tracing: *tracing}
+	// Stop serving once the engine is gone (as Pulumi's own language hosts and providers do, with
+	// the same interval): a `pulumi up` killed with SIGKILL cannot stop its plugins, which run in
+	// process groups of their own, so without this check the host would outlive it forever.
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
 	if flag.NArg() > 0 {
 		h.engineAddress = flag.Arg(0)
+		if err := rpcutil.Healthcheck(ctx, h.engineAddress, 5*time.Minute, cancel); err != nil {
+			fail(fmt.Errorf("could not start the engine health check: %w", err))
+		}
 	}
+	stop := make(chan bool)
+	go func() {
+		<-ctx.Done()
+		close(stop)
+	}()
 	handle, err := rpcutil.ServeWithOptions(rpcutil.ServeOptions{
+		Cancel: stop,
 		Init: func(srv *grpc.Server) error {
 			pulumirpc.RegisterLanguageRuntimeServer(srv, h)
 			return nil

@@ -6,7 +6,8 @@
 
 Mocks check what the program sends and kwok what the API server accepts; these tests check what a
 user gets. They run in file order on one stack: up, HTTPS through the ingress, the pods as
-Kubernetes runs them, a config change and an image change rolled under load, destroy.
+Kubernetes runs them; then, back to back and each under the same HTTPS load that must see no failed
+request, a config change and an image change rolled out; destroy.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from __future__ import annotations
 import re
 import time
 from collections.abc import Callable
+from typing import TypeVar
 
 import pytest
 import urllib3
@@ -27,9 +29,17 @@ from tests.kind.traffic import LoadGenerator, LoadResult
 
 pytestmark = pytest.mark.kind
 
+T = TypeVar("T")
+
 SELECTOR = f"app.kubernetes.io/instance={APP}"
 WORKERS = {f"{CLUSTER}-worker", f"{CLUSTER}-worker2"}
-# After `up` returns, keep the load on while the old pods terminate: that is when requests drop.
+REPLICAS = 3  # Pulumi.yaml's default, which kind-ci keeps
+# Every disruption below runs under this load and must cost no request of at least this many (issue
+# 10's bar): 1500 at 20/s is 75 s, longer than any of the scenarios takes here, so the load keeps
+# going after each until the count is reached.
+RATE = 20.0
+MIN_REQUESTS = 1500
+# After a scenario ends, keep the load on while the old pods terminate: that is when requests drop.
 DRAIN_SECONDS = 15
 ERROR_LINE = re.compile(r"error|critical|traceback|exception", re.IGNORECASE)
 
@@ -57,29 +67,62 @@ def settled_pods(
     def probe() -> tuple[str, list[client.V1Pod]] | None:
         pods = app_pods(kube)
         owners = {replica_set_of(p) for p in pods}
-        if len(owners) == 1 and len(pods) == 3 and all(is_ready(p) for p in pods) and not_on not in owners:
+        if len(owners) == 1 and len(pods) == REPLICAS and all(is_ready(p) for p in pods) and not_on not in owners:
             return owners.pop(), pods
         return None
 
-    found = wait_for(f"three Ready pods on one ReplicaSet other than {not_on}", probe, timeout=timeout)
+    found = wait_for(f"{REPLICAS} Ready pods on one ReplicaSet other than {not_on}", probe, timeout=timeout)
     assert found is not None
     return found
+
+
+def under_load(
+    deployed: Deployed, what: str, scenario: Callable[[LoadGenerator], T], max_seconds: float = 240.0
+) -> tuple[T, LoadResult]:
+    """Runs `scenario` while RATE requests/s go through the ingress, keeps the load on DRAIN_SECONDS
+    longer and until MIN_REQUESTS were sent, prints what the load saw and asserts that nothing failed.
+
+    The load is capped at `max_seconds` (and as many requests as that takes at RATE); a scenario that
+    outlasts the cap fails the test rather than being measured only in part."""
+    load = LoadGenerator(deployed.client, rate=RATE, max_seconds=max_seconds, max_requests=int(RATE * max_seconds))
+    completed = False
+    with load:
+        try:
+            outcome = scenario(load)
+            time.sleep(DRAIN_SECONDS)
+            load.finish(MIN_REQUESTS)
+            completed = True
+        finally:
+            # Printed whatever happened: a failed scenario's load is the first thing to look at.
+            result = load.stop()
+            MEASURED.append(f"{what}: {result.summary()}{'' if completed else ' (the scenario failed)'}")
+    assert result.stopped_by == "finish", f"{what}: the load hit its cap before the scenario ended: {result.summary()}"
+    assert result.sent >= MIN_REQUESTS, f"{what}: {result.summary()}"
+    assert result.failed == 0, f"{what}: {result.summary()}"
+    return outcome, result
+
+
+def timed_up(deployed: Deployed, what: str) -> float:
+    """`pulumi up`, its wall time recorded in the summary (it bounds what a CI timeout must allow)."""
+    started = time.monotonic()
+    deployed.stack.stack.up(on_output=print)
+    took = time.monotonic() - started
+    MEASURED.append(f"{what}: pulumi up took {took:.1f} s")
+    return took
 
 
 def roll_under_load(
     deployed: Deployed, kube: client.ApiClient, what: str, change: Callable[[], None]
 ) -> tuple[str, LoadResult]:
-    """Applies `change` and `pulumi up` while 20 requests/s go through the ingress; returns the new RS."""
+    """Applies `change` and `pulumi up` under load; returns the ReplicaSet every pod then runs on."""
     before, _ = settled_pods(kube)
     change()
-    with LoadGenerator(deployed.client, rate=20.0, max_seconds=240.0, max_requests=4800) as load:
-        deployed.stack.stack.up(on_output=print)
-        after, _ = settled_pods(kube, not_on=before)
-        time.sleep(DRAIN_SECONDS)
-    result = load.stop()
-    MEASURED.append(f"{what}: {result.summary()}")
-    assert after != before
-    return after, result
+
+    def roll(_load: LoadGenerator) -> str:
+        timed_up(deployed, what)
+        return settled_pods(kube, not_on=before)[0]
+
+    return under_load(deployed, what, roll)
 
 
 def test_up_completed_with_the_real_ingress_await(deployed: Deployed, kube: client.ApiClient) -> None:
@@ -152,11 +195,9 @@ def test_the_apps_logs_hold_no_error_line(deployed: Deployed, kube: client.ApiCl
         assert errors == [], f"{pod.metadata.name}: {errors[:5]}"
 
 
-def test_a_config_change_rolls_every_pod_and_the_app_answers_throughout(
-    deployed: Deployed, kube: client.ApiClient
-) -> None:
+def test_a_config_change_rolls_every_pod_without_a_failed_request(deployed: Deployed, kube: client.ApiClient) -> None:
     stack = deployed.stack.stack
-    new_rs, load = roll_under_load(
+    new_rs, _ = roll_under_load(
         deployed,
         kube,
         "config change (logLevel)",
@@ -169,26 +210,19 @@ def test_a_config_change_rolls_every_pod_and_the_app_answers_throughout(
         env.config_map_ref.name for env in pods[0].spec.containers[0].env_from if env.config_map_ref is not None
     }
     assert [core.read_namespaced_config_map(name, NAMESPACE).data["LOG_LEVEL"] for name in config_maps] == ["debug"]
-    # Zero loss is the next step's bar; here the app must keep answering through the rollout.
-    assert load.sent >= 300
-    assert load.longest_gap() < 5.0, load.summary()
 
 
-def test_an_image_change_rolls_every_pod_and_the_app_answers_throughout(
-    deployed: Deployed, kube: client.ApiClient
-) -> None:
+def test_an_image_change_rolls_every_pod_without_a_failed_request(deployed: Deployed, kube: client.ApiClient) -> None:
     image = "flask-app:ci-2"
     run_script("scripts/kind-cluster.sh", "image", image, env={"KIND_CLUSTER_NAME": CLUSTER})
     stack = deployed.stack.stack
-    new_rs, load = roll_under_load(
+    new_rs, _ = roll_under_load(
         deployed, kube, "image change", lambda: stack.set_config("flask-k8s:image", auto.ConfigValue(image))
     )
     pods = app_pods(kube)
     assert {replica_set_of(p) for p in pods} == {new_rs}
     assert {p.spec.containers[0].image for p in pods} == {image}
     assert all(s.image.endswith(image) for p in pods for s in p.status.container_statuses)
-    assert load.sent >= 300
-    assert load.longest_gap() < 5.0, load.summary()
 
 
 def test_destroy_leaves_no_object_of_the_app(deployed: Deployed, kube: client.ApiClient) -> None:

@@ -7,13 +7,14 @@
 Mocks check what the program sends and kwok what the API server accepts; these tests check what a
 user gets. They run in file order on one stack: up, HTTPS through the ingress, the pods as
 Kubernetes runs them; then, back to back and each under the same HTTPS load that must see no failed
-request, a config change and an image change rolled out; destroy.
+request, a config change and an image change rolled out and a worker drained; destroy.
 """
 
 from __future__ import annotations
 
 import re
 import time
+from collections import Counter
 from collections.abc import Callable
 from typing import TypeVar
 
@@ -59,19 +60,26 @@ def is_ready(pod: client.V1Pod) -> bool:
 
 
 def settled_pods(
-    kube: client.ApiClient, not_on: str | None = None, timeout: float = 180
+    kube: client.ApiClient, not_on: str | None = None, off_node: str | None = None, timeout: float = 180
 ) -> tuple[str, list[client.V1Pod]]:
     """Waits until the app's three pods (terminating ones too) are Ready on one ReplicaSet, other
-    than `not_on`; returns that ReplicaSet's name and its pods."""
+    than `not_on`, and none is on `off_node`; returns that ReplicaSet's name and its pods."""
 
     def probe() -> tuple[str, list[client.V1Pod]] | None:
         pods = app_pods(kube)
         owners = {replica_set_of(p) for p in pods}
-        if len(owners) == 1 and len(pods) == REPLICAS and all(is_ready(p) for p in pods) and not_on not in owners:
+        if (
+            len(owners) == 1
+            and len(pods) == REPLICAS
+            and all(is_ready(p) for p in pods)
+            and not_on not in owners
+            and all(p.spec.node_name != off_node for p in pods)
+        ):
             return owners.pop(), pods
         return None
 
-    found = wait_for(f"{REPLICAS} Ready pods on one ReplicaSet other than {not_on}", probe, timeout=timeout)
+    what = f"{REPLICAS} Ready pods on one ReplicaSet other than {not_on}, none on node {off_node}"
+    found = wait_for(what, probe, timeout=timeout)
     assert found is not None
     return found
 
@@ -223,6 +231,74 @@ def test_an_image_change_rolls_every_pod_without_a_failed_request(deployed: Depl
     assert {replica_set_of(p) for p in pods} == {new_rs}
     assert {p.spec.containers[0].image for p in pods} == {image}
     assert all(s.image.endswith(image) for p in pods for s in p.status.container_statuses)
+
+
+def drain(kube: client.ApiClient, node: str, timeout: float = 120) -> tuple[list[str], int]:
+    """`kubectl drain` for the app's pods: cordons `node` and evicts each app pod on it through the
+    Eviction API, retrying while the PodDisruptionBudget refuses (429), as kubectl does; returns the
+    evicted pods and how many evictions the budget refused. The caller uncordons."""
+    core = client.CoreV1Api(kube)
+    core.patch_node(node, {"spec": {"unschedulable": True}})
+    pending = sorted(p.metadata.name for p in app_pods(kube) if p.spec.node_name == node)
+    evicted: list[str] = []
+    refused = 0
+    deadline = time.monotonic() + timeout
+    while pending:
+        for name in list(pending):
+            eviction = client.V1Eviction(metadata=client.V1ObjectMeta(name=name, namespace=NAMESPACE))
+            try:
+                core.create_namespaced_pod_eviction(name, NAMESPACE, eviction)
+            except client.ApiException as error:
+                if error.status != 429:
+                    raise
+                refused += 1
+                continue
+            pending.remove(name)
+            evicted.append(name)
+        if pending:
+            assert time.monotonic() < deadline, f"the PDB still refused evicting {pending} after {timeout:.0f} s"
+            time.sleep(1)
+    return evicted, refused
+
+
+def uncordon(kube: client.ApiClient, node: str) -> None:
+    client.CoreV1Api(kube).patch_node(node, {"spec": {"unschedulable": False}})
+
+
+def test_draining_a_worker_moves_its_pods_without_a_failed_request(deployed: Deployed, kube: client.ApiClient) -> None:
+    """The PDB (maxUnavailable 1) lets a drain proceed one pod at a time; the app loses no request."""
+    (pdb,) = client.PolicyV1Api(kube).list_namespaced_pod_disruption_budget(NAMESPACE, label_selector=SELECTOR).items
+    assert pdb.spec.max_unavailable == 1
+    replica_set, pods = settled_pods(kube)
+    # The busier worker (3 pods on 2 workers: it has 2 or 3), so the budget must hold a second eviction.
+    node, count = Counter(p.spec.node_name for p in pods).most_common(1)[0]
+    assert node in WORKERS and count >= 2, [(p.metadata.name, p.spec.node_name) for p in pods]
+    on_node = sorted(p.metadata.name for p in pods if p.spec.node_name == node)
+
+    def drain_node(_load: LoadGenerator) -> tuple[list[str], int, list[client.V1Pod]]:
+        started = time.monotonic()
+        try:
+            evicted, refused = drain(kube, node)
+            # The drain is done when every pod left the node (terminated, not just terminating) and
+            # its replacements elsewhere are Ready; a drain creates no ReplicaSet.
+            after = settled_pods(kube, off_node=node)[1]
+        finally:
+            uncordon(kube, node)
+        MEASURED.append(
+            f"drain of a worker: {len(evicted)} pods evicted and replaced in {time.monotonic() - started:.1f} s; "
+            f"the PDB refused {refused} eviction(s) meanwhile"
+        )
+        return evicted, refused, after
+
+    (evicted, refused, after), _ = under_load(deployed, f"drain of a worker ({count} app pods)", drain_node)
+    assert evicted == on_node
+    # Evicting the second pod before the first one's replacement was Ready would leave 1 of 3
+    # unavailable pods too many: the budget refused it at least once.
+    assert refused >= 1
+    assert {replica_set_of(p) for p in after} == {replica_set}
+    assert {p.spec.node_name for p in after} == WORKERS - {node}
+    assert not set(on_node) & {p.metadata.name for p in after}
+    assert not client.CoreV1Api(kube).read_node(node).spec.unschedulable
 
 
 def test_destroy_leaves_no_object_of_the_app(deployed: Deployed, kube: client.ApiClient) -> None:

@@ -25,7 +25,7 @@ from components.flask_app import FlaskAppArgs, IngressSpec, NetworkPolicySpec
 from components.namespace import LimitRangeSpec, QuotaSpec
 from components.network_policy import EgressRule
 from components.secrets import DatabaseArgs
-from components.workload import AutoscalingSpec, ResourcesSpec, SecuritySpec
+from components.workload import AutoscalingSpec, ResourcesSpec, RolloutSpec, SecuritySpec, TerminationSpec
 from policy.rules import secret_looking_word
 
 PROJECT = "flask-k8s"
@@ -34,6 +34,7 @@ PROJECT = "flask-k8s"
 MAX_NAME = 63
 
 SERVICE_TYPES = ("ClusterIP", "NodePort", "LoadBalancer")
+PULL_POLICIES = ("Always", "IfNotPresent", "Never")
 CLUSTER_TARGETS = ("kind", "existing")
 TLS_MODES = ("self-signed", "cert-manager", "secret", "none")
 
@@ -336,8 +337,11 @@ def _read_app(r: _Reader) -> FlaskAppArgs:
     memory_request = r.quantity("memoryRequest")
     cpu_limit = r.quantity("cpuLimit")
     memory_limit = r.quantity("memoryLimit")
+    storage_request = r.quantity("ephemeralStorageRequest")
+    storage_limit = r.quantity("ephemeralStorageLimit")
     _check_le(r, "cpuRequest", cpu_request, "cpuLimit", cpu_limit)
     _check_le(r, "memoryRequest", memory_request, "memoryLimit", memory_limit)
+    _check_le(r, "ephemeralStorageRequest", storage_request, "ephemeralStorageLimit", storage_limit)
 
     max_surge = r.integer("maxSurge", minimum=0)
     max_unavailable = r.integer("maxUnavailable", minimum=0)
@@ -358,17 +362,25 @@ def _read_app(r: _Reader) -> FlaskAppArgs:
     quota_services = r.integer("quotaServices", minimum=1)
     quota_pvcs = r.integer("quotaPersistentVolumeClaims", minimum=0)
 
+    termination, rollout, graceful_timeout = _read_stopping(r)
+
     # During a rolling update the old pods keep running while maxSurge new ones start, so the quota
     # must hold (replicas + maxSurge) pods at their requests and limits, or the rollout stalls with
-    # "exceeded quota" halfway and never completes.
+    # "exceeded quota" halfway. A pod that is stopping still counts against the quota until it is gone
+    # (its preStop pause and graceful stop, up to the grace period), while the rollout already starts
+    # the next surge pod: up to maxSurge + maxUnavailable of them at a time.
     # With an HPA, the most pods there can be is its maximum.
     most, most_key = (autoscaling.max_replicas, "autoscalingMaxReplicas") if autoscaling else (replicas, "replicas")
-    peak = most + max_surge
+    stopping = max_surge + max_unavailable
+    peak = most + max_surge + stopping
+    peak_rule = f"{most_key} + maxSurge + stopping"
+    stopping_rule = "pods stopping (maxSurge + maxUnavailable) count until they are gone"
     if most >= 1 and peak > quota_pods:
         r.fail(
             "quotaPods",
             quota_pods,
-            f"must allow {most_key} + maxSurge = {most} + {max_surge} = {peak} pods during a rolling update",
+            f"must allow {peak_rule} = {most} + {max_surge} + {stopping} = {peak} pods during a rolling update "
+            f"({stopping_rule})",
         )
     for per_pod_key, per_pod, quota_key in (
         ("cpuRequest", cpu_request, "quotaRequestsCpu"),
@@ -381,8 +393,8 @@ def _read_app(r: _Reader) -> FlaskAppArgs:
             r.fail(
                 quota_key,
                 hard[0],
-                f"must fit ({most_key} + maxSurge) x {per_pod_key} = {peak} x {per_pod[0]} during a rolling "
-                f"update; raise the quota or lower {most_key}, maxSurge or the per-pod value",
+                f"must fit ({peak_rule}) x {per_pod_key} = {peak} x {per_pod[0]} during a rolling update "
+                f"({stopping_rule}); raise the quota or lower {most_key}, maxSurge or the per-pod value",
             )
 
     default_cpu = r.quantity("limitDefaultCpu")
@@ -391,12 +403,23 @@ def _read_app(r: _Reader) -> FlaskAppArgs:
     default_request_memory = r.quantity("limitDefaultRequestMemory")
     _check_le(r, "limitDefaultRequestCpu", default_request_cpu, "limitDefaultCpu", default_cpu)
     _check_le(r, "limitDefaultRequestMemory", default_request_memory, "limitDefaultMemory", default_memory)
+    default_storage = r.quantity("limitDefaultEphemeralStorage")
+    default_request_storage = r.quantity("limitDefaultRequestEphemeralStorage")
+    _check_le(
+        r,
+        "limitDefaultRequestEphemeralStorage",
+        default_request_storage,
+        "limitDefaultEphemeralStorage",
+        default_storage,
+    )
 
     config_data = {
         "FLASK_ENV": r.string("flaskEnv"),
         "FLASK_APP": r.string("flaskApp"),
         "LOG_LEVEL": r.choice("logLevel", ("debug", "info", "warning", "error", "critical")),
         "WORKERS": str(r.integer("workers", minimum=1, maximum=64)),
+        # Read by app/gunicorn.conf.py: how long workers finish in-flight requests after SIGTERM.
+        "GRACEFUL_TIMEOUT": str(graceful_timeout),
     }
     extra = r.key_values("extraConfig", lambda k: bool(_ENV_NAME.match(k)), "an environment variable name")
     for key in extra:
@@ -472,7 +495,9 @@ def _read_app(r: _Reader) -> FlaskAppArgs:
         version=version,
         replicas=replicas,
         container_port=container_port,
-        resources=ResourcesSpec(cpu_request[0], memory_request[0], cpu_limit[0], memory_limit[0]),
+        resources=ResourcesSpec(
+            cpu_request[0], memory_request[0], cpu_limit[0], memory_limit[0], storage_request[0], storage_limit[0]
+        ),
         max_surge=max_surge,
         max_unavailable=max_unavailable,
         quota=QuotaSpec(
@@ -485,7 +510,12 @@ def _read_app(r: _Reader) -> FlaskAppArgs:
             persistent_volume_claims=quota_pvcs,
         ),
         limit_range=LimitRangeSpec(
-            default_cpu[0], default_memory[0], default_request_cpu[0], default_request_memory[0]
+            default_cpu[0],
+            default_memory[0],
+            default_request_cpu[0],
+            default_request_memory[0],
+            default_storage[0],
+            default_request_storage[0],
         ),
         env=config_data,
         config_file=r.string("appConfigFile"),
@@ -504,11 +534,56 @@ def _read_app(r: _Reader) -> FlaskAppArgs:
         else None,
         namespace_labels=namespace_labels,
         security=security,
+        termination=termination,
+        rollout=rollout,
         autoscaling=autoscaling,
         disruption_budget=r.boolean("podDisruptionBudget"),
         spread_zones=r.boolean("topologySpreadZones"),
         network_policy=network_policy,
     )
+
+
+def _read_stopping(r: _Reader) -> tuple[TerminationSpec, RolloutSpec, int]:
+    """How pods stop (preStop pause, the app's graceful stop, the grace period) and when a rollout
+    counts as failed; returns them with gunicorn's graceful timeout, which goes into the ConfigMap."""
+    pre_stop = r.integer("preStopSleepSeconds", minimum=0, maximum=300)
+    graceful = r.integer("gracefulTimeoutSeconds", minimum=1, maximum=600)
+    grace = r.integer("terminationGracePeriodSeconds", minimum=1, maximum=3600)
+    if grace <= pre_stop + graceful:
+        # The kubelet kills the container at the end of the grace period, counted from the moment the
+        # pod is marked terminating: requests still being finished then are lost.
+        r.fail(
+            "terminationGracePeriodSeconds",
+            grace,
+            f"must exceed preStopSleepSeconds + gracefulTimeoutSeconds = {pre_stop} + {graceful} = "
+            f"{pre_stop + graceful}, or the kubelet kills requests still in flight",
+        )
+    deadline = r.integer("progressDeadlineSeconds", minimum=10, maximum=86400)
+    timeout = r.integer("deploymentTimeoutSeconds", minimum=10, maximum=86400)
+    if timeout < deadline:
+        r.fail(
+            "deploymentTimeoutSeconds",
+            timeout,
+            f"must be at least {PROJECT}:progressDeadlineSeconds = {deadline}: a stuck rollout should fail "
+            "with the Deployment's own reason (ProgressDeadlineExceeded), not with a bare timeout",
+        )
+    return (
+        TerminationSpec(pre_stop_sleep_seconds=pre_stop, grace_period_seconds=grace),
+        RolloutSpec(progress_deadline_seconds=deadline, timeout_seconds=timeout),
+        graceful,
+    )
+
+
+def _pull_policy(r: _Reader, image: str, side_loaded: bool) -> str:
+    """imagePullPolicy: the key's value, or derived. A digest names one image forever and a
+    side-loaded image (kind load) is in no registry, so both are IfNotPresent; a tag can be pushed
+    again, so a node that has an older image under that tag must pull (Always)."""
+    policy = r.string("imagePullPolicy")
+    if policy in PULL_POLICIES:
+        return policy
+    if policy:
+        r.fail("imagePullPolicy", policy, "must be Always, IfNotPresent, Never, or empty to derive it from the image")
+    return "IfNotPresent" if side_loaded or "@" in image else "Always"
 
 
 def _check_image(r: _Reader, key: str, image: str, examples: str) -> None:
@@ -619,6 +694,8 @@ def load_settings(config: pulumi.Config | None = None) -> StackSettings:
     app = _read_app(r)
     cluster = _read_cluster(r, app)
     tls = _read_tls(r, app)
+    side_loaded = cluster.kind is not None and cluster.kind.load_image
+    app = replace(app, image_pull_policy=_pull_policy(r, app.image, side_loaded))
     if r.problems:
         raise ConfigError(r.problems)
     if app.ingress is not None:

@@ -9,8 +9,9 @@ accesslog = "-"
 errorlog = "-"
 loglevel = os.environ.get("LOG_LEVEL", "info")
 # On SIGTERM (after the pod's preStop pause) workers finish their requests for up to this long;
-# the pod's terminationGracePeriodSeconds (30 s) leaves room for the pause (5 s) plus this.
-graceful_timeout = 20
+# the pod's terminationGracePeriodSeconds leaves room for the pause plus this (settings.py checks).
+# GRACEFUL_TIMEOUT comes from the ConfigMap (gracefulTimeoutSeconds).
+graceful_timeout = int(os.environ.get("GRACEFUL_TIMEOUT", "20"))
 # The root filesystem may be read-only: keep gunicorn's heartbeat files in memory.
 worker_tmp_dir = "/dev/shm"
 # gunicorn 25.1+ opens a control socket for `gunicornc` under $XDG_RUNTIME_DIR or $HOME/.gunicorn;

@@ -14,3 +14,11 @@ One module per component; each takes one typed Args dataclass and never reads st
 
 # Every component's type token is f"{TYPE_PREFIX}:<Type>", one scheme for the whole package.
 TYPE_PREFIX = "flask-k8s:components"
+
+
+def resource_quantities(cpu: str, memory: str, ephemeral_storage: str | None) -> dict[str, str]:
+    """A container's (or LimitRange default's) resource list; ephemeral-storage only when given."""
+    values = {"cpu": cpu, "memory": memory}
+    if ephemeral_storage is not None:
+        values["ephemeral-storage"] = ephemeral_storage
+    return values

@@ -20,7 +20,15 @@ from components.namespace import AppNamespace, AppNamespaceArgs, LimitRangeSpec,
 from components.network_policy import AppNetworkPolicy, AppNetworkPolicyArgs, EgressRule
 from components.secrets import AppSecrets, AppSecretsArgs, DatabaseArgs
 from components.service import AppService, AppServiceArgs
-from components.workload import AutoscalingSpec, ResourcesSpec, SecuritySpec, Workload, WorkloadArgs
+from components.workload import (
+    AutoscalingSpec,
+    ResourcesSpec,
+    RolloutSpec,
+    SecuritySpec,
+    TerminationSpec,
+    Workload,
+    WorkloadArgs,
+)
 
 
 @dataclass(frozen=True)
@@ -99,8 +107,14 @@ class FlaskAppArgs:
     """Extra labels for the Namespace object."""
     pod_annotations: Mapping[str, pulumi.Input[str]] = field(default_factory=dict)
     """Annotations on the pod template; a change rolls the pods (e.g. the hash of a rebuilt image)."""
+    image_pull_policy: str = "IfNotPresent"
+    """Always for a mutable tag from a registry; IfNotPresent for a digest or a side-loaded image."""
     security: SecuritySpec = field(default_factory=SecuritySpec)
     """Pod security context."""
+    termination: TerminationSpec = field(default_factory=TerminationSpec)
+    """How pods stop without dropping requests."""
+    rollout: RolloutSpec = field(default_factory=RolloutSpec)
+    """When a rollout that does not finish counts as failed."""
     autoscaling: AutoscalingSpec | None = None
     """HorizontalPodAutoscaler; None keeps `replicas` fixed."""
     disruption_budget: bool = True
@@ -203,7 +217,10 @@ class FlaskApp(pulumi.ComponentResource):
                 labels={**labels, "app.kubernetes.io/component": "web"},
                 pod_labels={"version": args.version, "app.kubernetes.io/version": args.version},
                 pod_annotations=args.pod_annotations,
+                image_pull_policy=args.image_pull_policy,
                 security=args.security,
+                termination=args.termination,
+                rollout=args.rollout,
                 autoscaling=args.autoscaling,
                 disruption_budget=args.disruption_budget,
                 spread_zones=args.spread_zones,

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 import pulumi
 import pulumi_kubernetes as k8s
 
-from components import TYPE_PREFIX
+from components import TYPE_PREFIX, resource_quantities
 
 
 @dataclass(frozen=True)
@@ -46,6 +46,10 @@ class LimitRangeSpec:
     """CPU request given to a container without one."""
     default_request_memory: str
     """Memory request given to a container without one."""
+    default_ephemeral_storage: str | None = None
+    """Ephemeral-storage limit given to a container without one (its logs count against it)."""
+    default_request_ephemeral_storage: str | None = None
+    """Ephemeral-storage request given to a container without one."""
 
 
 @dataclass(frozen=True)
@@ -75,6 +79,8 @@ class AppNamespace(pulumi.ComponentResource):
     """The namespace's ResourceQuota."""
     limit_range: k8s.core.v1.LimitRange
     """The namespace's LimitRange."""
+    default_service_account: k8s.core.v1.ServiceAccountPatch
+    """The namespace's `default` ServiceAccount, with its token no longer mounted."""
 
     def __init__(self, name: str, args: AppNamespaceArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__(f"{TYPE_PREFIX}:AppNamespace", name, None, opts)
@@ -116,13 +122,32 @@ class AppNamespace(pulumi.ComponentResource):
                 limits=[
                     k8s.core.v1.LimitRangeItemArgs(
                         type="Container",
-                        default={"cpu": lr.default_cpu, "memory": lr.default_memory},
-                        default_request={"cpu": lr.default_request_cpu, "memory": lr.default_request_memory},
+                        default=resource_quantities(lr.default_cpu, lr.default_memory, lr.default_ephemeral_storage),
+                        default_request=resource_quantities(
+                            lr.default_request_cpu, lr.default_request_memory, lr.default_request_ephemeral_storage
+                        ),
                     )
                 ]
             ),
             opts=child,
         )
+        # Kubernetes gives every namespace a `default` ServiceAccount whose token is mounted into any
+        # pod that names no other account. The app has its own account without a token; this turns the
+        # default one's off too, so a pod someone else starts here gets no API credentials either.
+        # A patch (server-side apply of just this field), because the namespace controller owns the
+        # object: `pulumi destroy` gives the field back instead of deleting the account.
+        self.default_service_account = k8s.core.v1.ServiceAccountPatch(
+            f"{name}-default-sa",
+            metadata=k8s.meta.v1.ObjectMetaPatchArgs(name="default", namespace=self.name),
+            automount_service_account_token=False,
+            opts=child,
+        )
         self.register_outputs(
-            {"name": self.name, "namespace": self.namespace, "quota": self.quota, "limit_range": self.limit_range}
+            {
+                "name": self.name,
+                "namespace": self.namespace,
+                "quota": self.quota,
+                "limit_range": self.limit_range,
+                "default_service_account": self.default_service_account,
+            }
         )

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 import pulumi
 import pulumi_kubernetes as k8s
 
-from components import TYPE_PREFIX
+from components import TYPE_PREFIX, resource_quantities
 
 CONTAINER_NAME = "flask"
 PORT_NAME = "http"
@@ -35,6 +35,10 @@ class ResourcesSpec:
     """CPU a pod is throttled at."""
     memory_limit: str
     """Memory a pod is killed at."""
+    ephemeral_storage_request: str | None = None
+    """Node disk the scheduler reserves per pod (its logs and writable layers); None: the LimitRange's."""
+    ephemeral_storage_limit: str | None = None
+    """Node disk a pod is evicted at, so its logs cannot fill the node; None: the LimitRange's."""
 
 
 @dataclass(frozen=True)
@@ -55,8 +59,20 @@ class TerminationSpec:
     """Keep serving this long after the pod is marked terminating, before gunicorn gets SIGTERM, so
     the endpoints, kube-proxy and the ingress controller stop sending it new requests first."""
     grace_period_seconds: int = 30
-    """terminationGracePeriodSeconds: must exceed the pause plus gunicorn's graceful_timeout (20 s,
-    app/gunicorn.conf.py), or the kubelet kills requests still in flight."""
+    """terminationGracePeriodSeconds: must exceed the pause plus the app's own graceful stop (gunicorn's
+    graceful_timeout, app/gunicorn.conf.py), or the kubelet kills requests still in flight."""
+
+
+@dataclass(frozen=True)
+class RolloutSpec:
+    """How long a rollout may take before it counts as failed (a bad release must fail, not hang)."""
+
+    progress_deadline_seconds: int = 600
+    """spec.progressDeadlineSeconds: without progress for this long the Deployment reports
+    ProgressDeadlineExceeded, and Pulumi's await fails the update with that reason."""
+    timeout_seconds: int = 600
+    """Pulumi's customTimeouts for creating and updating the Deployment: the bound on a rollout
+    that keeps progressing slowly."""
 
 
 @dataclass(frozen=True)
@@ -82,7 +98,7 @@ class WorkloadArgs:
     image: str
     """Container image reference."""
     replicas: int
-    """Desired number of pods."""
+    """Desired number of pods (without an HPA)."""
     container_port: int
     """Port the app listens on inside the container (named "http")."""
     resources: ResourcesSpec
@@ -107,10 +123,15 @@ class WorkloadArgs:
     """Annotations on the pod template; changing one rolls the pods."""
     security: SecuritySpec = field(default_factory=SecuritySpec)
     """Security context of the pod and container."""
+    image_pull_policy: str = "IfNotPresent"
+    """Always for a mutable tag pulled from a registry; IfNotPresent for a digest or a side-loaded image."""
     termination: TerminationSpec = field(default_factory=TerminationSpec)
     """Graceful stop: a preStop pause, then SIGTERM, within the grace period."""
+    rollout: RolloutSpec = field(default_factory=RolloutSpec)
+    """When a rollout that does not finish counts as failed."""
     autoscaling: AutoscalingSpec | None = None
-    """When set, an HPA owns the replica count and `replicas` only documents intent."""
+    """When set, an HPA owns the replica count: the Deployment starts at its minimum and `replicas`
+    is not used."""
     disruption_budget: bool = True
     """Create a PodDisruptionBudget."""
     spread_zones: bool = False
@@ -167,9 +188,10 @@ class Workload(pulumi.ComponentResource):
                 ),
                 k8s.core.v1.EnvFromSourceArgs(secret_ref=k8s.core.v1.SecretEnvSourceArgs(name=args.secret_name)),
             ],
+            image_pull_policy=args.image_pull_policy,
             resources=k8s.core.v1.ResourceRequirementsArgs(
-                requests={"cpu": res.cpu_request, "memory": res.memory_request},
-                limits={"cpu": res.cpu_limit, "memory": res.memory_limit},
+                requests=resource_quantities(res.cpu_request, res.memory_request, res.ephemeral_storage_request),
+                limits=resource_quantities(res.cpu_limit, res.memory_limit, res.ephemeral_storage_limit),
             ),
             # The startup probe gives a slow start up to 5 + 12 x 5 s before liveness may kill the pod;
             # readiness keeps a pod out of the Service until /ready answers.
@@ -210,15 +232,28 @@ class Workload(pulumi.ComponentResource):
             )
             for key in spread_keys
         ]
+        # With an HPA, the Deployment is created at the HPA's minimum, so `pulumi up` returns with that
+        # many pods Ready (created without a count it would start with 1 and the HPA would only raise it
+        # later). From then on the count is the HPA's: ignoreChanges makes the provider apply the live
+        # value while Pulumi still co-owns the field (turning the HPA on for a running Deployment keeps
+        # its pods) and leave the field out once the HPA has taken it over by scaling, so neither undoes
+        # the other. Without an HPA the stack's count is applied again on every `up`.
+        replicas = args.autoscaling.min_replicas if args.autoscaling else args.replicas
         self.deployment = k8s.apps.v1.Deployment(
             f"{name}-deployment",
             metadata=k8s.meta.v1.ObjectMetaArgs(
-                name=args.name, namespace=args.namespace, labels={**args.labels, **args.selector_labels}
+                name=args.name,
+                namespace=args.namespace,
+                labels={**args.labels, **args.selector_labels},
+                # The program is the source of truth for every field it declares: a hand edit (kubectl
+                # scale, set env, edit) is drift that the next `pulumi up` puts back, instead of failing
+                # with a server-side apply conflict against the editor's field manager. Fields the
+                # program does not declare (the HPA's replica count) are never touched.
+                annotations={"pulumi.com/patchForce": "true"},
             ),
             spec=k8s.apps.v1.DeploymentSpecArgs(
-                # With an HPA the replica count is its own: leaving the field out of what Pulumi
-                # applies (server-side apply) means the next `pulumi up` does not reset it.
-                replicas=None if args.autoscaling else args.replicas,
+                replicas=replicas,
+                progress_deadline_seconds=args.rollout.progress_deadline_seconds,
                 selector=k8s.meta.v1.LabelSelectorArgs(match_labels=args.selector_labels),
                 # maxUnavailable 0: a new pod must be Ready before an old one goes, so capacity never
                 # drops during a rollout (the quota is checked to hold the surge pod).
@@ -262,7 +297,15 @@ class Workload(pulumi.ComponentResource):
                     ),
                 ),
             ),
-            opts=child,
+            opts=pulumi.ResourceOptions(
+                parent=self,
+                ignore_changes=["spec.replicas"] if args.autoscaling else None,
+                # A release that never becomes Ready fails after progressDeadlineSeconds with the
+                # Deployment's own reason; this bounds one that progresses too slowly.
+                custom_timeouts=pulumi.CustomTimeouts(
+                    create=f"{args.rollout.timeout_seconds}s", update=f"{args.rollout.timeout_seconds}s"
+                ),
+            ),
         )
         self.deployment_name = self.deployment.metadata.name
 

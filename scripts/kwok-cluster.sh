@@ -128,9 +128,10 @@ EOF
     --wait "$WAIT" >&2; then
     ok=1
   fi
-  # Without a node, pods stay Pending.
+  # Without a node, pods stay Pending. kwok's node template offers cpu, memory and pods only; the
+  # app's pods also request ephemeral-storage (their logs), which a real kubelet reports.
   if ((ok)); then
-    kwokctl scale node --replicas "$NODES" >&2 || ok=0
+    kwokctl scale node --replicas "$NODES" --param '.allocatable["ephemeral-storage"] = "100Gi"' >&2 || ok=0
   fi
   if ((ok)); then
     kwokctl get kubeconfig >"$kubeconfig.tmp" || ok=0

@@ -53,6 +53,9 @@ class Registered:
     additional_secret_outputs: list[str]
     dependencies: list[str]
     delete_before_replace: bool
+    ignore_changes: list[str] = field(default_factory=list)
+    custom_timeouts: dict[str, str] = field(default_factory=dict)
+    """customTimeouts as sent ({"create": "600s", ...}; empty when none)."""
 
     def get(self, path: str) -> Any:
         """A nested input by dotted path ("spec.template.spec"), or KeyError naming the resource."""
@@ -157,6 +160,8 @@ class _Monitor(pulumi_mocks.MockMonitor):
                     additional_secret_outputs=list(request.additionalSecretOutputs),
                     dependencies=list(request.dependencies),
                     delete_before_replace=request.deleteBeforeReplace,
+                    ignore_changes=list(request.ignoreChanges),
+                    custom_timeouts={k: v for k, v in json_format.MessageToDict(request.customTimeouts).items() if v},
                 )
             )
         return response

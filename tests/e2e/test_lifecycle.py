@@ -37,6 +37,7 @@ EXPECTED_CREATES = {
     "kubernetes:core/v1:Service": 1,
     "kubernetes:networking.k8s.io/v1:Ingress": 1,
     "kubernetes:core/v1:ServiceAccount": 1,
+    "kubernetes:core/v1:ServiceAccountPatch": 1,  # the namespace's default account, token off
     "kubernetes:policy/v1:PodDisruptionBudget": 1,
     "kubernetes:autoscaling/v2:HorizontalPodAutoscaler": 1,
     "kubernetes:networking.k8s.io/v1:NetworkPolicy": 2,
@@ -125,9 +126,9 @@ def test_2_up_creates_everything_and_the_namespace_limits_are_in_force(
     assert result.summary.resource_changes == {"create": sum(EXPECTED_CREATES.values())}
 
     core, apps = client.CoreV1Api(kube), client.AppsV1Api(kube)
-    # The Deployment starts at one pod (its replica count is the HPA's) and the HPA raises it to
-    # its minimum: all of them must become available behind the Service.
-    dep = wait_for(f"{HPA_MIN} available replicas", lambda: deployment_available(apps, HPA_MIN), timeout=120)
+    # `up` returned with the HPA's minimum Available (not one pod that the HPA raises later).
+    dep = deployment_available(apps, HPA_MIN)
+    assert dep is not None, apps.read_namespaced_deployment(APP, NAMESPACE).status
     assert dep.spec.template.metadata.labels["app"] == APP
     pods = core.list_namespaced_pod(NAMESPACE, label_selector=f"app={APP}").items
     assert len(pods) == HPA_MIN
@@ -145,8 +146,8 @@ def test_2_up_creates_everything_and_the_namespace_limits_are_in_force(
     bare = core.create_namespaced_pod(NAMESPACE, pod("bare", {"securityContext": RESTRICTED_CONTAINER_SECURITY}))
     try:
         resources = bare.spec.containers[0].resources
-        assert resources.requests == {"cpu": "100m", "memory": "128Mi"}
-        assert resources.limits == {"cpu": "500m", "memory": "256Mi"}
+        assert resources.requests == {"cpu": "100m", "memory": "128Mi", "ephemeral-storage": "64Mi"}
+        assert resources.limits == {"cpu": "500m", "memory": "256Mi", "ephemeral-storage": "256Mi"}
         # ResourceQuota: a pod beyond the namespace's CPU limits is refused at admission.
         too_big = {
             "securityContext": RESTRICTED_CONTAINER_SECURITY,
@@ -189,6 +190,12 @@ def test_2_the_hardening_is_in_force(kube: client.ApiClient) -> None:
     assert sa.automount_service_account_token is False
     pods = core.list_namespaced_pod(NAMESPACE, label_selector=f"app={APP}").items
     assert {p.spec.service_account_name for p in pods} == {APP}
+    # Nor does the namespace's default account give a token to any other pod started here.
+    assert core.read_namespaced_service_account("default", NAMESPACE).automount_service_account_token is False
+    # Logs and writable layers cannot fill a node: every app container has a disk request and limit.
+    for p in pods:
+        resources = p.spec.containers[0].resources
+        assert (resources.requests["ephemeral-storage"], resources.limits["ephemeral-storage"]) == ("64Mi", "256Mi")
 
     pdb = client.PolicyV1Api(kube).read_namespaced_pod_disruption_budget(APP, NAMESPACE)
     assert pdb.spec.max_unavailable == 1
@@ -233,9 +240,15 @@ def test_4_a_second_up_changes_nothing_and_leaves_the_hpa_its_replicas(
     e2e_stack: E2EStack, kube: client.ApiClient
 ) -> None:
     apps, autoscaling = client.AppsV1Api(kube), client.AutoscalingV2Api(kube)
-    # The HPA has acted: it raised the Deployment from the one pod it was created with to its minimum.
-    hpa = autoscaling.read_namespaced_horizontal_pod_autoscaler(APP, NAMESPACE)
-    assert hpa.status.desired_replicas == HPA_MIN
+    # The HPA has seen the count the Deployment was created with (its minimum) and left it there
+    # (kwok serves no metrics, so it has nothing to scale on).
+    wait_for(
+        "the HPA to observe its minimum",
+        lambda: (
+            autoscaling.read_namespaced_horizontal_pod_autoscaler(APP, NAMESPACE).status.current_replicas == HPA_MIN
+        ),
+        timeout=60,
+    )
     assert apps.read_namespaced_deployment(APP, NAMESPACE).spec.replicas == HPA_MIN
 
     preview = e2e_stack.stack.preview()
@@ -265,6 +278,53 @@ def test_5_a_config_change_rolls_the_deployment(e2e_stack: E2EStack, kube: clien
     assert (old.spec.replicas or 0) == 0
     # The replaced ConfigMap is deleted once nothing refers to it.
     assert not_found(lambda: core.read_namespaced_config_map(old_config, NAMESPACE))
+
+
+def scale_as_the_hpa_would(apps: client.AppsV1Api, replicas: int) -> None:
+    """Writes the count through the scale subresource with a field manager of its own, as the HPA
+    controller does (kwok has no metrics, so the real HPA never scales on load here)."""
+    apps.patch_namespaced_deployment_scale(
+        APP, NAMESPACE, {"spec": {"replicas": replicas}}, field_manager="hpa-stand-in"
+    )
+
+
+def replicas_now(apps: client.AppsV1Api) -> int:
+    return apps.read_namespaced_deployment(APP, NAMESPACE).spec.replicas or 0
+
+
+def test_5b_toggling_the_hpa_never_lowers_the_running_count(e2e_stack: E2EStack, kube: client.ApiClient) -> None:
+    apps, autoscaling = client.AppsV1Api(kube), client.AutoscalingV2Api(kube)
+    config = e2e_stack.stack
+    # HPA off with a fixed count above the running one: the Deployment goes to it, the HPA is deleted.
+    config.set_config("flask-k8s:autoscalingEnabled", auto.ConfigValue(value="false"))
+    config.set_config("flask-k8s:replicas", auto.ConfigValue(value="5"))
+    assert config.up().summary.result == "succeeded"
+    assert deployment_available(apps, 5) is not None
+    assert not_found(lambda: autoscaling.read_namespaced_horizontal_pod_autoscaler(APP, NAMESPACE))
+
+    # HPA on again, minimum 4: the five running pods stay (before, the field left Pulumi's apply and
+    # the Deployment fell back to 1 pod until the HPA raised it to its minimum).
+    config.set_config("flask-k8s:autoscalingEnabled", auto.ConfigValue(value="true"))
+    seen: list[int] = []
+    assert config.up(on_event=lambda _: seen.append(replicas_now(apps))).summary.result == "succeeded"
+    assert min(seen) == 5, f"the replica count went down to {min(seen)} during the up"
+    assert replicas_now(apps) == 5
+    assert deployment_available(apps, 5) is not None
+
+    # The HPA scales (here: its stand-in, through the scale subresource): neither a no-op `up` nor
+    # `up --refresh` puts the count back, and neither reports a change to make.
+    scale_as_the_hpa_would(apps, 6)
+    wait_for("6 available replicas", lambda: deployment_available(apps, 6), timeout=60)
+    assert set(config.preview(refresh=True).change_summary) == {auto.OpType.SAME}
+    result = config.up(refresh=True)
+    assert set(result.summary.resource_changes or {}) == {"same"}, result.summary.resource_changes
+    assert replicas_now(apps) == 6
+
+    # Back to the stack file's values and the HPA's minimum, as the tests after this one expect.
+    config.remove_config("flask-k8s:replicas")
+    assert config.up().summary.result == "succeeded"
+    scale_as_the_hpa_would(apps, HPA_MIN)
+    wait_for(f"{HPA_MIN} available replicas", lambda: deployment_available(apps, HPA_MIN), timeout=60)
 
 
 def test_6_destroy_removes_everything(e2e_stack: E2EStack, kube: client.ApiClient) -> None:

@@ -21,7 +21,14 @@ from components.network_policy import AppNetworkPolicy, AppNetworkPolicyArgs, Eg
 from components.secrets import AppSecrets, AppSecretsArgs, DatabaseArgs
 from components.service import AppService, AppServiceArgs
 from components.tls import CertManager, CertManagerArgs, SelfSignedCertificate, SelfSignedCertificateArgs
-from components.workload import AutoscalingSpec, ResourcesSpec, TerminationSpec, Workload, WorkloadArgs
+from components.workload import (
+    AutoscalingSpec,
+    ResourcesSpec,
+    RolloutSpec,
+    TerminationSpec,
+    Workload,
+    WorkloadArgs,
+)
 from tests.harness import ROOT, Deployment, Registered, resolve, run
 
 QUOTA = QuotaSpec("4", "8Gi", "8", "16Gi", 20, 10, 5)
@@ -89,6 +96,27 @@ def test_namespace_quota_and_limit_range_carry_the_articles_values() -> None:
         "defaultRequest": {"cpu": "100m", "memory": "128Mi"},
     }
     assert_children_named_and_parented(d, "flask-k8s:components:AppNamespace", "ns")
+
+
+def test_namespace_limit_range_defaults_ephemeral_storage_when_given() -> None:
+    limits = LimitRangeSpec("500m", "256Mi", "100m", "128Mi", "256Mi", "64Mi")
+    d, _ = build(lambda: AppNamespace("ns", AppNamespaceArgs(name="flask-app", quota=QUOTA, limit_range=limits)))
+    (limit,) = d.one("kubernetes:core/v1:LimitRange").get("spec.limits")
+    assert limit["default"] == {"cpu": "500m", "memory": "256Mi", "ephemeral-storage": "256Mi"}
+    assert limit["defaultRequest"] == {"cpu": "100m", "memory": "128Mi", "ephemeral-storage": "64Mi"}
+
+
+def test_namespace_default_service_account_mounts_no_token() -> None:
+    d, _ = build(lambda: AppNamespace("ns", AppNamespaceArgs(name="flask-app", quota=QUOTA, limit_range=LIMITS)))
+    patch = d.one("kubernetes:core/v1:ServiceAccountPatch", "ns-default-sa")
+    # A patch of the one field: the account itself belongs to Kubernetes' namespace controller.
+    assert patch.inputs == {
+        "apiVersion": "v1",
+        "kind": "ServiceAccount",
+        "metadata": {"name": "default", "namespace": "flask-app"},
+        "automountServiceAccountToken": False,
+    }
+    assert d.one("kubernetes:core/v1:Namespace").urn in patch.dependencies
 
 
 def test_namespace_children_wait_for_the_namespace() -> None:
@@ -247,6 +275,37 @@ def test_pods_stop_gracefully_within_their_grace_period() -> None:
     assert pod["terminationGracePeriodSeconds"] == 25
 
 
+def test_container_requests_and_limits_ephemeral_storage_when_given() -> None:
+    resources = ResourcesSpec("100m", "128Mi", "500m", "256Mi", "64Mi", "256Mi")
+    d, _ = build(lambda: Workload("web", workload_args(resources=resources)))
+    (container,) = d.one("kubernetes:apps/v1:Deployment").get("spec.template.spec.containers")
+    assert container["resources"] == {
+        "requests": {"cpu": "100m", "memory": "128Mi", "ephemeral-storage": "64Mi"},
+        "limits": {"cpu": "500m", "memory": "256Mi", "ephemeral-storage": "256Mi"},
+    }
+
+
+@pytest.mark.parametrize("policy", ["Always", "IfNotPresent"])
+def test_container_pull_policy_is_the_args(policy: str) -> None:
+    d, _ = build(lambda: Workload("web", workload_args(image_pull_policy=policy)))
+    (container,) = d.one("kubernetes:apps/v1:Deployment").get("spec.template.spec.containers")
+    assert container["imagePullPolicy"] == policy
+
+
+def test_a_stuck_rollout_fails_within_its_deadline_and_timeout() -> None:
+    d, _ = build(lambda: Workload("web", workload_args(rollout=RolloutSpec(60, 180))))
+    dep = d.one("kubernetes:apps/v1:Deployment")
+    assert dep.get("spec.progressDeadlineSeconds") == 60
+    assert dep.custom_timeouts == {"create": "180s", "update": "180s"}
+
+
+def test_the_program_wins_over_hand_edits_of_the_deployment() -> None:
+    # Without force, `pulumi up` after `kubectl scale` or `kubectl set env` fails with a server-side
+    # apply conflict instead of restoring the declared value.
+    d, _ = build(lambda: Workload("web", workload_args()))
+    assert d.one("kubernetes:apps/v1:Deployment").get("metadata.annotations") == {"pulumi.com/patchForce": "true"}
+
+
 def test_pods_pass_pod_security_restricted() -> None:
     d, _ = build(lambda: Workload("web", workload_args()))
     pod = d.one("kubernetes:apps/v1:Deployment").get("spec.template.spec")
@@ -321,14 +380,20 @@ def test_autoscaler_owns_the_replica_count() -> None:
     assert hpa.get("spec.metrics") == [
         {"type": "Resource", "resource": {"name": "cpu", "target": {"type": "Utilization", "averageUtilization": 70}}}
     ]
-    # Not applied at all, so the next `pulumi up` has no opinion on the HPA's number.
-    assert "replicas" not in d.one("kubernetes:apps/v1:Deployment").get("spec")
+    # Created at the HPA's minimum, so `up` returns with that many pods Ready; afterwards the count is
+    # the HPA's: the provider applies the live value, or nothing once the HPA has scaled.
+    dep = d.one("kubernetes:apps/v1:Deployment")
+    assert dep.get("spec.replicas") == 2
+    assert dep.ignore_changes == ["spec.replicas"]
 
 
 def test_without_autoscaler_replicas_are_fixed() -> None:
     d, _ = build(lambda: Workload("web", workload_args()))
     assert d.of_type("kubernetes:autoscaling/v2:HorizontalPodAutoscaler") == []
-    assert d.one("kubernetes:apps/v1:Deployment").get("spec.replicas") == 3
+    dep = d.one("kubernetes:apps/v1:Deployment")
+    assert dep.get("spec.replicas") == 3
+    # The stack's count is applied again on every `up` (a hand-scaled Deployment is drift).
+    assert dep.ignore_changes == []
 
 
 # --- AppNetworkPolicy -----------------------------------------------------------------------------------------
@@ -386,7 +451,8 @@ def test_pod_annotations_go_on_the_template_only() -> None:
     d, _ = build(lambda: Workload("web", workload_args(pod_annotations={"hash": "abc"})))
     dep = d.one("kubernetes:apps/v1:Deployment")
     assert dep.get("spec.template.metadata.annotations") == {"hash": "abc"}
-    assert "annotations" not in dep.get("metadata")
+    # The Deployment's own annotations only say how Pulumi applies it.
+    assert dep.get("metadata.annotations") == {"pulumi.com/patchForce": "true"}
 
 
 # --- AppService ----------------------------------------------------------------------------------------------
@@ -497,6 +563,7 @@ def test_flask_app_composes_the_articles_objects() -> None:
         "Secret",
         "Service",
         "ServiceAccount",
+        "ServiceAccountPatch",
     ]
     dep = d.one("kubernetes:apps/v1:Deployment")
     assert dep.get("metadata.name") == "flask-app"
@@ -510,6 +577,8 @@ def test_flask_app_composes_the_articles_objects() -> None:
     for obj in d.kubernetes_objects():
         if obj.type != "kubernetes:core/v1:Namespace":
             assert obj.get("metadata.namespace") == "flask-app", obj.urn
+        if obj.type.endswith("Patch"):
+            continue  # one field of an object Kubernetes owns (the default ServiceAccount), no labels
         # The recommended labels on every object.
         labels = obj.get("metadata.labels")
         for key in ("name", "instance", "version", "part-of", "managed-by"):

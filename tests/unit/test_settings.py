@@ -104,7 +104,8 @@ def test_quantities_must_parse(key: str, value: str) -> None:
 
 def test_cpu_request_above_limit() -> None:
     assert (
-        only_problem({"cpuRequest": "1"}) == "flask-k8s:cpuRequest = '1': must not exceed flask-k8s:cpuLimit = '500m'"
+        only_problem({"cpuRequest": "600m"})
+        == "flask-k8s:cpuRequest = '600m': must not exceed flask-k8s:cpuLimit = '500m'"
     )
 
 
@@ -121,28 +122,41 @@ def test_limit_range_default_request_above_default_limit() -> None:
 
 
 def test_surge_pod_must_fit_the_cpu_limit_quota() -> None:
-    # (16 + 1) x 500m = 8.5 CPU > 8: the rollout's extra pod would be refused by the quota.
-    assert only_problem({"replicas": 16}) == (
-        "flask-k8s:quotaLimitsCpu = '8': must fit (replicas + maxSurge) x cpuLimit = 17 x 500m during a rolling "
-        "update; raise the quota or lower replicas, maxSurge or the per-pod value"
+    # (15 + 1 + 1) x 500m = 8.5 CPU > 8: the rollout's extra pod, started while an old one is still
+    # stopping, would be refused by the quota.
+    assert only_problem({"replicas": 15}) == (
+        "flask-k8s:quotaLimitsCpu = '8': must fit (replicas + maxSurge + stopping) x cpuLimit = 17 x 500m during a "
+        "rolling update (pods stopping (maxSurge + maxUnavailable) count until they are gone); raise the quota or "
+        "lower replicas, maxSurge or the per-pod value"
     )
 
 
 def test_surge_pod_must_fit_the_memory_request_quota() -> None:
     message = only_problem({"quotaRequestsMemory": "500Mi"})
-    assert message.startswith("flask-k8s:quotaRequestsMemory = '500Mi': must fit (replicas + maxSurge) x memoryRequest")
-    assert "4 x 128Mi" in message
+    assert message.startswith(
+        "flask-k8s:quotaRequestsMemory = '500Mi': must fit (replicas + maxSurge + stopping) x memoryRequest"
+    )
+    assert "5 x 128Mi" in message
 
 
 def test_surge_pod_must_fit_the_pod_count_quota() -> None:
-    assert only_problem({"quotaPods": 3}) == (
-        "flask-k8s:quotaPods = 3: must allow replicas + maxSurge = 3 + 1 = 4 pods during a rolling update"
+    assert only_problem({"quotaPods": 4}) == (
+        "flask-k8s:quotaPods = 4: must allow replicas + maxSurge + stopping = 3 + 1 + 1 = 5 pods during a rolling "
+        "update (pods stopping (maxSurge + maxUnavailable) count until they are gone)"
+    )
+
+
+def test_stopping_pods_follow_max_unavailable() -> None:
+    # maxUnavailable 1 lets the rollout stop one more old pod at a time.
+    assert only_problem({"quotaPods": 5, "maxUnavailable": 1}) == (
+        "flask-k8s:quotaPods = 5: must allow replicas + maxSurge + stopping = 3 + 1 + 2 = 6 pods during a rolling "
+        "update (pods stopping (maxSurge + maxUnavailable) count until they are gone)"
     )
 
 
 def test_exactly_fitting_surge_is_accepted() -> None:
-    # (15 + 1) x 500m = 8 CPU: exactly the quota.
-    assert load({"replicas": 15}).app.replicas == 15
+    # (14 + 1 + 1) x 500m = 8 CPU: exactly the quota.
+    assert load({"replicas": 14}).app.replicas == 14
 
 
 def test_rollout_must_be_able_to_move() -> None:
@@ -468,10 +482,11 @@ def test_autoscaling_bounds_must_be_ordered() -> None:
 
 
 def test_autoscaling_maximum_must_fit_the_quota() -> None:
-    # (16 + 1) x 500m = 8.5 CPU of limits > 8: the HPA could scale into a refused rollout.
-    assert only_problem({"autoscalingEnabled": True, "autoscalingMaxReplicas": 16}) == (
-        "flask-k8s:quotaLimitsCpu = '8': must fit (autoscalingMaxReplicas + maxSurge) x cpuLimit = 17 x 500m during a "
-        "rolling update; raise the quota or lower autoscalingMaxReplicas, maxSurge or the per-pod value"
+    # (15 + 1 + 1) x 500m = 8.5 CPU of limits > 8: the HPA could scale into a refused rollout.
+    assert only_problem({"autoscalingEnabled": True, "autoscalingMaxReplicas": 15}) == (
+        "flask-k8s:quotaLimitsCpu = '8': must fit (autoscalingMaxReplicas + maxSurge + stopping) x cpuLimit = "
+        "17 x 500m during a rolling update (pods stopping (maxSurge + maxUnavailable) count until they are gone); "
+        "raise the quota or lower autoscalingMaxReplicas, maxSurge or the per-pod value"
     )
 
 
@@ -492,3 +507,91 @@ def test_hardening_switches_turn_things_off() -> None:
     assert app.network_policy is None
     assert app.disruption_budget is False
     assert app.security.read_only_root_filesystem is False
+
+
+# --- Stopping pods and failing rollouts -----------------------------------------------------------------
+
+
+def test_stopping_and_rollout_defaults() -> None:
+    app = load().app
+    assert (app.termination.pre_stop_sleep_seconds, app.termination.grace_period_seconds) == (5, 30)
+    assert (app.rollout.progress_deadline_seconds, app.rollout.timeout_seconds) == (600, 600)
+    # gunicorn reads its graceful timeout from the ConfigMap.
+    assert app.env["GRACEFUL_TIMEOUT"] == "20"
+
+
+def test_grace_period_must_cover_the_pause_and_the_graceful_stop() -> None:
+    assert only_problem({"terminationGracePeriodSeconds": 25}) == (
+        "flask-k8s:terminationGracePeriodSeconds = 25: must exceed preStopSleepSeconds + gracefulTimeoutSeconds = "
+        "5 + 20 = 25, or the kubelet kills requests still in flight"
+    )
+    assert load({"terminationGracePeriodSeconds": 26}).app.termination.grace_period_seconds == 26
+    assert only_problem({"preStopSleepSeconds": 8, "gracefulTimeoutSeconds": 30}).startswith(
+        "flask-k8s:terminationGracePeriodSeconds = 30: must exceed"
+    )
+
+
+def test_the_graceful_timeout_is_its_own_key_not_extra_config() -> None:
+    assert only_problem({"extraConfig": ["GRACEFUL_TIMEOUT=5"]}) == (
+        "flask-k8s:extraConfig = 'GRACEFUL_TIMEOUT': GRACEFUL_TIMEOUT is set by its own key; change that key instead"
+    )
+
+
+def test_deployment_timeout_must_not_cut_the_progress_deadline_short() -> None:
+    assert only_problem({"progressDeadlineSeconds": 120, "deploymentTimeoutSeconds": 60}) == (
+        "flask-k8s:deploymentTimeoutSeconds = 60: must be at least flask-k8s:progressDeadlineSeconds = 120: a stuck "
+        "rollout should fail with the Deployment's own reason (ProgressDeadlineExceeded), not with a bare timeout"
+    )
+    rollout = load({"progressDeadlineSeconds": 60, "deploymentTimeoutSeconds": 180}).app.rollout
+    assert (rollout.progress_deadline_seconds, rollout.timeout_seconds) == (60, 180)
+
+
+def test_every_problem_of_the_stopping_keys_at_once() -> None:
+    found = problems({"preStopSleepSeconds": -1, "progressDeadlineSeconds": 5, "gracefulTimeoutSeconds": "x"})
+    assert [p.split(" = ")[0] for p in found] == [
+        "flask-k8s:preStopSleepSeconds",
+        "flask-k8s:gracefulTimeoutSeconds",
+        "flask-k8s:progressDeadlineSeconds",
+    ]
+
+
+# --- Hardening: disk, pulls -------------------------------------------------------------------------------
+
+
+def test_ephemeral_storage_is_requested_limited_and_defaulted() -> None:
+    app = load().app
+    assert (app.resources.ephemeral_storage_request, app.resources.ephemeral_storage_limit) == ("64Mi", "256Mi")
+    limits = app.limit_range
+    assert (limits.default_request_ephemeral_storage, limits.default_ephemeral_storage) == ("64Mi", "256Mi")
+    assert only_problem({"ephemeralStorageRequest": "1Gi"}) == (
+        "flask-k8s:ephemeralStorageRequest = '1Gi': must not exceed flask-k8s:ephemeralStorageLimit = '256Mi'"
+    )
+    assert only_problem({"limitDefaultEphemeralStorage": "lots"}) == (
+        "flask-k8s:limitDefaultEphemeralStorage = 'lots': must be a Kubernetes quantity such as 500m, 2, 256Mi or 1Gi"
+    )
+
+
+@pytest.mark.parametrize(
+    ("stack", "overrides", "policy"),
+    [
+        # Built and loaded into Kind by the stack: in no registry.
+        ("dev", {}, "IfNotPresent"),
+        # Pinned by digest: one image forever.
+        ("prod", {}, "IfNotPresent"),
+        # A tag from a registry can be pushed again: always ask the registry.
+        ("prod", {"image": "registry.example.com/platform/flask-app:1.0"}, "Always"),
+        ("dev", {"kindLoadImage": False}, "Always"),
+        # Loaded into the CI cluster by its script: the stack says so.
+        ("kind-ci", {}, "IfNotPresent"),
+        ("prod", {"imagePullPolicy": "IfNotPresent", "image": "registry.example.com/a:1"}, "IfNotPresent"),
+    ],
+)
+def test_pull_policy_follows_how_mutable_the_image_is(stack: str, overrides: dict[str, Any], policy: str) -> None:
+    assert load(overrides, stack=stack).app.image_pull_policy == policy
+
+
+def test_pull_policy_is_checked() -> None:
+    assert only_problem({"imagePullPolicy": "Sometimes"}) == (
+        "flask-k8s:imagePullPolicy = 'Sometimes': must be Always, IfNotPresent, Never, or empty to derive it from "
+        "the image"
+    )

@@ -7,15 +7,20 @@
 Mocks check what the program sends and kwok what the API server accepts; these tests check what a
 user gets. They run in file order on one stack: up, HTTPS through the ingress, the pods as
 Kubernetes runs them; then, back to back and each under the same HTTPS load that must see no failed
-request, a config change and an image change rolled out and a worker drained; destroy.
+request, a config change and an image change rolled out, a worker drained, and two bad releases (one
+never ready, one crashing) that `pulumi up` must refuse while the running release keeps serving and
+that the next good `up` replaces; destroy.
 """
 
 from __future__ import annotations
 
 import re
+import threading
 import time
 from collections import Counter
 from collections.abc import Callable
+from dataclasses import dataclass, field
+from types import TracebackType
 from typing import TypeVar
 
 import pytest
@@ -36,8 +41,8 @@ SELECTOR = f"app.kubernetes.io/instance={APP}"
 WORKERS = {f"{CLUSTER}-worker", f"{CLUSTER}-worker2"}
 REPLICAS = 3  # Pulumi.yaml's default, which kind-ci keeps
 # Every disruption below runs under this load and must cost no request of at least this many (issue
-# 10's bar): 1500 at 20/s is 75 s, longer than any of the scenarios takes here, so the load keeps
-# going after each until the count is reached.
+# 10's bar): 1500 at 20/s is 75 s, longer than a rollout or a drain takes here, so the load keeps
+# going after those until the count is reached.
 RATE = 20.0
 MIN_REQUESTS = 1500
 # After a scenario ends, keep the load on while the old pods terminate: that is when requests drop.
@@ -299,6 +304,169 @@ def test_draining_a_worker_moves_its_pods_without_a_failed_request(deployed: Dep
     assert {p.spec.node_name for p in after} == WORKERS - {node}
     assert not set(on_node) & {p.metadata.name for p in after}
     assert not client.CoreV1Api(kube).read_node(node).spec.unschedulable
+
+
+# The two bad releases: tiny images FROM the CI app image (tests/kind/images/), built and loaded
+# into the nodes by scripts/kind-cluster.sh during the session.
+BAD_RELEASES = {
+    "never-ready": "tests/kind/images/never-ready.Dockerfile",
+    "crash-on-start": "tests/kind/images/crash-on-start.Dockerfile",
+}
+# What a failing `pulumi up` may take beyond the Deployment's own timeout: starting the engine and the
+# program and diffing the other resources (a whole good `up` with its rollout takes about 30 s here).
+UP_OVERHEAD_SECONDS = 60
+
+
+@dataclass
+class ReplicaSetWatch:
+    """Polls the app's ReplicaSets in a thread while a `pulumi up` runs: one sample per poll, each
+    mapping a ReplicaSet to its (spec.replicas, readyReplicas, availableReplicas)."""
+
+    kube: client.ApiClient
+    interval: float = 0.5
+    samples: list[dict[str, tuple[int, int, int]]] = field(default_factory=list)
+    missed: int = 0
+    _stop: threading.Event = field(default_factory=threading.Event)
+    _thread: threading.Thread | None = None
+
+    def _poll(self) -> None:
+        apps = client.AppsV1Api(self.kube)
+        while not self._stop.wait(self.interval):
+            try:
+                replica_sets = apps.list_namespaced_replica_set(NAMESPACE, label_selector=SELECTOR).items
+            except (client.ApiException, urllib3.exceptions.HTTPError):
+                # A busy API server may miss a poll; the test asserts that enough of them answered.
+                self.missed += 1
+                continue
+            self.samples.append(
+                {
+                    rs.metadata.name: (
+                        rs.spec.replicas or 0,
+                        rs.status.ready_replicas or 0,
+                        rs.status.available_replicas or 0,
+                    )
+                    for rs in replica_sets
+                }
+            )
+
+    def __enter__(self) -> ReplicaSetWatch:
+        self._thread = threading.Thread(target=self._poll, name="replica-set-watch", daemon=True)
+        self._thread.start()
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join()
+
+
+def error_lines(error: str, limit: int = 8) -> list[str]:
+    """The Deployment's diagnostic in a failed `pulumi up`'s output: its heading and its reasons."""
+    lines = [line.strip() for line in error.splitlines()]
+    start = next((i for i, line in enumerate(lines) if line.startswith("kubernetes:apps/v1:Deployment")), None)
+    if start is None:
+        return lines[-limit:]
+    return [line for line in lines[start:] if line][:limit]
+
+
+def config_int(deployed: Deployed, key: str) -> int:
+    return int(deployed.stack.stack.get_config(f"flask-k8s:{key}").value)
+
+
+@dataclass
+class BadRelease:
+    """What happened while a bad release was tried and the good one put back."""
+
+    seconds_to_fail: float
+    error: str
+    watch: ReplicaSetWatch
+    bad_pods: list[client.V1Pod]
+    deployment: client.V1Deployment
+    recovered_on: str
+    recovered_pods: list[client.V1Pod]
+
+
+@pytest.mark.parametrize("bad", list(BAD_RELEASES))
+def test_a_bad_release_fails_in_bounded_time_and_the_next_good_up_recovers(
+    deployed: Deployed, kube: client.ApiClient, bad: str
+) -> None:
+    """`pulumi up` with an image that never turns ready, or crashes, fails within the stack's
+    deploymentTimeoutSeconds naming the Deployment and ProgressDeadlineExceeded; meanwhile the old
+    ReplicaSet keeps every replica available (maxUnavailable 0) and no request fails; `pulumi up`
+    with the good image then recovers with no manual step."""
+    image = f"flask-app:{bad}"
+    run_script("scripts/kind-cluster.sh", "image", image, BAD_RELEASES[bad], env={"KIND_CLUSTER_NAME": CLUSTER})
+    stack = deployed.stack.stack
+    good_image = stack.get_config("flask-k8s:image").value
+    deadline = config_int(deployed, "progressDeadlineSeconds")
+    timeout = config_int(deployed, "deploymentTimeoutSeconds")
+    good_rs, _ = settled_pods(kube)
+    apps = client.AppsV1Api(kube)
+
+    def release(_load: LoadGenerator) -> BadRelease:
+        stack.set_config("flask-k8s:image", auto.ConfigValue(image))
+        with ReplicaSetWatch(kube) as watch:
+            started = time.monotonic()
+            with pytest.raises(auto.CommandError) as failed:
+                stack.up(on_output=print)
+            seconds_to_fail = time.monotonic() - started
+        MEASURED.append(
+            f"bad release ({bad}): pulumi up failed after {seconds_to_fail:.1f} s "
+            f"(progressDeadlineSeconds {deadline}, deploymentTimeoutSeconds {timeout}), saying:"
+        )
+        MEASURED.extend(f"    {line}" for line in error_lines(str(failed.value)))
+        # As the failed `up` left them, before the good release replaces them.
+        bad_pods = [p for p in app_pods(kube) if replica_set_of(p) != good_rs]
+        deployment = apps.read_namespaced_deployment(APP, NAMESPACE)
+        stack.set_config("flask-k8s:image", auto.ConfigValue(good_image))
+        timed_up(deployed, f"bad release ({bad}): recovery")
+        recovered_on, recovered_pods = settled_pods(kube)
+        return BadRelease(seconds_to_fail, str(failed.value), watch, bad_pods, deployment, recovered_on, recovered_pods)
+
+    # The load outlasts the failing `up` (the Deployment's timeout) and the recovery.
+    result, _ = under_load(deployed, f"bad release ({bad})", release, max_seconds=timeout + 240.0)
+
+    # Bounded: the Deployment's timeout ends the wait, well before the provider's default 10 minutes.
+    assert result.seconds_to_fail < timeout + UP_OVERHEAD_SECONDS, result.error[-3000:]
+    # The error names the Deployment and why the rollout failed: the Deployment controller's own
+    # condition, naming the new ReplicaSet.
+    (bad_rs,) = {replica_set_of(p) for p in result.bad_pods}
+    for expected in (
+        "kubernetes:apps/v1:Deployment",
+        f'"{NAMESPACE}/{APP}"',
+        f'[ProgressDeadlineExceeded] ReplicaSet "{bad_rs}" has timed out progressing',
+    ):
+        assert expected in result.error, f"{expected!r} not in the error of pulumi up:\n{result.error[-3000:]}"
+    progressing = {c.type: c for c in result.deployment.status.conditions}["Progressing"]
+    assert (progressing.status, progressing.reason) == ("False", "ProgressDeadlineExceeded")
+
+    # The release was really tried and was really bad: its pods ran the image and never turned ready.
+    assert result.bad_pods and all(p.spec.containers[0].image == image for p in result.bad_pods)
+    assert not any(is_ready(p) for p in result.bad_pods)
+    statuses = [p.status.container_statuses[0] for p in result.bad_pods]
+    if bad == "crash-on-start":
+        assert all(s.restart_count >= 1 and s.last_state.terminated.exit_code == 1 for s in statuses), statuses
+    else:
+        assert all(s.state.running is not None and s.restart_count == 0 for s in statuses), statuses
+
+    # Throughout the failing `up`, the old ReplicaSet kept all its replicas ready and available, and
+    # the bad one never had one ready (maxUnavailable 0: no old pod goes before a new one is ready).
+    watch = result.watch
+    assert len(watch.samples) >= result.seconds_to_fail / 2, f"only {len(watch.samples)} polls ({watch.missed} missed)"
+    assert all(sample[good_rs] == (REPLICAS, REPLICAS, REPLICAS) for sample in watch.samples), [
+        sample[good_rs] for sample in watch.samples if sample[good_rs] != (REPLICAS, REPLICAS, REPLICAS)
+    ][:5]
+    assert any(sample.get(bad_rs, (0, 0, 0))[0] >= 1 for sample in watch.samples)
+    assert all(sample.get(bad_rs, (0, 0, 0))[1:] == (0, 0) for sample in watch.samples)
+
+    # The good release's `up` put the old ReplicaSet back in charge: every pod Ready on the good image,
+    # the bad ReplicaSet scaled to 0, the app answering.
+    assert result.recovered_on == good_rs
+    assert {p.spec.containers[0].image for p in result.recovered_pods} == {good_image}
+    assert apps.read_namespaced_replica_set(bad_rs, NAMESPACE).spec.replicas == 0
+    assert deployed.client.get("/ready").status == 200
 
 
 def test_destroy_leaves_no_object_of_the_app(deployed: Deployed, kube: client.ApiClient) -> None:

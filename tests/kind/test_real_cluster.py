@@ -362,13 +362,21 @@ class ReplicaSetWatch:
             self._thread.join()
 
 
-def error_lines(error: str, limit: int = 8) -> list[str]:
+# A diagnostic's heading in `pulumi up`'s output: `<type token> (<logical name>):`.
+DIAGNOSTIC_HEADING = re.compile(r"^[\w.-]+:[\w./-]*:\w+ \(.+\):$")
+
+
+def error_lines(error: str, limit: int = 10) -> list[str]:
     """The Deployment's diagnostic in a failed `pulumi up`'s output: its heading and its reasons."""
     lines = [line.strip() for line in error.splitlines()]
     start = next((i for i, line in enumerate(lines) if line.startswith("kubernetes:apps/v1:Deployment")), None)
     if start is None:
         return lines[-limit:]
-    return [line for line in lines[start:] if line][:limit]
+    end = next(
+        (i for i in range(start + 1, len(lines)) if DIAGNOSTIC_HEADING.match(lines[i]) or lines[i] == "Outputs:"),
+        len(lines),
+    )
+    return [line for line in lines[start:end] if line][:limit]
 
 
 def config_int(deployed: Deployed, key: str) -> int:
@@ -431,12 +439,18 @@ def test_a_bad_release_fails_in_bounded_time_and_the_next_good_up_recovers(
     # Bounded: the Deployment's timeout ends the wait, well before the provider's default 10 minutes.
     assert result.seconds_to_fail < timeout + UP_OVERHEAD_SECONDS, result.error[-3000:]
     # The error names the Deployment and why the rollout failed: the Deployment controller's own
-    # condition, naming the new ReplicaSet.
+    # condition, naming the new ReplicaSet, and what the provider saw of the new pod.
     (bad_rs,) = {replica_set_of(p) for p in result.bad_pods}
+    (bad_pod,) = result.bad_pods
+    pod_reason = {
+        "never-ready": f"[Pod {NAMESPACE}/{bad_pod.metadata.name}]: containers with unready status: [flask]",
+        "crash-on-start": "(Error: exit code 1)",
+    }[bad]
     for expected in (
         "kubernetes:apps/v1:Deployment",
         f'"{NAMESPACE}/{APP}"',
         f'[ProgressDeadlineExceeded] ReplicaSet "{bad_rs}" has timed out progressing',
+        pod_reason,
     ):
         assert expected in result.error, f"{expected!r} not in the error of pulumi up:\n{result.error[-3000:]}"
     progressing = {c.type: c for c in result.deployment.status.conditions}["Progressing"]

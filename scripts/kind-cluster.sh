@@ -6,7 +6,9 @@
 #
 # Usage:
 #   scripts/kind-cluster.sh up [KUBECONFIG_PATH]   (re)create the cluster; prints the kubeconfig path
-#   scripts/kind-cluster.sh image IMAGE            build app/ as IMAGE and load it into the cluster
+#   scripts/kind-cluster.sh image IMAGE [DOCKERFILE]
+#                                                  build app/ (or DOCKERFILE, in its own folder) as
+#                                                  IMAGE and load it into the cluster
 #   scripts/kind-cluster.sh prepare                only make the tools and the node image available
 #   scripts/kind-cluster.sh down                   delete the cluster; stop the Docker engine `up` started
 #
@@ -103,10 +105,13 @@ install_ingress() {
   kctl -n ingress-nginx rollout status deployment/ingress-nginx-controller --timeout="$WAIT" >&2
 }
 
-load_image() { # load_image IMAGE: build app/ with its own Dockerfile and load it into every node
-  say "building app/ as $1 and loading it into $CLUSTER_NAME"
+load_image() { # load_image IMAGE [DOCKERFILE]: build app/ (or DOCKERFILE) and load it into every node
+  local dockerfile="${2:-$ROOT/app/Dockerfile}"
+  [[ -f "$dockerfile" ]] || die "no Dockerfile at $dockerfile"
+  say "building $1 from ${dockerfile#"$ROOT/"} and loading it into $CLUSTER_NAME"
   # The label makes each tag a distinct image (its own ID), as a new release of the app would be.
-  run_logged "$STATE_DIR/docker-build.log" docker build --label "flask-k8s.image=$1" -t "$1" "$ROOT/app"
+  run_logged "$STATE_DIR/docker-build.log" docker build --label "flask-k8s.image=$1" -t "$1" \
+    -f "$dockerfile" "$(dirname "$dockerfile")"
   kind load docker-image "$1" --name "$CLUSTER_NAME" >&2
 }
 
@@ -148,7 +153,7 @@ down() {
 
 case "${1:-}" in
   up) shift && up "$@" ;;
-  image) [[ $# -eq 2 ]] || { usage; exit 2; }; need_tools; load_image "$2" ;;
+  image) [[ $# -eq 2 || $# -eq 3 ]] || { usage; exit 2; }; need_tools; load_image "${@:2}" ;;
   down) down ;;
   prepare) need_tools && node_image >/dev/null ;;
   *) usage; exit 2 ;;

@@ -6,14 +6,22 @@
 
 Mocks check what the program sends and kwok what the API server accepts; these tests check what a
 user gets. They run in file order on one stack: up, HTTPS through the ingress, the pods as
-Kubernetes runs them, a config change and an image change rolled under load, destroy.
+Kubernetes runs them; then, back to back and each under the same HTTPS load that must see no failed
+request, a config change and an image change rolled out, a worker drained, and two bad releases (one
+never ready, one crashing) that `pulumi up` must refuse while the running release keeps serving and
+that the next good `up` replaces; destroy.
 """
 
 from __future__ import annotations
 
 import re
+import threading
 import time
+from collections import Counter
 from collections.abc import Callable
+from dataclasses import dataclass, field
+from types import TracebackType
+from typing import TypeVar
 
 import pytest
 import urllib3
@@ -27,11 +35,20 @@ from tests.kind.traffic import LoadGenerator, LoadResult
 
 pytestmark = pytest.mark.kind
 
+T = TypeVar("T")
+
 SELECTOR = f"app.kubernetes.io/instance={APP}"
 WORKERS = {f"{CLUSTER}-worker", f"{CLUSTER}-worker2"}
-# After `up` returns, keep the load on while the old pods terminate: that is when requests drop.
+REPLICAS = 3  # Pulumi.yaml's default, which kind-ci keeps
+# Every disruption below runs under this load and must cost no request of at least this many (issue
+# 10's bar): 1500 at 20/s is 75 s, longer than a rollout or a drain takes here, so the load keeps
+# going after those until the count is reached.
+RATE = 20.0
+MIN_REQUESTS = 1500
+# After a scenario ends, keep the load on while the old pods terminate: that is when requests drop.
 DRAIN_SECONDS = 15
 ERROR_LINE = re.compile(r"error|critical|traceback|exception", re.IGNORECASE)
+REVISION = "deployment.kubernetes.io/revision"
 
 
 def app_pods(kube: client.ApiClient) -> list[client.V1Pod]:
@@ -49,37 +66,105 @@ def is_ready(pod: client.V1Pod) -> bool:
 
 
 def settled_pods(
-    kube: client.ApiClient, not_on: str | None = None, timeout: float = 180
+    kube: client.ApiClient, not_on: str | None = None, off_node: str | None = None, timeout: float = 180
 ) -> tuple[str, list[client.V1Pod]]:
     """Waits until the app's three pods (terminating ones too) are Ready on one ReplicaSet, other
-    than `not_on`; returns that ReplicaSet's name and its pods."""
+    than `not_on`, and none is on `off_node`; returns that ReplicaSet's name and its pods."""
 
     def probe() -> tuple[str, list[client.V1Pod]] | None:
         pods = app_pods(kube)
         owners = {replica_set_of(p) for p in pods}
-        if len(owners) == 1 and len(pods) == 3 and all(is_ready(p) for p in pods) and not_on not in owners:
+        if (
+            len(owners) == 1
+            and len(pods) == REPLICAS
+            and all(is_ready(p) for p in pods)
+            and not_on not in owners
+            and all(p.spec.node_name != off_node for p in pods)
+        ):
             return owners.pop(), pods
         return None
 
-    found = wait_for(f"three Ready pods on one ReplicaSet other than {not_on}", probe, timeout=timeout)
+    what = f"{REPLICAS} Ready pods on one ReplicaSet other than {not_on}, none on node {off_node}"
+    found = wait_for(what, probe, timeout=timeout)
     assert found is not None
     return found
+
+
+def under_load(
+    deployed: Deployed, what: str, scenario: Callable[[LoadGenerator], T], max_seconds: float = 240.0
+) -> tuple[T, LoadResult]:
+    """Runs `scenario` while RATE requests/s go through the ingress, keeps the load on DRAIN_SECONDS
+    longer and until MIN_REQUESTS were sent, prints what the load saw and asserts that nothing failed.
+
+    The load is capped at `max_seconds` (and as many requests as that takes at RATE); a scenario that
+    outlasts the cap fails the test rather than being measured only in part."""
+    load = LoadGenerator(deployed.client, rate=RATE, max_seconds=max_seconds, max_requests=int(RATE * max_seconds))
+    completed = False
+    with load:
+        try:
+            outcome = scenario(load)
+            time.sleep(DRAIN_SECONDS)
+            load.finish(MIN_REQUESTS)
+            completed = True
+        finally:
+            # Printed whatever happened: a failed scenario's load is the first thing to look at.
+            result = load.stop()
+            MEASURED.append(f"{what}: {result.summary()}{'' if completed else ' (the scenario failed)'}")
+    assert result.stopped_by == "finish", f"{what}: the load hit its cap before the scenario ended: {result.summary()}"
+    assert result.sent >= MIN_REQUESTS, f"{what}: {result.summary()}"
+    assert result.failed == 0, f"{what}: {result.summary()}"
+    return outcome, result
+
+
+def rollout_at_return(kube: client.ApiClient) -> str:
+    """How far the Deployment's rollout was, read right after `pulumi up` returned; says so when
+    it was not complete. Recorded, not asserted: in one run (of five, under CPU contention) an image
+    change's `up` returned after 3.9 s, before a rollout of three pods can be done, and 23 updates
+    since did not do it again; this line is how a CI log shows the next one. The scenarios' own
+    checks do not depend on it: they wait for the pods themselves."""
+    apps = client.AppsV1Api(kube)
+    deployment = apps.read_namespaced_deployment(APP, NAMESPACE)
+    revision = deployment.metadata.annotations.get(REVISION)
+    (current,) = [
+        rs
+        for rs in apps.list_namespaced_replica_set(NAMESPACE, label_selector=SELECTOR).items
+        if rs.metadata.annotations.get(REVISION) == revision
+    ]
+    ready = current.status.ready_replicas or 0
+    progressing = {c.type: c.reason for c in deployment.status.conditions or []}.get("Progressing")
+    complete = (
+        ready == REPLICAS
+        and deployment.status.observed_generation == deployment.metadata.generation
+        and progressing == "NewReplicaSetAvailable"
+    )
+    return (
+        f"revision {revision}, {ready}/{REPLICAS} of its pods ready, Progressing {progressing}"
+        f"{'' if complete else ' (pulumi up returned before the rollout was complete)'}"
+    )
+
+
+def timed_up(deployed: Deployed, kube: client.ApiClient, what: str) -> float:
+    """`pulumi up`, its wall time recorded in the summary (it bounds what a CI timeout must allow)
+    with where the rollout was when it returned."""
+    started = time.monotonic()
+    deployed.stack.stack.up(on_output=print)
+    took = time.monotonic() - started
+    MEASURED.append(f"{what}: pulumi up took {took:.1f} s; then {rollout_at_return(kube)}")
+    return took
 
 
 def roll_under_load(
     deployed: Deployed, kube: client.ApiClient, what: str, change: Callable[[], None]
 ) -> tuple[str, LoadResult]:
-    """Applies `change` and `pulumi up` while 20 requests/s go through the ingress; returns the new RS."""
+    """Applies `change` and `pulumi up` under load; returns the ReplicaSet every pod then runs on."""
     before, _ = settled_pods(kube)
     change()
-    with LoadGenerator(deployed.client, rate=20.0, max_seconds=240.0, max_requests=4800) as load:
-        deployed.stack.stack.up(on_output=print)
-        after, _ = settled_pods(kube, not_on=before)
-        time.sleep(DRAIN_SECONDS)
-    result = load.stop()
-    MEASURED.append(f"{what}: {result.summary()}")
-    assert after != before
-    return after, result
+
+    def roll(_load: LoadGenerator) -> str:
+        timed_up(deployed, kube, what)
+        return settled_pods(kube, not_on=before)[0]
+
+    return under_load(deployed, what, roll)
 
 
 def test_up_completed_with_the_real_ingress_await(deployed: Deployed, kube: client.ApiClient) -> None:
@@ -152,11 +237,9 @@ def test_the_apps_logs_hold_no_error_line(deployed: Deployed, kube: client.ApiCl
         assert errors == [], f"{pod.metadata.name}: {errors[:5]}"
 
 
-def test_a_config_change_rolls_every_pod_and_the_app_answers_throughout(
-    deployed: Deployed, kube: client.ApiClient
-) -> None:
+def test_a_config_change_rolls_every_pod_without_a_failed_request(deployed: Deployed, kube: client.ApiClient) -> None:
     stack = deployed.stack.stack
-    new_rs, load = roll_under_load(
+    new_rs, _ = roll_under_load(
         deployed,
         kube,
         "config change (logLevel)",
@@ -169,26 +252,271 @@ def test_a_config_change_rolls_every_pod_and_the_app_answers_throughout(
         env.config_map_ref.name for env in pods[0].spec.containers[0].env_from if env.config_map_ref is not None
     }
     assert [core.read_namespaced_config_map(name, NAMESPACE).data["LOG_LEVEL"] for name in config_maps] == ["debug"]
-    # Zero loss is the next step's bar; here the app must keep answering through the rollout.
-    assert load.sent >= 300
-    assert load.longest_gap() < 5.0, load.summary()
 
 
-def test_an_image_change_rolls_every_pod_and_the_app_answers_throughout(
-    deployed: Deployed, kube: client.ApiClient
-) -> None:
+def test_an_image_change_rolls_every_pod_without_a_failed_request(deployed: Deployed, kube: client.ApiClient) -> None:
     image = "flask-app:ci-2"
     run_script("scripts/kind-cluster.sh", "image", image, env={"KIND_CLUSTER_NAME": CLUSTER})
     stack = deployed.stack.stack
-    new_rs, load = roll_under_load(
+    new_rs, _ = roll_under_load(
         deployed, kube, "image change", lambda: stack.set_config("flask-k8s:image", auto.ConfigValue(image))
     )
     pods = app_pods(kube)
     assert {replica_set_of(p) for p in pods} == {new_rs}
     assert {p.spec.containers[0].image for p in pods} == {image}
     assert all(s.image.endswith(image) for p in pods for s in p.status.container_statuses)
-    assert load.sent >= 300
-    assert load.longest_gap() < 5.0, load.summary()
+
+
+def drain(kube: client.ApiClient, node: str, timeout: float = 120) -> tuple[list[str], int]:
+    """`kubectl drain` for the app's pods: cordons `node` and evicts each app pod on it through the
+    Eviction API, retrying while the PodDisruptionBudget refuses (429), as kubectl does; returns the
+    evicted pods and how many evictions the budget refused. The caller uncordons."""
+    core = client.CoreV1Api(kube)
+    core.patch_node(node, {"spec": {"unschedulable": True}})
+    pending = sorted(p.metadata.name for p in app_pods(kube) if p.spec.node_name == node)
+    evicted: list[str] = []
+    refused = 0
+    deadline = time.monotonic() + timeout
+    while pending:
+        for name in list(pending):
+            eviction = client.V1Eviction(metadata=client.V1ObjectMeta(name=name, namespace=NAMESPACE))
+            try:
+                core.create_namespaced_pod_eviction(name, NAMESPACE, eviction)
+            except client.ApiException as error:
+                if error.status != 429:
+                    raise
+                refused += 1
+                continue
+            pending.remove(name)
+            evicted.append(name)
+        if pending:
+            assert time.monotonic() < deadline, f"the PDB still refused evicting {pending} after {timeout:.0f} s"
+            time.sleep(1)
+    return evicted, refused
+
+
+def uncordon(kube: client.ApiClient, node: str) -> None:
+    client.CoreV1Api(kube).patch_node(node, {"spec": {"unschedulable": False}})
+
+
+def test_draining_a_worker_moves_its_pods_without_a_failed_request(deployed: Deployed, kube: client.ApiClient) -> None:
+    """The PDB (maxUnavailable 1) lets a drain proceed one pod at a time; the app loses no request."""
+    (pdb,) = client.PolicyV1Api(kube).list_namespaced_pod_disruption_budget(NAMESPACE, label_selector=SELECTOR).items
+    assert pdb.spec.max_unavailable == 1
+    replica_set, pods = settled_pods(kube)
+    # The busier worker (3 pods on 2 workers: it has 2 or 3), so the budget must hold a second eviction.
+    node, count = Counter(p.spec.node_name for p in pods).most_common(1)[0]
+    assert node in WORKERS and count >= 2, [(p.metadata.name, p.spec.node_name) for p in pods]
+    on_node = sorted(p.metadata.name for p in pods if p.spec.node_name == node)
+
+    def drain_node(_load: LoadGenerator) -> tuple[list[str], int, list[client.V1Pod]]:
+        started = time.monotonic()
+        try:
+            evicted, refused = drain(kube, node)
+            # The drain is done when every pod left the node (terminated, not just terminating) and
+            # its replacements elsewhere are Ready; a drain creates no ReplicaSet.
+            after = settled_pods(kube, off_node=node)[1]
+        finally:
+            uncordon(kube, node)
+        MEASURED.append(
+            f"drain of a worker: {len(evicted)} pods evicted and replaced in {time.monotonic() - started:.1f} s; "
+            f"the PDB refused {refused} eviction(s) meanwhile"
+        )
+        return evicted, refused, after
+
+    (evicted, refused, after), _ = under_load(deployed, f"drain of a worker ({count} app pods)", drain_node)
+    assert evicted == on_node
+    # Evicting the second pod before the first one's replacement was Ready would leave 1 of 3
+    # unavailable pods too many: the budget refused it at least once.
+    assert refused >= 1
+    assert {replica_set_of(p) for p in after} == {replica_set}
+    assert {p.spec.node_name for p in after} == WORKERS - {node}
+    assert not set(on_node) & {p.metadata.name for p in after}
+    assert not client.CoreV1Api(kube).read_node(node).spec.unschedulable
+
+
+# The two bad releases: tiny images FROM the CI app image (tests/kind/images/), built and loaded
+# into the nodes by scripts/kind-cluster.sh during the session.
+BAD_RELEASES = {
+    "never-ready": "tests/kind/images/never-ready.Dockerfile",
+    "crash-on-start": "tests/kind/images/crash-on-start.Dockerfile",
+}
+# What a failing `pulumi up` may take beyond the Deployment's own timeout: starting the engine and the
+# program and diffing the other resources (a whole good `up` with its rollout takes about 30 s here).
+UP_OVERHEAD_SECONDS = 60
+
+
+@dataclass
+class ReplicaSetWatch:
+    """Polls the app's ReplicaSets in a thread while a `pulumi up` runs: one sample per poll, each
+    mapping a ReplicaSet to its (spec.replicas, readyReplicas, availableReplicas)."""
+
+    kube: client.ApiClient
+    interval: float = 0.5
+    samples: list[dict[str, tuple[int, int, int]]] = field(default_factory=list)
+    missed: int = 0
+    _stop: threading.Event = field(default_factory=threading.Event)
+    _thread: threading.Thread | None = None
+
+    def _poll(self) -> None:
+        apps = client.AppsV1Api(self.kube)
+        while not self._stop.wait(self.interval):
+            try:
+                replica_sets = apps.list_namespaced_replica_set(NAMESPACE, label_selector=SELECTOR).items
+            except (client.ApiException, urllib3.exceptions.HTTPError):
+                # A busy API server may miss a poll; the test asserts that enough of them answered.
+                self.missed += 1
+                continue
+            self.samples.append(
+                {
+                    rs.metadata.name: (
+                        rs.spec.replicas or 0,
+                        rs.status.ready_replicas or 0,
+                        rs.status.available_replicas or 0,
+                    )
+                    for rs in replica_sets
+                }
+            )
+
+    def __enter__(self) -> ReplicaSetWatch:
+        self._thread = threading.Thread(target=self._poll, name="replica-set-watch", daemon=True)
+        self._thread.start()
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join()
+
+
+# A diagnostic's heading in `pulumi up`'s output: `<type token> (<logical name>):`.
+DIAGNOSTIC_HEADING = re.compile(r"^[\w.-]+:[\w./-]*:\w+ \(.+\):$")
+
+
+def error_lines(error: str, limit: int = 10) -> list[str]:
+    """The Deployment's diagnostic in a failed `pulumi up`'s output: its heading and its reasons."""
+    lines = [line.strip() for line in error.splitlines()]
+    start = next((i for i, line in enumerate(lines) if line.startswith("kubernetes:apps/v1:Deployment")), None)
+    if start is None:
+        return lines[-limit:]
+    end = next(
+        (i for i in range(start + 1, len(lines)) if DIAGNOSTIC_HEADING.match(lines[i]) or lines[i] == "Outputs:"),
+        len(lines),
+    )
+    return [line for line in lines[start:end] if line][:limit]
+
+
+def config_int(deployed: Deployed, key: str) -> int:
+    return int(deployed.stack.stack.get_config(f"flask-k8s:{key}").value)
+
+
+@dataclass
+class BadRelease:
+    """What happened while a bad release was tried and the good one put back."""
+
+    seconds_to_fail: float
+    error: str
+    watch: ReplicaSetWatch
+    bad_pods: list[client.V1Pod]
+    deployment: client.V1Deployment
+    recovered_on: str
+    recovered_pods: list[client.V1Pod]
+
+
+@pytest.mark.parametrize("bad", list(BAD_RELEASES))
+def test_a_bad_release_fails_in_bounded_time_and_the_next_good_up_recovers(
+    deployed: Deployed, kube: client.ApiClient, bad: str
+) -> None:
+    """`pulumi up` with an image that never turns ready, or crashes, fails within the stack's
+    deploymentTimeoutSeconds naming the Deployment and ProgressDeadlineExceeded; meanwhile the old
+    ReplicaSet keeps every replica available (maxUnavailable 0) and no request fails; `pulumi up`
+    with the good image then recovers with no manual step."""
+    image = f"flask-app:{bad}"
+    run_script("scripts/kind-cluster.sh", "image", image, BAD_RELEASES[bad], env={"KIND_CLUSTER_NAME": CLUSTER})
+    stack = deployed.stack.stack
+    good_image = stack.get_config("flask-k8s:image").value
+    deadline = config_int(deployed, "progressDeadlineSeconds")
+    timeout = config_int(deployed, "deploymentTimeoutSeconds")
+    good_rs, _ = settled_pods(kube)
+    apps = client.AppsV1Api(kube)
+
+    def release(_load: LoadGenerator) -> BadRelease:
+        stack.set_config("flask-k8s:image", auto.ConfigValue(image))
+        with ReplicaSetWatch(kube) as watch:
+            started = time.monotonic()
+            try:
+                stack.up(on_output=print)
+            except auto.CommandError as failed:
+                error = str(failed)
+            else:
+                pytest.fail(
+                    f"pulumi up with {image} succeeded after {time.monotonic() - started:.1f} s; "
+                    f"then {rollout_at_return(kube)}"
+                )
+            seconds_to_fail = time.monotonic() - started
+        MEASURED.append(
+            f"bad release ({bad}): pulumi up failed after {seconds_to_fail:.1f} s "
+            f"(progressDeadlineSeconds {deadline}, deploymentTimeoutSeconds {timeout}), saying:"
+        )
+        MEASURED.extend(f"    {line}" for line in error_lines(error))
+        # As the failed `up` left them, before the good release replaces them.
+        bad_pods = [p for p in app_pods(kube) if replica_set_of(p) != good_rs]
+        deployment = apps.read_namespaced_deployment(APP, NAMESPACE)
+        stack.set_config("flask-k8s:image", auto.ConfigValue(good_image))
+        timed_up(deployed, kube, f"bad release ({bad}): recovery")
+        recovered_on, recovered_pods = settled_pods(kube)
+        return BadRelease(seconds_to_fail, error, watch, bad_pods, deployment, recovered_on, recovered_pods)
+
+    # The load outlasts the failing `up` (the Deployment's timeout) and the recovery.
+    result, _ = under_load(deployed, f"bad release ({bad})", release, max_seconds=timeout + 240.0)
+
+    # Bounded: the Deployment's timeout ends the wait, well before the provider's default 10 minutes.
+    assert result.seconds_to_fail < timeout + UP_OVERHEAD_SECONDS, result.error[-3000:]
+    # The error names the Deployment and why the rollout failed: the Deployment controller's own
+    # condition, naming the new ReplicaSet, and what the provider saw of the new pod.
+    (bad_rs,) = {replica_set_of(p) for p in result.bad_pods}
+    (bad_pod,) = result.bad_pods
+    pod_reason = {
+        "never-ready": f"[Pod {NAMESPACE}/{bad_pod.metadata.name}]: containers with unready status: [flask]",
+        "crash-on-start": "(Error: exit code 1)",
+    }[bad]
+    for expected in (
+        "kubernetes:apps/v1:Deployment",
+        f'"{NAMESPACE}/{APP}"',
+        f'[ProgressDeadlineExceeded] ReplicaSet "{bad_rs}" has timed out progressing',
+        pod_reason,
+    ):
+        assert expected in result.error, f"{expected!r} not in the error of pulumi up:\n{result.error[-3000:]}"
+    progressing = {c.type: c for c in result.deployment.status.conditions}["Progressing"]
+    assert (progressing.status, progressing.reason) == ("False", "ProgressDeadlineExceeded")
+
+    # The release was really tried and was really bad: its pods ran the image and never turned ready.
+    assert result.bad_pods and all(p.spec.containers[0].image == image for p in result.bad_pods)
+    assert not any(is_ready(p) for p in result.bad_pods)
+    statuses = [p.status.container_statuses[0] for p in result.bad_pods]
+    if bad == "crash-on-start":
+        assert all(s.restart_count >= 1 and s.last_state.terminated.exit_code == 1 for s in statuses), statuses
+    else:
+        assert all(s.state.running is not None and s.restart_count == 0 for s in statuses), statuses
+
+    # Throughout the failing `up`, the old ReplicaSet kept all its replicas ready and available, and
+    # the bad one never had one ready (maxUnavailable 0: no old pod goes before a new one is ready).
+    watch = result.watch
+    assert len(watch.samples) >= result.seconds_to_fail / 2, f"only {len(watch.samples)} polls ({watch.missed} missed)"
+    assert all(sample[good_rs] == (REPLICAS, REPLICAS, REPLICAS) for sample in watch.samples), [
+        sample[good_rs] for sample in watch.samples if sample[good_rs] != (REPLICAS, REPLICAS, REPLICAS)
+    ][:5]
+    assert any(sample.get(bad_rs, (0, 0, 0))[0] >= 1 for sample in watch.samples)
+    assert all(sample.get(bad_rs, (0, 0, 0))[1:] == (0, 0) for sample in watch.samples)
+
+    # The good release's `up` put the old ReplicaSet back in charge: every pod Ready on the good image,
+    # the bad ReplicaSet scaled to 0, the app answering.
+    assert result.recovered_on == good_rs
+    assert {p.spec.containers[0].image for p in result.recovered_pods} == {good_image}
+    assert apps.read_namespaced_replica_set(bad_rs, NAMESPACE).spec.replicas == 0
+    assert deployed.client.get("/ready").status == 200
 
 
 def test_destroy_leaves_no_object_of_the_app(deployed: Deployed, kube: client.ApiClient) -> None:

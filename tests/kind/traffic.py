@@ -55,6 +55,8 @@ class LoadResult:
     """What the load generator saw: one (seconds since start, outcome) per request, in start order."""
 
     outcomes: list[tuple[float, str]] = field(default_factory=list)
+    stopped_by: str = "running"
+    """Why the load stopped: "finish" or "stop" (asked to), "max_requests" or "max_seconds" (a cap)."""
 
     @property
     def sent(self) -> int:
@@ -82,15 +84,21 @@ class LoadResult:
 
     def summary(self) -> str:
         detail = ", ".join(f"{reason}: {count}" for reason, count in self.failures.most_common()) or "none"
+        # When something failed, when it did: that is what ties a failure to a step of the scenario.
+        when = [f"{started:.1f}" for started, outcome in self.outcomes if outcome != "200"][:10]
+        if when:
+            detail += f" (at {', '.join(when)}{', ...' if self.failed > len(when) else ''} s)"
         rate = self.sent / self.duration if self.duration else 0.0
         return (
-            f"{self.failed} failed of {self.sent} requests in {self.duration:.1f} s ({rate:.1f}/s); "
-            f"failures: {detail}; longest time without a 200: {self.longest_gap():.1f} s"
+            f"{self.failed} failed of {self.sent} requests in {self.duration:.1f} s ({rate:.1f}/s, "
+            f"stopped by {self.stopped_by}); failures: {detail}; "
+            f"longest time without a 200: {self.longest_gap():.1f} s"
         )
 
 
 class LoadGenerator:
-    """Sends GET `path` at `rate` requests/s until stopped, or `max_seconds` or `max_requests`."""
+    """Sends GET `path` at `rate` requests/s from entering the `with` block until `finish` or `stop`,
+    never more than `max_requests` requests nor for longer than `max_seconds`."""
 
     def __init__(
         self,
@@ -104,7 +112,10 @@ class LoadGenerator:
         self.max_seconds, self.max_requests = max_seconds, max_requests
         self.result = LoadResult()
         self._stop = threading.Event()
+        self._stop_reason = "stop"
         self._lock = threading.Lock()
+        self._progress = threading.Condition()
+        self._scheduled = 0
         self._pool = ThreadPoolExecutor(max_workers=16, thread_name_prefix="load")
         self._thread = threading.Thread(target=self._run, name="load-scheduler", daemon=True)
         self._start = 0.0
@@ -118,20 +129,49 @@ class LoadGenerator:
             self.result.outcomes.append((started, outcome))
 
     def _run(self) -> None:
+        stopped_by = "max_requests"
         for i in range(self.max_requests):
             due = self._start + i / self.rate
-            if self._stop.wait(max(0.0, due - time.monotonic())) or due - self._start > self.max_seconds:
+            if self._stop.wait(max(0.0, due - time.monotonic())):
+                stopped_by = self._stop_reason
+                break
+            if due - self._start > self.max_seconds:
+                stopped_by = "max_seconds"
                 break
             self._pool.submit(self._one, due - self._start)
+            with self._progress:
+                self._scheduled = i + 1
+                self._progress.notify_all()
+        with self._progress:
+            self.result.stopped_by = stopped_by
+            self._progress.notify_all()
+
+    def elapsed(self) -> float:
+        """Seconds since the load started, on the clock of the requests' start times."""
+        return time.monotonic() - self._start
 
     def __enter__(self) -> LoadGenerator:
         self._start = time.monotonic()
         self._thread.start()
         return self
 
+    def finish(self, at_least: int) -> LoadResult:
+        """Keeps the load on until `at_least` requests were sent (or a cap stopped it), then stops it."""
+        with self._progress:
+            # The scheduler stops by itself at max_seconds, so this wait is bounded; the margin only
+            # covers a scheduler thread that lags behind its clock.
+            self._progress.wait_for(
+                lambda: self._scheduled >= at_least or self.result.stopped_by != "running",
+                timeout=max(0.0, self.max_seconds - self.elapsed()) + 30.0,
+            )
+        self._stop_reason = "finish"
+        return self.stop()
+
     def stop(self) -> LoadResult:
+        """Stops sending, waits for the requests in flight and returns what they saw (idempotent)."""
         self._stop.set()
-        self._thread.join()
+        if self._thread.is_alive():
+            self._thread.join()
         self._pool.shutdown(wait=True)
         self.result.outcomes.sort()
         return self.result

@@ -35,6 +35,8 @@ MAX_NAME = 63
 
 SERVICE_TYPES = ("ClusterIP", "NodePort", "LoadBalancer")
 PULL_POLICIES = ("Always", "IfNotPresent", "Never")
+# How long after the progress deadline `up` may give up at the earliest (see _read_stopping).
+DEADLINE_SLACK_SECONDS = 30
 CLUSTER_TARGETS = ("kind", "existing")
 TLS_MODES = ("self-signed", "cert-manager", "secret", "none")
 
@@ -560,12 +562,16 @@ def _read_stopping(r: _Reader) -> tuple[TerminationSpec, RolloutSpec, int]:
         )
     deadline = r.integer("progressDeadlineSeconds", minimum=10, maximum=86400)
     timeout = r.integer("deploymentTimeoutSeconds", minimum=10, maximum=86400)
-    if timeout < deadline:
+    # pulumi-kubernetes' await does not stop at ProgressDeadlineExceeded: it reports that reason when
+    # its own timeout ends the wait, so the deadline must have passed by then, with some slack for
+    # the controller to notice.
+    if timeout < deadline + DEADLINE_SLACK_SECONDS:
         r.fail(
             "deploymentTimeoutSeconds",
             timeout,
-            f"must be at least {PROJECT}:progressDeadlineSeconds = {deadline}: a stuck rollout should fail "
-            "with the Deployment's own reason (ProgressDeadlineExceeded), not with a bare timeout",
+            f"must be at least {PROJECT}:progressDeadlineSeconds + {DEADLINE_SLACK_SECONDS} = "
+            f"{deadline + DEADLINE_SLACK_SECONDS}: a stuck rollout should fail with the Deployment's own "
+            "reason (ProgressDeadlineExceeded), not with a bare timeout",
         )
     return (
         TerminationSpec(pre_stop_sleep_seconds=pre_stop, grace_period_seconds=grace),

@@ -67,12 +67,13 @@ class TerminationSpec:
 class RolloutSpec:
     """How long a rollout may take before it counts as failed (a bad release must fail, not hang)."""
 
-    progress_deadline_seconds: int = 600
+    progress_deadline_seconds: int = 300
     """spec.progressDeadlineSeconds: without progress for this long the Deployment reports
-    ProgressDeadlineExceeded, and Pulumi's await fails the update with that reason."""
-    timeout_seconds: int = 600
-    """Pulumi's customTimeouts for creating and updating the Deployment: the bound on a rollout
-    that keeps progressing slowly."""
+    ProgressDeadlineExceeded (naming the stuck ReplicaSet)."""
+    timeout_seconds: int = 360
+    """Pulumi's customTimeouts for creating and updating the Deployment: when `up` gives up. The
+    provider's await (pulumi-kubernetes 4.25) does not stop at ProgressDeadlineExceeded; it reports
+    that reason when this timeout ends the wait, so it must come well after the deadline."""
 
 
 @dataclass(frozen=True)
@@ -300,8 +301,8 @@ class Workload(pulumi.ComponentResource):
             opts=pulumi.ResourceOptions(
                 parent=self,
                 ignore_changes=["spec.replicas"] if args.autoscaling else None,
-                # A release that never becomes Ready fails after progressDeadlineSeconds with the
-                # Deployment's own reason; this bounds one that progresses too slowly.
+                # A release that never becomes Ready fails `up` when this ends, with the reason
+                # the Deployment gave at its progress deadline (which passed before).
                 custom_timeouts=pulumi.CustomTimeouts(
                     create=f"{args.rollout.timeout_seconds}s", update=f"{args.rollout.timeout_seconds}s"
                 ),

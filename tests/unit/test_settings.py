@@ -515,7 +515,7 @@ def test_hardening_switches_turn_things_off() -> None:
 def test_stopping_and_rollout_defaults() -> None:
     app = load().app
     assert (app.termination.pre_stop_sleep_seconds, app.termination.grace_period_seconds) == (5, 30)
-    assert (app.rollout.progress_deadline_seconds, app.rollout.timeout_seconds) == (600, 600)
+    assert (app.rollout.progress_deadline_seconds, app.rollout.timeout_seconds) == (300, 360)
     # gunicorn reads its graceful timeout from the ConfigMap.
     assert app.env["GRACEFUL_TIMEOUT"] == "20"
 
@@ -538,12 +538,14 @@ def test_the_graceful_timeout_is_its_own_key_not_extra_config() -> None:
 
 
 def test_deployment_timeout_must_not_cut_the_progress_deadline_short() -> None:
-    assert only_problem({"progressDeadlineSeconds": 120, "deploymentTimeoutSeconds": 60}) == (
-        "flask-k8s:deploymentTimeoutSeconds = 60: must be at least flask-k8s:progressDeadlineSeconds = 120: a stuck "
-        "rollout should fail with the Deployment's own reason (ProgressDeadlineExceeded), not with a bare timeout"
+    # The provider's await only reports the deadline's reason if the deadline passed before its timeout.
+    assert only_problem({"progressDeadlineSeconds": 120, "deploymentTimeoutSeconds": 149}) == (
+        "flask-k8s:deploymentTimeoutSeconds = 149: must be at least flask-k8s:progressDeadlineSeconds + 30 = 150: "
+        "a stuck rollout should fail with the Deployment's own reason (ProgressDeadlineExceeded), not with a bare "
+        "timeout"
     )
-    rollout = load({"progressDeadlineSeconds": 60, "deploymentTimeoutSeconds": 180}).app.rollout
-    assert (rollout.progress_deadline_seconds, rollout.timeout_seconds) == (60, 180)
+    rollout = load({"progressDeadlineSeconds": 120, "deploymentTimeoutSeconds": 150}).app.rollout
+    assert (rollout.progress_deadline_seconds, rollout.timeout_seconds) == (120, 150)
 
 
 def test_every_problem_of_the_stopping_keys_at_once() -> None:

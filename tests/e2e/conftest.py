@@ -10,7 +10,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import yaml
 from kubernetes import client
+from pulumi import automation as auto
 
 from tests.e2e.cluster import IngressControllerStandIn, api_client
 from tests.engine import ProjectStack, pinned_tool_bin, project_stack, run_script
@@ -57,4 +59,16 @@ def e2e_stack(
 ) -> Iterator[ProjectStack]:
     """The `local` stack of a copy of the project, with a file backend: no Pulumi account."""
     with project_stack(STACK, kubeconfig, tool_bin, tmp_path_factory.mktemp("local-stack")) as stack:
+        target_session_cluster(stack)
         yield stack
+
+
+def target_session_cluster(stack: ProjectStack) -> None:
+    """Points the stack at the session's cluster, whatever KWOK_CLUSTER_NAME named it.
+
+    Pulumi.local.yaml names the context of the default cluster (kwok-flask-e2e); with another
+    KWOK_CLUSTER_NAME (two people testing on one machine) the context is kwok-<name>, and the stack
+    would otherwise fail to find it. Set in the project copy's stack file, never in the work tree.
+    """
+    context = yaml.safe_load(Path(stack.kubeconfig).read_text())["current-context"]
+    stack.stack.set_config("flask-k8s:kubeContext", auto.ConfigValue(value=context))

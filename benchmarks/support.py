@@ -223,21 +223,32 @@ def current_context(kubeconfig: str) -> str:
 
 
 class PulumiProject:
-    """A copy of the project (or of a benchmark program with the project's sources) with one stack,
-    a file backend and a throwaway passphrase: no Pulumi account, nothing left behind. The CLI is run
-    directly (not through the Automation API), so what is measured is what a person types."""
+    """A copy of the project (or of a benchmark program with the project's sources, or of a standalone
+    program folder) with one stack, a file backend and a throwaway passphrase: no Pulumi account,
+    nothing left behind. The CLI is run directly (not through the Automation API), so what is measured
+    is what a person types."""
 
-    def __init__(self, scratch: Path, stack: str, tool_bin: Path, kubeconfig: str, main: Path | None = None) -> None:
+    def __init__(
+        self,
+        scratch: Path,
+        stack: str,
+        tool_bin: Path,
+        kubeconfig: str,
+        main: Path | None = None,
+        standalone: Path | None = None,
+    ) -> None:
+        """`main` replaces the project's __main__.py; `standalone` is a whole other program folder."""
         self.dir = scratch / "project"
-        self.dir.mkdir(parents=True)
-        for name in [*PROJECT_SOURCES, f"Pulumi.{stack}.yaml"]:
-            source = ROOT / name
-            if name == "__main__.py" and main is not None:
-                source = main
-            if source.is_dir():
-                shutil.copytree(source, self.dir / name, ignore=shutil.ignore_patterns("__pycache__"))
-            else:
-                shutil.copy2(source, self.dir / name)
+        if standalone is not None:
+            shutil.copytree(standalone, self.dir, ignore=shutil.ignore_patterns("__pycache__"))
+        else:
+            self.dir.mkdir(parents=True)
+            for name in [*PROJECT_SOURCES, f"Pulumi.{stack}.yaml"]:
+                source = main if name == "__main__.py" and main is not None else ROOT / name
+                if source.is_dir():
+                    shutil.copytree(source, self.dir / name, ignore=shutil.ignore_patterns("__pycache__"))
+                else:
+                    shutil.copy2(source, self.dir / name)
         (self.dir / ".venv").symlink_to(ROOT / ".venv")
         for folder in ("backend", "pulumi-home", "tmp"):
             (scratch / folder).mkdir()
@@ -258,8 +269,9 @@ class PulumiProject:
             "TMPDIR": str(scratch / "tmp"),
         }
         run_quiet(["pulumi", "stack", "init", stack, "--non-interactive"], env=self.env, cwd=self.dir)
-        # The stack file names the default cluster's context; point the copy at this cluster's.
-        self.set_config("flask-k8s:kubeContext", current_context(kubeconfig))
+        if standalone is None:
+            # The stack file names the default cluster's context; point the copy at this cluster's.
+            self.set_config("flask-k8s:kubeContext", current_context(kubeconfig))
 
     def cli(self, *args: str) -> str:
         return run_quiet(["pulumi", *args, "--stack", self.stack, "--non-interactive"], env=self.env, cwd=self.dir)

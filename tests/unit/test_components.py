@@ -607,10 +607,15 @@ def test_flask_app_deployment_waits_for_quota_and_limit_range() -> None:
 def test_flask_app_ingress_waits_for_the_ready_deployment() -> None:
     # The Service is not awaited (skipAwait), so the Deployment's await is what proves pods Ready:
     # the Ingress, and so the route to the app, comes after it.
-    d, _ = build(lambda: FlaskApp("flask-app", flask_app_args()))
+    cert = TlsCertificate(certificate="CERT", private_key="KEY")
+    spec = IngressSpec(host="flask-app.local", tls_secret_name="flask-app-tls", tls_certificate=cert)
+    d, _ = build(lambda: FlaskApp("flask-app", flask_app_args(ingress=spec)))
     assert d.one("kubernetes:core/v1:Service").get("metadata.annotations") == {"pulumi.com/skipAwait": "true"}
-    ingress = d.one("flask-k8s:components:AppIngress")
-    assert d.one("kubernetes:apps/v1:Deployment").urn in ingress.dependencies, ingress.urn
+    ingress = d.one("kubernetes:networking.k8s.io/v1:Ingress")
+    deployment = d.one("kubernetes:apps/v1:Deployment")
+    assert deployment.urn in ingress.dependencies, ingress.urn
+    # Its TLS Secret does not wait: it is written while the pods start.
+    assert deployment.urn not in d.one("kubernetes:core/v1:Secret", "flask-app-ingress-tls").dependencies
 
 
 def test_flask_app_deployment_reads_its_config_map_and_secret() -> None:

@@ -56,6 +56,7 @@ from benchmarks.support import (  # noqa: E402
     pinned_tools,
     run_measured,
     wait_until,
+    warm_up,
 )
 
 STEPS = ("create -> Available", "no-op preview", "no-op up", "config change rollout", "destroy")
@@ -308,6 +309,7 @@ def run(cluster: str, rounds: int, trace_dir: Path | None) -> dict[str, dict[str
         tool_bin = pinned_tools()
         print(f"tools ready ({time.perf_counter() - started:.0f} s)", flush=True)
         kubeconfig = cleanups.enter_context(kwok_cluster(scratch) if cluster == "kwok" else kind_cluster(scratch))
+        warm_up(tool_bin, kubeconfig)
         print(f"{cluster} cluster up ({time.perf_counter() - started:.0f} s)", flush=True)
         cleanups.enter_context(ingress_stand_in(cluster, kubeconfig))
 

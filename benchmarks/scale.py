@@ -31,6 +31,7 @@ from benchmarks.support import (  # noqa: E402 (needs the project root on sys.pa
     markdown_table,
     mib,
     pinned_tools,
+    warm_up,
 )
 
 STACK = "local"
@@ -48,6 +49,7 @@ def run(
         scratch = Path(tmp)
         tool_bin = pinned_tools()
         kubeconfig = cleanups.enter_context(kwok_cluster(scratch))
+        warm_up(tool_bin, kubeconfig)
         # Nothing publishes Ingress addresses on kwok: play the controller for every app's Ingress.
         cleanups.enter_context(IngressControllerStandIn(api_client(kubeconfig), interval=0.1))
         project = PulumiProject(

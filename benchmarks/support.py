@@ -218,6 +218,14 @@ def kind_cluster(scratch: Path) -> Iterator[str]:
         )
 
 
+def warm_up(tool_bin: Path, kubeconfig: str) -> None:
+    """Untimed: a fresh API server builds its OpenAPI documents on the first request (0.8 s on kwok),
+    which whichever tool came first would pay. Every tool here reads them (pulumi-kubernetes' Configure
+    fetches /openapi/v2, kubectl's validation and diff /openapi/v3), so ask once before measuring."""
+    for path in ("/openapi/v2", "/openapi/v3", "/apis"):
+        run_quiet([str(tool_bin / "kubectl"), "--kubeconfig", kubeconfig, "get", "--raw", path])
+
+
 def current_context(kubeconfig: str) -> str:
     return str(yaml.safe_load(Path(kubeconfig).read_text())["current-context"])
 

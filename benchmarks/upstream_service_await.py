@@ -24,7 +24,7 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from benchmarks.support import PulumiProject, StepError, kwok_cluster, pinned_tools  # noqa: E402
+from benchmarks.support import PulumiProject, StepError, kwok_cluster, pinned_tools, warm_up  # noqa: E402
 from benchmarks.trace import read_spans, resource_of  # noqa: E402
 
 PROGRAM = ROOT / "benchmarks" / "upstream_service_await"
@@ -47,6 +47,7 @@ def main() -> None:
         scratch = Path(tmp)
         tool_bin = pinned_tools()
         kubeconfig = cleanups.enter_context(kwok_cluster(scratch))
+        warm_up(tool_bin, kubeconfig)
         project = PulumiProject(scratch / "pulumi", "repro", tool_bin, kubeconfig, standalone=PROGRAM)
         cleanups.callback(project.destroy_quietly)
         print("| Service await | `pulumi up` s | Service create s | Deployment create s | k8s Configure s | About s |")

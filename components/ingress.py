@@ -7,6 +7,7 @@ only takes its name and any annotations (e.g. `cert-manager.io/cluster-issuer`).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import pulumi
@@ -74,12 +75,20 @@ class AppIngress(pulumi.ComponentResource):
     tls_secret: k8s.core.v1.Secret | None
     """The TLS Secret this component created, if any."""
 
-    def __init__(self, name: str, args: AppIngressArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+    def __init__(
+        self,
+        name: str,
+        args: AppIngressArgs,
+        opts: pulumi.ResourceOptions | None = None,
+        *,
+        route_after: Sequence[pulumi.Resource] = (),
+    ) -> None:
+        """`route_after`: what the Ingress object waits for (its TLS Secret need not), e.g. the Ready pods."""
         super().__init__(f"{TYPE_PREFIX}:AppIngress", name, None, opts)
         if args.tls_certificate is not None and len(args.tls) != 1:
             raise ValueError("tls_certificate needs exactly one TLS entry to name its Secret")
         self.tls_secret = None
-        depends_on: list[pulumi.Resource] = []
+        depends_on: list[pulumi.Resource] = list(route_after)
         if args.tls_certificate is not None:
             self.tls_secret = k8s.core.v1.Secret(
                 f"{name}-tls",

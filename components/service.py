@@ -53,10 +53,18 @@ class AppService(pulumi.ComponentResource):
     def __init__(self, name: str, args: AppServiceArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__(f"{TYPE_PREFIX}:AppService", name, None, opts)
         self.port = SERVICE_PORT
+        annotations = dict(args.annotations)
+        if args.type != "LoadBalancer":
+            # pulumi-kubernetes' Service await (pkg/await/service.go) adds ~10 s to every create: it
+            # waits that long after the first Endpoints event and still never requires a ready
+            # endpoint. Readiness is proven where it is real, by the Deployment's await on its pods,
+            # and FlaskApp makes the Ingress wait for that. A LoadBalancer keeps the await: that is
+            # where `up` waits for the cloud to publish the address.
+            annotations["pulumi.com/skipAwait"] = "true"
         self.service = k8s.core.v1.Service(
             f"{name}-service",
             metadata=k8s.meta.v1.ObjectMetaArgs(
-                name=args.name, namespace=args.namespace, labels=args.labels, annotations=args.annotations or None
+                name=args.name, namespace=args.namespace, labels=args.labels, annotations=annotations or None
             ),
             spec=k8s.core.v1.ServiceSpecArgs(
                 type=args.type,

@@ -3,6 +3,8 @@
 #   1. lint and types      ruff, ruff format, pyright, yamllint, actionlint (.pre-commit-config.yaml)
 #   2. unit                Pulumi mocks, seconds (tests/unit)
 #   3. end-to-end          the real engine against a kwok API server (tests/e2e)
+#   3b. benchmarks         one round of each deployment benchmark on kwok, so they never rot; their
+#                          numbers are printed, never checked against a threshold (benchmarks/)
 #   4. real cluster        the program on a Kind cluster with real containers behind an ingress (tests/kind)
 # Needs .venv (README: Install). Layer 4 needs Docker and kind, or KIND_OFFLINE=1 on a machine that
 # reaches no container registry (then it builds them; see scripts/kind-cluster.sh). Each layer's
@@ -23,6 +25,9 @@ layer "lint and types" .venv/bin/pre-commit run --all-files --show-diff-on-failu
 layer "unit tests" .venv/bin/pytest tests/unit
 layer "pinned Pulumi engine, plugins and kwok control plane (scripts/toolchain.sh)" bash scripts/toolchain.sh
 layer "end-to-end tests: real engine, kwok API server" .venv/bin/pytest tests/e2e
+layer "Helm, for the benchmark (scripts/toolchain/helm.sh)" bash scripts/toolchain/helm.sh
+layer "benchmark, one round: pulumi vs kubectl vs Helm on kwok" .venv/bin/python benchmarks/deploy_tools.py --rounds 1
+layer "benchmark, one round: 1 and 2 apps in one stack on kwok" .venv/bin/python benchmarks/scale.py --apps 1,2
 # Building a cold cluster's tools and images takes long: do it here, where its progress shows, and
 # not inside the test fixture that makes the cluster.
 layer "Kind cluster tools and images (scripts/kind-cluster.sh prepare)" bash scripts/kind-cluster.sh prepare

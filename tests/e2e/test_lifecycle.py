@@ -133,8 +133,15 @@ def test_2_up_creates_everything_and_the_namespace_limits_are_in_force(
     pods = core.list_namespaced_pod(NAMESPACE, label_selector=f"app={APP}").items
     assert len(pods) == HPA_MIN
     assert all(p.status.phase == "Running" for p in pods)
-    wait_for(f"{HPA_MIN} ready endpoints", lambda: ready_endpoints(core) == HPA_MIN, timeout=60)
+    # The Service's own await is skipped (components/service.py): the Deployment's held `up` until
+    # the pods were Ready, so the endpoints have them at once, and the Ingress (the route to them)
+    # was created only after the Deployment became Available.
+    wait_for(f"{HPA_MIN} ready endpoints", lambda: ready_endpoints(core) == HPA_MIN, timeout=10)
     assert f"{NAMESPACE}/{APP}-ingress" in ingress_controller.published
+    ingress = client.NetworkingV1Api(kube).read_namespaced_ingress(f"{APP}-ingress", NAMESPACE)
+    available = next(c for c in dep.status.conditions or [] if c.type == "Available" and c.status == "True")
+    created, ready = ingress.metadata.creation_timestamp, available.last_transition_time
+    assert created is not None and ready is not None and created >= ready, (created, ready)
 
     quota = core.read_namespaced_resource_quota(f"{NAMESPACE}-quota", NAMESPACE)
     assert quota.status.hard["limits.cpu"] == "8"

@@ -468,7 +468,8 @@ def test_service_maps_port_80_to_the_container_port() -> None:
     assert svc.get("spec.type") == "ClusterIP"
     assert svc.get("spec.selector") == {"app": "flask-app"}
     assert svc.get("spec.ports") == [{"name": "http", "protocol": "TCP", "port": 80, "targetPort": 5000}]
-    assert "annotations" not in svc.get("metadata")
+    # Not awaited by the provider: the Deployment's await proves the pods Ready (see FlaskApp).
+    assert svc.get("metadata.annotations") == {"pulumi.com/skipAwait": "true"}
     assert made["component"].port == 80
     assert_children_named_and_parented(d, "flask-k8s:components:AppService", "svc")
 
@@ -481,7 +482,14 @@ def test_load_balancer_service_carries_its_annotations() -> None:
     d, _ = build(lambda: AppService("svc", args))
     svc = d.one("kubernetes:core/v1:Service")
     assert svc.get("spec.type") == "LoadBalancer"
+    # Only the stack's annotations: the provider's await stays on, as it is what waits for the address.
     assert svc.get("metadata.annotations") == nlb
+
+
+def test_node_port_service_is_not_awaited_either() -> None:
+    args = AppServiceArgs(name="s", namespace="n", selector_labels={"app": "a"}, target_port=5000, type="NodePort")
+    d, _ = build(lambda: AppService("svc", args))
+    assert d.one("kubernetes:core/v1:Service").get("metadata.annotations") == {"pulumi.com/skipAwait": "true"}
 
 
 # --- AppIngress ----------------------------------------------------------------------------------------------
@@ -594,6 +602,20 @@ def test_flask_app_deployment_waits_for_quota_and_limit_range() -> None:
     quota = d.one("kubernetes:core/v1:ResourceQuota")
     limits = d.one("kubernetes:core/v1:LimitRange")
     assert {quota.urn, limits.urn} <= set(workload.dependencies)
+
+
+def test_flask_app_ingress_waits_for_the_ready_deployment() -> None:
+    # The Service is not awaited (skipAwait), so the Deployment's await is what proves pods Ready:
+    # the Ingress, and so the route to the app, comes after it.
+    cert = TlsCertificate(certificate="CERT", private_key="KEY")
+    spec = IngressSpec(host="flask-app.local", tls_secret_name="flask-app-tls", tls_certificate=cert)
+    d, _ = build(lambda: FlaskApp("flask-app", flask_app_args(ingress=spec)))
+    assert d.one("kubernetes:core/v1:Service").get("metadata.annotations") == {"pulumi.com/skipAwait": "true"}
+    ingress = d.one("kubernetes:networking.k8s.io/v1:Ingress")
+    deployment = d.one("kubernetes:apps/v1:Deployment")
+    assert deployment.urn in ingress.dependencies, ingress.urn
+    # Its TLS Secret does not wait: it is written while the pods start.
+    assert deployment.urn not in d.one("kubernetes:core/v1:Secret", "flask-app-ingress-tls").dependencies
 
 
 def test_flask_app_deployment_reads_its_config_map_and_secret() -> None:

@@ -1,0 +1,143 @@
+"""Benchmark: how `pulumi up` and a no-op `pulumi preview` grow with the number of apps in a stack.
+
+benchmarks/scale_program.py composes N FlaskApps (the `local` stack's app, each in its own
+namespace, with its own certificate) on a kwok cluster of its own. For each N, from an empty stack:
+`pulumi up` (create, until every Deployment is Available), a no-op `pulumi preview`, then
+`pulumi destroy`; each timed, with the peak memory (RSS) of all the command's processes summed.
+Prints a table; asserts no speed.
+
+Usage: .venv/bin/python benchmarks/scale.py [--apps 1,10,50] [--rounds N] [--json FILE]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import tempfile
+import time
+from contextlib import ExitStack
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from benchmarks.support import (  # noqa: E402 (needs the project root on sys.path)
+    PulumiProject,
+    Series,
+    StepError,
+    kwok_cluster,
+    markdown_table,
+    mib,
+    pinned_tools,
+    warm_up,
+)
+
+STACK = "local"
+STEPS = ("up (create)", "no-op preview", "destroy")
+
+
+def run(
+    counts: list[int], rounds: int, parallel: int | None, skip_checkpoints: bool, trace_dir: Path | None
+) -> dict[int, dict[str, Series]]:
+    from tests.e2e.cluster import IngressControllerStandIn, api_client
+
+    results: dict[int, dict[str, Series]] = {}
+    started = time.perf_counter()
+    with tempfile.TemporaryDirectory(prefix="flask-scale-") as tmp, ExitStack() as cleanups:
+        scratch = Path(tmp)
+        tool_bin = pinned_tools()
+        kubeconfig = cleanups.enter_context(kwok_cluster(scratch))
+        warm_up(tool_bin, kubeconfig)
+        # Nothing publishes Ingress addresses on kwok: play the controller for every app's Ingress.
+        cleanups.enter_context(IngressControllerStandIn(api_client(kubeconfig), interval=0.1))
+        project = PulumiProject(
+            scratch / "pulumi", STACK, tool_bin, kubeconfig, main=ROOT / "benchmarks" / "scale_program.py"
+        )
+        cleanups.callback(project.destroy_quietly)
+        if skip_checkpoints:
+            # Diagnosis only: the state is then written once at the end, and lost if the run dies.
+            project.env["PULUMI_SKIP_CHECKPOINTS"] = "true"
+        flags = [f"--parallel={parallel}"] if parallel else []
+        print(f"tools and cluster ready ({time.perf_counter() - started:.0f} s)", flush=True)
+        for count in counts:
+            project.set_config("flask-bench:apps", str(count))
+            series = results.setdefault(count, {step: Series() for step in STEPS})
+            for round_index in range(rounds):
+                traced = []
+                if trace_dir is not None:
+                    path = trace_dir / f"up-{count}-apps-{round_index}.json"
+                    traced = ["--otel-traces", path.as_uri()]
+                series[STEPS[0]].runs.append(project.measure("up", "--yes", "--skip-preview", *flags, *traced))
+                series[STEPS[1]].runs.append(project.measure("preview", "--expect-no-changes", *flags))
+                series[STEPS[2]].runs.append(project.measure("destroy", "--yes", "--skip-preview", *flags))
+            print(f"{count} app(s) done ({time.perf_counter() - started:.0f} s)", flush=True)
+    print(f"whole run: {time.perf_counter() - started:.0f} s")
+    return results
+
+
+def report(results: dict[int, dict[str, Series]], rounds: int) -> str:
+    stat = "median (min-max)" if rounds > 1 else "one round"
+    rows = []
+    for count, series in results.items():
+        row = [str(count)]
+        for step in STEPS:
+            row += [series[step].cell(), mib(series[step].peak_rss)]
+        rows.append(row)
+    header = ["apps"]
+    for step in STEPS:
+        header += [f"{step} s", f"{step} MiB"]
+    lines = [
+        f"kwok, {rounds} round(s): seconds ({stat}) and peak RSS of all the command's processes (MiB)",
+        "",
+        markdown_table(header, rows),
+    ]
+    counts = sorted(results)
+    if len(counts) > 1:
+        first, last = counts[0], counts[-1]
+        ratio = results[last][STEPS[0]].median / results[first][STEPS[0]].median
+        lines += ["", f"`pulumi up` of {last} apps took {ratio:.1f}x that of {first} (goal for 50 vs 1: <= 10x)"]
+    return "\n".join(lines)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--apps", default="1,10,50", help="comma-separated app counts")
+    parser.add_argument("--rounds", type=int, default=1)
+    parser.add_argument("--json", type=Path, help="also write every measurement to this file")
+    parser.add_argument("--parallel", type=int, help="pulumi's --parallel (default: the CLI's own)")
+    parser.add_argument(
+        "--skip-checkpoints",
+        action="store_true",
+        help="diagnosis: PULUMI_SKIP_CHECKPOINTS=true, the state written once instead of after every step",
+    )
+    parser.add_argument("--trace", type=Path, help="write each `pulumi up`'s OpenTelemetry trace here")
+    args = parser.parse_args()
+    counts = [int(item) for item in args.apps.split(",")]
+    if args.rounds < 1 or min(counts) < 1:
+        parser.error("--rounds and every --apps count must be at least 1")
+    if args.trace is not None:
+        args.trace.mkdir(parents=True, exist_ok=True)
+    results = run(
+        counts, args.rounds, args.parallel, args.skip_checkpoints, args.trace.resolve() if args.trace else None
+    )
+    print()
+    print(report(results, args.rounds))
+    if args.json is not None:
+        args.json.write_text(
+            json.dumps(
+                {
+                    str(count): {step: [vars(m) for m in series.runs] for step, series in steps.items()}
+                    for count, steps in results.items()
+                },
+                indent=2,
+            )
+        )
+
+
+if __name__ == "__main__":
+    try:
+        main()
+    except StepError as failed:
+        sys.exit(f"benchmark failed: {failed}")

@@ -1,0 +1,46 @@
+"""Benchmark program, not the product: N copies of the app, each in its own namespace, in one stack.
+
+benchmarks/scale.py runs it as the `__main__.py` of a copy of the project, to see how `pulumi up`
+and a no-op preview grow with the number of apps. Each copy is the stack's own app (its config read
+and validated by settings.py, composed by components/ unchanged) with its own namespace, host and
+self-signed certificate: what N `local` stacks of the product would hold, in one program.
+The number of apps is the config key `flask-bench:apps`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import pulumi
+import pulumi_kubernetes as k8s
+
+from components.flask_app import FlaskApp
+from components.ingress import TlsCertificate
+from components.tls import SelfSignedCertificate, SelfSignedCertificateArgs
+from settings import load_settings
+
+settings = load_settings()
+apps = pulumi.Config("flask-bench").require_int("apps")
+base = settings.app
+if base.ingress is None or settings.tls.mode != "self-signed":
+    raise ValueError("the scale benchmark needs a stack with an Ingress and tlsMode self-signed (the local stack)")
+
+provider = k8s.Provider("k8s", kubeconfig=settings.cluster.kubeconfig, context=settings.cluster.context)
+on_cluster = pulumi.ResourceOptions(provider=provider)
+
+for index in range(apps):
+    suffix = f"{index:02d}"
+    host = f"app-{suffix}.{base.ingress.host}"
+    certificate = SelfSignedCertificate(f"tls-{suffix}", SelfSignedCertificateArgs(host=host))
+    ingress = replace(
+        base.ingress,
+        host=host,
+        tls_certificate=TlsCertificate(certificate=certificate.certificate, private_key=certificate.private_key),
+    )
+    FlaskApp(
+        f"{base.name}-{suffix}",
+        replace(base, namespace=f"{base.namespace}-{suffix}", ingress=ingress),
+        on_cluster,
+    )
+
+pulumi.export("apps", apps)

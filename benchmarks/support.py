@@ -1,0 +1,318 @@
+"""What the deployment benchmarks share: timing a command with its processes' peak memory, the
+pinned tools, a kwok or Kind cluster, a throwaway Pulumi project, and printing the figures.
+
+Nothing here asserts a speed: the benchmarks print numbers and the reader judges them.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import shutil
+import statistics
+import subprocess
+import tempfile
+import threading
+import time
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+# What a Pulumi program of this project needs of the project folder (as tests/engine.py copies it).
+PROJECT_SOURCES = ["Pulumi.yaml", "__main__.py", "settings.py", "components", "app", "policy"]
+# Every command of a benchmark is bounded; a step that takes this long is broken, not slow.
+STEP_TIMEOUT = 600.0
+PAGE_SIZE = os.sysconf("SC_PAGE_SIZE")
+# How often the memory of a command's processes is sampled: short enough to see a plugin that lives
+# for a second, long enough not to cost a core on a 2-core machine.
+SAMPLE_INTERVAL = 0.05
+
+
+class StepError(RuntimeError):
+    """A measured command exited non-zero (or timed out); the message carries the end of its output."""
+
+
+@dataclass
+class Measurement:
+    seconds: float
+    peak_rss: int
+    """Largest sum of the resident memory of the command and all its descendants, in bytes."""
+
+
+@dataclass
+class Series:
+    """Every round of one step of one tool."""
+
+    runs: list[Measurement] = field(default_factory=list)
+
+    @property
+    def median(self) -> float:
+        return statistics.median(m.seconds for m in self.runs)
+
+    @property
+    def low(self) -> float:
+        return min(m.seconds for m in self.runs)
+
+    @property
+    def high(self) -> float:
+        return max(m.seconds for m in self.runs)
+
+    @property
+    def peak_rss(self) -> int:
+        return max(m.peak_rss for m in self.runs)
+
+    def cell(self) -> str:
+        if not self.runs:
+            return "-"
+        if len(self.runs) == 1:
+            return f"{self.median:.2f}"
+        return f"{self.median:.2f} ({self.low:.2f}-{self.high:.2f})"
+
+
+def _descendants(root: int) -> list[int]:
+    """`root` and every process below it, from /proc/<pid>/task/<tid>/children (one read per thread)."""
+    found, todo = [], [root]
+    while todo:
+        pid = todo.pop()
+        found.append(pid)
+        try:
+            for task in os.listdir(f"/proc/{pid}/task"):
+                with open(f"/proc/{pid}/task/{task}/children") as children:
+                    todo.extend(int(child) for child in children.read().split())
+        except OSError:
+            continue  # gone meanwhile
+    return found
+
+
+def _rss(pid: int) -> int:
+    try:
+        with open(f"/proc/{pid}/statm") as statm:
+            return int(statm.read().split()[1]) * PAGE_SIZE
+    except (OSError, IndexError, ValueError):
+        return 0
+
+
+class _TreeSampler(threading.Thread):
+    """Samples the summed RSS of a process tree until stopped; keeps the peak."""
+
+    def __init__(self, root: int) -> None:
+        super().__init__(daemon=True)
+        self.root = root
+        self.peak = 0
+        self._stop_event = threading.Event()
+
+    def run(self) -> None:
+        while not self._stop_event.is_set():
+            self.peak = max(self.peak, sum(_rss(pid) for pid in _descendants(self.root)))
+            self._stop_event.wait(SAMPLE_INTERVAL)
+
+    def stop(self) -> None:
+        self._stop_event.set()
+        self.join(timeout=5)
+
+
+def run_measured(
+    commands: Sequence[Sequence[str]],
+    *,
+    env: Mapping[str, str] | None = None,
+    cwd: Path | None = None,
+    ok_codes: tuple[int, ...] = (0,),
+    timeout: float = STEP_TIMEOUT,
+) -> Measurement:
+    """Runs `commands` one after the other (a step such as apply + rollout status) and returns their
+    total wall time and the peak memory of any one of them with its descendants."""
+    total, peak = 0.0, 0
+    for argv in commands:
+        with tempfile.TemporaryFile() as out:
+            started = time.perf_counter()
+            proc = subprocess.Popen(argv, cwd=cwd, env=dict(env) if env else None, stdout=out, stderr=subprocess.STDOUT)
+            sampler = _TreeSampler(proc.pid)
+            sampler.start()
+            try:
+                code = proc.wait(timeout=timeout)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+                code = None
+            finally:
+                sampler.stop()
+            total += time.perf_counter() - started
+            peak = max(peak, sampler.peak)
+            if code not in ok_codes:
+                out.seek(0)
+                tail = out.read().decode(errors="replace").splitlines()[-25:]
+                why = f"timed out after {timeout:.0f} s" if code is None else f"exit {code}"
+                raise StepError(f"{' '.join(argv[:4])} ... {why}\n" + "\n".join(tail))
+    return Measurement(seconds=total, peak_rss=peak)
+
+
+def run_quiet(argv: Sequence[str], *, env: Mapping[str, str] | None = None, cwd: Path | None = None) -> str:
+    """An unmeasured helper command (setup, config); its stdout, or StepError with its output."""
+    result = subprocess.run(
+        argv, cwd=cwd, env=dict(env) if env else None, capture_output=True, text=True, timeout=STEP_TIMEOUT
+    )
+    if result.returncode != 0:
+        tail = (result.stdout + result.stderr).splitlines()[-25:]
+        raise StepError(f"{' '.join(argv[:4])} ... exit {result.returncode}\n" + "\n".join(tail))
+    return result.stdout.strip()
+
+
+def pinned_tools() -> Path:
+    """The folder holding the pinned pulumi, plugins, kube-*, kwok and helm (built once, cached)."""
+    bin_dir = Path(run_quiet(["bash", "scripts/toolchain.sh"], cwd=ROOT).splitlines()[-1])
+    run_quiet(["bash", "scripts/toolchain/helm.sh"], cwd=ROOT)
+    return bin_dir
+
+
+def wait_until(what: str, probe: Callable[[], bool], timeout: float = 180.0, interval: float = 0.25) -> None:
+    """Polls `probe()` until true; raises naming `what` after `timeout`."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if probe():
+            return
+        time.sleep(interval)
+    raise StepError(f"timed out after {timeout:.0f} s waiting for {what}")
+
+
+@contextmanager
+def kwok_cluster(scratch: Path) -> Iterator[str]:
+    """A kwok control plane of its own (KWOK_CLUSTER_NAME, default flask-bench, so a benchmark never
+    recreates the end-to-end tests' cluster); always deleted afterwards. Yields the kubeconfig."""
+    env = {**os.environ, "KWOK_CLUSTER_NAME": os.environ.get("KWOK_CLUSTER_NAME", "flask-bench")}
+    kubeconfig = scratch / "kubeconfig"
+    try:
+        run_quiet(["bash", "scripts/kwok-cluster.sh", "up", str(kubeconfig)], env=env, cwd=ROOT)
+        yield str(kubeconfig)
+    finally:
+        subprocess.run(
+            ["bash", "scripts/kwok-cluster.sh", "down"],
+            cwd=ROOT,
+            env=env,
+            capture_output=True,
+            timeout=120,
+            check=False,
+        )
+
+
+@contextmanager
+def kind_cluster(scratch: Path) -> Iterator[str]:
+    """The Kind cluster of the real-cluster tests (scripts/kind-cluster.sh: real nodes, containers and
+    an ingress controller), under KIND_CLUSTER_NAME (default flask-ci); always deleted afterwards."""
+    env = {**os.environ, "KIND_CLUSTER_NAME": os.environ.get("KIND_CLUSTER_NAME", "flask-ci")}
+    kubeconfig = scratch / "kubeconfig"
+    try:
+        run_quiet(["bash", "scripts/kind-cluster.sh", "up", str(kubeconfig)], env=env, cwd=ROOT)
+        yield str(kubeconfig)
+    finally:
+        subprocess.run(
+            ["bash", "scripts/kind-cluster.sh", "down"],
+            cwd=ROOT,
+            env=env,
+            capture_output=True,
+            timeout=600,
+            check=False,
+        )
+
+
+def warm_up(tool_bin: Path, kubeconfig: str) -> None:
+    """Untimed: a fresh API server builds its OpenAPI documents on the first request (0.8 s on kwok),
+    which whichever tool came first would pay. Every tool here reads them (pulumi-kubernetes' Configure
+    fetches /openapi/v2, kubectl's validation and diff /openapi/v3), so ask once before measuring."""
+    for path in ("/openapi/v2", "/openapi/v3", "/apis"):
+        run_quiet([str(tool_bin / "kubectl"), "--kubeconfig", kubeconfig, "get", "--raw", path])
+
+
+def current_context(kubeconfig: str) -> str:
+    return str(yaml.safe_load(Path(kubeconfig).read_text())["current-context"])
+
+
+class PulumiProject:
+    """A copy of the project (or of a benchmark program with the project's sources, or of a standalone
+    program folder) with one stack, a file backend and a throwaway passphrase: no Pulumi account,
+    nothing left behind. The CLI is run directly (not through the Automation API), so what is measured
+    is what a person types."""
+
+    def __init__(
+        self,
+        scratch: Path,
+        stack: str,
+        tool_bin: Path,
+        kubeconfig: str,
+        main: Path | None = None,
+        standalone: Path | None = None,
+    ) -> None:
+        """`main` replaces the project's __main__.py; `standalone` is a whole other program folder."""
+        self.dir = scratch / "project"
+        if standalone is not None:
+            shutil.copytree(standalone, self.dir, ignore=shutil.ignore_patterns("__pycache__"))
+        else:
+            self.dir.mkdir(parents=True)
+            for name in [*PROJECT_SOURCES, f"Pulumi.{stack}.yaml"]:
+                source = main if name == "__main__.py" and main is not None else ROOT / name
+                if source.is_dir():
+                    shutil.copytree(source, self.dir / name, ignore=shutil.ignore_patterns("__pycache__"))
+                else:
+                    shutil.copy2(source, self.dir / name)
+        (self.dir / ".venv").symlink_to(ROOT / ".venv")
+        for folder in ("backend", "pulumi-home", "tmp"):
+            (scratch / folder).mkdir()
+        self.stack = stack
+        self.env = {
+            **os.environ,
+            "PATH": f"{tool_bin}{os.pathsep}{os.environ['PATH']}",
+            "PULUMI_HOME": str(scratch / "pulumi-home"),
+            "PULUMI_BACKEND_URL": (scratch / "backend").as_uri(),
+            # A throwaway passphrase for a throwaway backend, never written anywhere.
+            "PULUMI_CONFIG_PASSPHRASE": secrets.token_urlsafe(24),
+            "PULUMI_SKIP_UPDATE_CHECK": "true",
+            "PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION": "true",
+            # --otel-traces is a debug-level flag of the CLI.
+            "PULUMI_DEBUG_COMMANDS": "true",
+            "KUBECONFIG": kubeconfig,
+            # pulumi-kubernetes leaves a copy of the kubeconfig in TMPDIR on every run: keep them here.
+            "TMPDIR": str(scratch / "tmp"),
+        }
+        run_quiet(["pulumi", "stack", "init", stack, "--non-interactive"], env=self.env, cwd=self.dir)
+        if standalone is None:
+            # The stack file names the default cluster's context; point the copy at this cluster's.
+            self.set_config("flask-k8s:kubeContext", current_context(kubeconfig))
+
+    def cli(self, *args: str) -> str:
+        return run_quiet(["pulumi", *args, "--stack", self.stack, "--non-interactive"], env=self.env, cwd=self.dir)
+
+    def argv(self, *args: str) -> list[str]:
+        return ["pulumi", *args, "--stack", self.stack, "--non-interactive"]
+
+    def measure(self, *args: str) -> Measurement:
+        return run_measured([self.argv(*args)], env=self.env, cwd=self.dir)
+
+    def set_config(self, key: str, value: str) -> None:
+        self.cli("config", "set", key, value)
+
+    def remove_config(self, key: str) -> None:
+        self.cli("config", "rm", key)
+
+    def destroy_quietly(self) -> None:
+        """Whatever happened, leave nothing of this stack on the cluster (unmeasured)."""
+        subprocess.run(
+            self.argv("destroy", "--yes", "--skip-preview"),
+            env=self.env,
+            cwd=self.dir,
+            capture_output=True,
+            timeout=STEP_TIMEOUT,
+            check=False,
+        )
+
+
+def mib(size: int) -> str:
+    return f"{size / 2**20:.0f}"
+
+
+def markdown_table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    lines += ["| " + " | ".join(row) + " |" for row in rows]
+    return "\n".join(lines)

@@ -1,0 +1,32 @@
+"""The benchmarks' measuring tool (benchmarks/support.py): it sees the memory of a command's
+descendants (Pulumi's plugins and program are the CLI's children), and a failed step fails loudly."""
+
+from __future__ import annotations
+
+import sys
+
+import pytest
+
+from benchmarks.support import StepError, run_measured
+
+# Holds 64 MiB, every page touched so that it is resident, for long enough to be sampled.
+ALLOCATE = "import time; b = bytearray(64 * 2**20); b[::4096] = b'x' * len(b[::4096]); time.sleep(0.4)"
+
+
+def test_the_peak_memory_counts_a_grandchild() -> None:
+    parent = f"import subprocess, sys; subprocess.run([sys.executable, '-c', {ALLOCATE!r}], check=True)"
+    measured = run_measured([[sys.executable, "-c", parent]])
+    assert measured.peak_rss >= 64 * 2**20, measured
+    assert measured.seconds >= 0.4, measured
+
+
+def test_a_step_of_several_commands_adds_their_times() -> None:
+    nap = [sys.executable, "-c", "import time; time.sleep(0.2)"]
+    assert run_measured([nap, nap]).seconds >= 0.4
+
+
+def test_a_failed_command_raises_with_the_end_of_its_output() -> None:
+    failing = [sys.executable, "-c", "print('what went wrong'); raise SystemExit(3)"]
+    with pytest.raises(StepError, match="exit 3") as raised:
+        run_measured([failing])
+    assert "what went wrong" in str(raised.value)

@@ -277,13 +277,13 @@ class FlaskApp(pulumi.ComponentResource):
                     ingress_class_name=spec.class_name,
                     annotations=spec.annotations,
                     labels=labels,
+                    # Routed only once the Deployment's await has seen its pods Ready: the Service does
+                    # not wait for endpoints (components/service.py), and an Ingress to no Ready pod
+                    # serves 503s. The Deployment, not the whole Workload (its HPA and PDB prove nothing
+                    # about the pods), and the Ingress alone: its TLS Secret can be written meanwhile.
+                    route_after=[self.workload.deployment],
                 ),
                 pulumi.ResourceOptions(parent=self, depends_on=list(spec.depends_on)),
-                # Routed only once the Deployment's await has seen its pods Ready: the Service does not
-                # wait for endpoints (components/service.py), and an Ingress to no Ready pod serves 503s.
-                # The Deployment, not the whole Workload (its HPA and PDB prove nothing about the pods),
-                # and the Ingress alone: its TLS Secret can be written meanwhile.
-                route_after=[self.workload.deployment],
             )
             self.url = pulumi.Output.from_input(f"{'https' if tls else 'http'}://{spec.host}/")
             self.ingress_address = self.ingress.address

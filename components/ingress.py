@@ -59,6 +59,9 @@ class AppIngressArgs:
     """IngressClass that implements this Ingress."""
     annotations: dict[str, str] = field(default_factory=dict)
     """Controller annotations (body size, rate limits, cert-manager issuer, ...)."""
+    route_after: Sequence[pulumi.Resource] = ()
+    """What the Ingress object (not its TLS Secret) waits for before it routes, e.g. the Deployment
+    whose await proves the pods Ready."""
     labels: dict[str, str] = field(default_factory=dict)
     """Labels for the Ingress."""
 
@@ -75,20 +78,12 @@ class AppIngress(pulumi.ComponentResource):
     tls_secret: k8s.core.v1.Secret | None
     """The TLS Secret this component created, if any."""
 
-    def __init__(
-        self,
-        name: str,
-        args: AppIngressArgs,
-        opts: pulumi.ResourceOptions | None = None,
-        *,
-        route_after: Sequence[pulumi.Resource] = (),
-    ) -> None:
-        """`route_after`: what the Ingress object waits for (its TLS Secret need not), e.g. the Ready pods."""
+    def __init__(self, name: str, args: AppIngressArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__(f"{TYPE_PREFIX}:AppIngress", name, None, opts)
         if args.tls_certificate is not None and len(args.tls) != 1:
             raise ValueError("tls_certificate needs exactly one TLS entry to name its Secret")
         self.tls_secret = None
-        depends_on: list[pulumi.Resource] = list(route_after)
+        depends_on: list[pulumi.Resource] = list(args.route_after)
         if args.tls_certificate is not None:
             self.tls_secret = k8s.core.v1.Secret(
                 f"{name}-tls",

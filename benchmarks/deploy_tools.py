@@ -22,7 +22,8 @@ exactly that (kinds and names). Prints the median, min and max of each figure an
                    default flask-ci), the `kind-ci` stack: real containers, a real ingress controller.
 
 Usage: .venv/bin/python benchmarks/deploy_tools.py [--cluster kwok|kind] [--rounds N] [--json FILE]
-       [--trace DIR]   (also writes each pulumi command's OpenTelemetry trace and prints the create's)
+       [--trace]   (also prints where the first pulumi up and preview spent their time, from their
+                   OpenTelemetry traces; kept in the run's temporary folder: they hold the stack's secrets)
 """
 
 from __future__ import annotations
@@ -105,6 +106,8 @@ class Pulumi(Tool):
     def __init__(self, project: PulumiProject, trace_dir: Path | None) -> None:
         self.project = project
         self.trace_dir = trace_dir
+        if trace_dir is not None:
+            trace_dir.mkdir(parents=True, exist_ok=True)
         self.traced: list[Path] = []
 
     def _run(self, step: str, *args: str) -> Measurement:
@@ -300,7 +303,7 @@ def rotated(tools: list[Tool], round_index: int) -> Iterator[Tool]:
         yield tools[(round_index + offset) % len(tools)]
 
 
-def run(cluster: str, rounds: int, trace_dir: Path | None) -> dict[str, dict[str, Series]]:
+def run(cluster: str, rounds: int, traced: bool) -> dict[str, dict[str, Series]]:
     stack = STACKS[cluster]
     results: dict[str, dict[str, Series]] = {}
     started = time.perf_counter()
@@ -326,7 +329,8 @@ def run(cluster: str, rounds: int, trace_dir: Path | None) -> dict[str, dict[str
 
         env = {**os.environ, "KUBECONFIG": kubeconfig}
         project = PulumiProject(scratch / "pulumi", stack, tool_bin, kubeconfig)
-        pulumi = Pulumi(project, trace_dir)
+        # The traces log the providers' requests, secrets included: they stay in the scratch folder.
+        pulumi = Pulumi(project, scratch / "traces" if traced else None)
         kubectl = Kubectl(tool_bin, env, scratch, files["before.yaml"], files["after.yaml"])
         kubectl.target(deployment["metadata"]["name"], namespace)
         helm = Helm(tool_bin, env, scratch, files["before-chart"], files["after-chart"])
@@ -345,9 +349,10 @@ def run(cluster: str, rounds: int, trace_dir: Path | None) -> dict[str, dict[str
                     if tool is pulumi and step_name == STEPS[0] and round_index == 0:
                         check_same_objects(before, pulumi.live_identities())
             print(f"round {round_index + 1}/{rounds} done ({time.perf_counter() - started:.0f} s)", flush=True)
-        if trace_dir is not None and pulumi.traced:
-            print("\nWhere the first `pulumi up` (create) spent its time:")
-            print("\n".join(trace.summarize(pulumi.traced[0])))
+        if pulumi.traced:
+            for path, what in zip(pulumi.traced, ("`pulumi up` (create)", "no-op `pulumi preview`"), strict=False):
+                print(f"\nWhere the first {what} spent its time:")
+                print("\n".join(trace.summarize(path)))
     print(f"whole run: {time.perf_counter() - started:.0f} s")
     return results
 
@@ -401,13 +406,11 @@ def main() -> None:
     parser.add_argument("--cluster", choices=sorted(STACKS), default="kwok")
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--json", type=Path, help="also write every measurement to this file")
-    parser.add_argument("--trace", type=Path, help="write the pulumi commands' OpenTelemetry traces here")
+    parser.add_argument("--trace", action="store_true", help="print where pulumi's first up and preview spent time")
     args = parser.parse_args()
     if args.rounds < 1:
         parser.error("--rounds must be at least 1")
-    if args.trace is not None:
-        args.trace.mkdir(parents=True, exist_ok=True)
-    results = run(args.cluster, args.rounds, args.trace.resolve() if args.trace else None)
+    results = run(args.cluster, args.rounds, args.trace)
     print()
     print(report(results, args.cluster, args.rounds))
     if args.json is not None:

@@ -23,7 +23,8 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from benchmarks.support import (  # noqa: E402 (needs the project root on sys.path)
+from benchmarks import trace  # noqa: E402 (needs the project root on sys.path)
+from benchmarks.support import (  # noqa: E402
     PulumiProject,
     Series,
     StepError,
@@ -39,7 +40,7 @@ STEPS = ("up (create)", "no-op preview", "destroy")
 
 
 def run(
-    counts: list[int], rounds: int, parallel: int | None, skip_checkpoints: bool, trace_dir: Path | None
+    counts: list[int], rounds: int, parallel: int | None, skip_checkpoints: bool, traced: bool
 ) -> dict[int, dict[str, Series]]:
     from tests.e2e.cluster import IngressControllerStandIn, api_client
 
@@ -65,11 +66,13 @@ def run(
             project.set_config("flask-bench:apps", str(count))
             series = results.setdefault(count, {step: Series() for step in STEPS})
             for round_index in range(rounds):
-                traced = []
-                if trace_dir is not None:
-                    path = trace_dir / f"up-{count}-apps-{round_index}.json"
-                    traced = ["--otel-traces", path.as_uri()]
-                series[STEPS[0]].runs.append(project.measure("up", "--yes", "--skip-preview", *flags, *traced))
+                # A trace holds the stack's secrets (the providers' requests): it stays in the scratch folder.
+                path = scratch / f"up-{count}-apps-{round_index}.json"
+                tracing = ["--otel-traces", path.as_uri()] if traced else []
+                series[STEPS[0]].runs.append(project.measure("up", "--yes", "--skip-preview", *flags, *tracing))
+                if traced:
+                    print(f"\n`pulumi up` of {count} app(s):")
+                    print("\n".join(trace.summarize(path, by="duration", limit=12)), flush=True)
                 series[STEPS[1]].runs.append(project.measure("preview", "--expect-no-changes", *flags))
                 series[STEPS[2]].runs.append(project.measure("destroy", "--yes", "--skip-preview", *flags))
             print(f"{count} app(s) done ({time.perf_counter() - started:.0f} s)", flush=True)
@@ -112,16 +115,12 @@ def main() -> None:
         action="store_true",
         help="diagnosis: PULUMI_SKIP_CHECKPOINTS=true, the state written once instead of after every step",
     )
-    parser.add_argument("--trace", type=Path, help="write each `pulumi up`'s OpenTelemetry trace here")
+    parser.add_argument("--trace", action="store_true", help="print where each `pulumi up` spent its time")
     args = parser.parse_args()
     counts = [int(item) for item in args.apps.split(",")]
     if args.rounds < 1 or min(counts) < 1:
         parser.error("--rounds and every --apps count must be at least 1")
-    if args.trace is not None:
-        args.trace.mkdir(parents=True, exist_ok=True)
-    results = run(
-        counts, args.rounds, args.parallel, args.skip_checkpoints, args.trace.resolve() if args.trace else None
-    )
+    results = run(counts, args.rounds, args.parallel, args.skip_checkpoints, args.trace)
     print()
     print(report(results, args.rounds))
     if args.json is not None:

@@ -5,6 +5,9 @@ loaded, and the span of every resource operation the providers ran (create, upda
 provider's await included), longest first or in start order. The engine's own event log has only
 whole seconds; the trace has nanoseconds.
 
+A trace logs the providers' requests and responses, the stack's secrets included: keep it out of
+shared folders and delete it after use (the benchmarks keep theirs in their temporary folder).
+
 Usage: .venv/bin/python benchmarks/trace.py TRACE.json [--by start|duration]
 """
 
@@ -72,7 +75,8 @@ def resource_of(span: Span) -> str:
     return f"{urn.split('::')[-2].split('$')[-1]}::{urn.split('::')[-1]}"
 
 
-def summarize(path: Path, by: str = "start") -> list[str]:
+def summarize(path: Path, by: str = "start", limit: int | None = None) -> list[str]:
+    """The milestones and the resource operations of one trace (the `limit` first, if given)."""
     spans = read_spans(path)
     if not spans:
         return [f"{path}: no spans"]
@@ -88,6 +92,9 @@ def summarize(path: Path, by: str = "start") -> list[str]:
         if s.service == "pulumi-resource-provider" and s.name.rsplit("/", 1)[-1] in OPERATIONS[:3] and s.seconds > 0
     ]
     operations.sort(key=(lambda s: -s.seconds) if by == "duration" else (lambda s: s.start))
+    if limit is not None and len(operations) > limit:
+        lines.append(f"  ({len(operations)} operations; the {limit} first by {by}:)")
+        operations = operations[:limit]
     for span in operations:
         lines.append(
             f"  {span.start - origin:6.2f} {span.end - origin:6.2f}  {span.seconds:5.2f} s "

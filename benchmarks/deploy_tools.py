@@ -58,6 +58,7 @@ from benchmarks.support import (  # noqa: E402
     run_measured,
     wait_until,
     warm_up,
+    write_json,
 )
 
 STEPS = ("create -> Available", "no-op preview", "no-op up", "config change rollout", "destroy")
@@ -414,15 +415,7 @@ def main() -> None:
     print()
     print(report(results, args.cluster, args.rounds))
     if args.json is not None:
-        args.json.write_text(
-            json.dumps(
-                {
-                    tool: {step: [vars(m) for m in series.runs] for step, series in steps.items()}
-                    for tool, steps in results.items()
-                },
-                indent=2,
-            )
-        )
+        write_json(args.json, results)
 
 
 if __name__ == "__main__":

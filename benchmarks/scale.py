@@ -12,7 +12,6 @@ Usage: .venv/bin/python benchmarks/scale.py [--apps 1,10,50] [--rounds N] [--jso
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 import tempfile
 import time
@@ -33,6 +32,7 @@ from benchmarks.support import (  # noqa: E402
     mib,
     pinned_tools,
     warm_up,
+    write_json,
 )
 
 STACK = "local"
@@ -124,15 +124,7 @@ def main() -> None:
     print()
     print(report(results, args.rounds))
     if args.json is not None:
-        args.json.write_text(
-            json.dumps(
-                {
-                    str(count): {step: [vars(m) for m in series.runs] for step, series in steps.items()}
-                    for count, steps in results.items()
-                },
-                indent=2,
-            )
-        )
+        write_json(args.json, results)
 
 
 if __name__ == "__main__":

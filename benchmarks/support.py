@@ -6,6 +6,7 @@ Nothing here asserts a speed: the benchmarks print numbers and the reader judges
 
 from __future__ import annotations
 
+import json
 import os
 import secrets
 import shutil
@@ -18,6 +19,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TypeVar
 
 import yaml
 
@@ -316,3 +318,20 @@ def markdown_table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     lines += ["| " + " | ".join(row) + " |" for row in rows]
     return "\n".join(lines)
+
+
+# A results table's column: a tool's name (deploy_tools.py) or an app count (scale.py).
+Column = TypeVar("Column", str, int)
+
+
+def write_json(path: Path, results: Mapping[Column, Mapping[str, Series]]) -> None:
+    """Every round's measurements, by column (tool or app count) and step, for later comparison."""
+    path.write_text(
+        json.dumps(
+            {
+                str(column): {step: [vars(m) for m in series.runs] for step, series in steps.items()}
+                for column, steps in results.items()
+            },
+            indent=2,
+        )
+    )

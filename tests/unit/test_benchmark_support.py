@@ -3,11 +3,13 @@ descendants (Pulumi's plugins and program are the CLI's children), and a failed 
 
 from __future__ import annotations
 
+import json
 import sys
+from pathlib import Path
 
 import pytest
 
-from benchmarks.support import StepError, run_measured
+from benchmarks.support import Measurement, Series, StepError, run_measured, write_json
 
 # Holds 64 MiB, every page touched so that it is resident, for long enough to be sampled.
 ALLOCATE = "import time; b = bytearray(64 * 2**20); b[::4096] = b'x' * len(b[::4096]); time.sleep(0.4)"
@@ -30,3 +32,13 @@ def test_a_failed_command_raises_with_the_end_of_its_output() -> None:
     with pytest.raises(StepError, match="exit 3") as raised:
         run_measured([failing])
     assert "what went wrong" in str(raised.value)
+
+
+def test_the_json_holds_every_round_by_column_and_step(tmp_path: Path) -> None:
+    rounds = Series([Measurement(1.5, 100), Measurement(2.5, 200)])
+    for column in ("pulumi", 10):
+        path = tmp_path / f"{column}.json"
+        write_json(path, {column: {"no-op up": rounds}})
+        assert json.loads(path.read_text()) == {
+            str(column): {"no-op up": [{"seconds": 1.5, "peak_rss": 100}, {"seconds": 2.5, "peak_rss": 200}]}
+        }

@@ -29,7 +29,7 @@ run_logged() {
   local logfile="$1"
   shift
   if ! "$@" >"$logfile" 2>&1; then
-    log "command failed: $* (full log: $logfile)"
+    log "command failed: $* (full log: $(cache_path "$logfile"))"
     tail -n 40 "$logfile" >&2
     return 1
   fi

@@ -240,4 +240,4 @@ mapfile -t kwok_todo < <(needed "$KWOK_VER" kwok kwokctl)
 ((${#etcd_todo[@]} == 0)) || build_etcd
 ((${#kube_todo[@]} == 0)) || build_kubernetes "${kube_todo[@]}"
 
-log "control plane in $BIN_DIR: kubernetes $K8S_VER, etcd $ETCD_VER, kwok $KWOK_VER"
+log "control plane in $(cache_path "$BIN_DIR"): kubernetes $K8S_VER, etcd $ETCD_VER, kwok $KWOK_VER"

@@ -290,5 +290,5 @@ build_bridged random "$PULUMI_RANDOM_VERSION" github.com/terraform-providers/ter
 build_bridged tls "$PULUMI_TLS_VERSION" github.com/hashicorp/terraform-provider-tls \
   "$PULUMI_TLS_TF_MODULE_VERSION" ""
 
-log "pulumi toolchain ready in $BIN_DIR (put it first on PATH)"
+log "pulumi toolchain ready in $(cache_path "$BIN_DIR") (put it first on PATH)"
 printf '%s\n' "$BIN_DIR"

@@ -184,39 +184,32 @@ def wait_until(what: str, probe: Callable[[], bool], timeout: float = 180.0, int
 def kwok_cluster(scratch: Path) -> Iterator[str]:
     """A kwok control plane of its own (KWOK_CLUSTER_NAME, default flask-bench, so a benchmark never
     recreates the end-to-end tests' cluster); always deleted afterwards. Yields the kubeconfig."""
-    env = {**os.environ, "KWOK_CLUSTER_NAME": os.environ.get("KWOK_CLUSTER_NAME", "flask-bench")}
-    kubeconfig = scratch / "kubeconfig"
-    try:
-        run_quiet(["bash", "scripts/kwok-cluster.sh", "up", str(kubeconfig)], env=env, cwd=ROOT)
-        yield str(kubeconfig)
-    finally:
-        subprocess.run(
-            ["bash", "scripts/kwok-cluster.sh", "down"],
-            cwd=ROOT,
-            env=env,
-            capture_output=True,
-            timeout=120,
-            check=False,
-        )
+    with _script_cluster("scripts/kwok-cluster.sh", "KWOK_CLUSTER_NAME", "flask-bench", scratch, 120) as kubeconfig:
+        yield kubeconfig
 
 
 @contextmanager
 def kind_cluster(scratch: Path) -> Iterator[str]:
     """The Kind cluster of the real-cluster tests (scripts/kind-cluster.sh: real nodes, containers and
     an ingress controller), under KIND_CLUSTER_NAME (default flask-ci); always deleted afterwards."""
-    env = {**os.environ, "KIND_CLUSTER_NAME": os.environ.get("KIND_CLUSTER_NAME", "flask-ci")}
+    with _script_cluster("scripts/kind-cluster.sh", "KIND_CLUSTER_NAME", "flask-ci", scratch, 600) as kubeconfig:
+        yield kubeconfig
+
+
+@contextmanager
+def _script_cluster(
+    script: str, name_variable: str, default_name: str, scratch: Path, down_timeout: float
+) -> Iterator[str]:
+    """`script up KUBECONFIG` under the cluster name from `name_variable` (or `default_name`), then
+    always `script down`. Yields the kubeconfig."""
+    env = {**os.environ, name_variable: os.environ.get(name_variable, default_name)}
     kubeconfig = scratch / "kubeconfig"
     try:
-        run_quiet(["bash", "scripts/kind-cluster.sh", "up", str(kubeconfig)], env=env, cwd=ROOT)
+        run_quiet(["bash", script, "up", str(kubeconfig)], env=env, cwd=ROOT)
         yield str(kubeconfig)
     finally:
         subprocess.run(
-            ["bash", "scripts/kind-cluster.sh", "down"],
-            cwd=ROOT,
-            env=env,
-            capture_output=True,
-            timeout=600,
-            check=False,
+            ["bash", script, "down"], cwd=ROOT, env=env, capture_output=True, timeout=down_timeout, check=False
         )
 
 

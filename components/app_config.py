@@ -50,12 +50,14 @@ class AppConfig(pulumi.ComponentResource):
             raise ValueError(f"env key {APP_CONFIG_KEY!r} is reserved for the config file")
         self.config_file_key = APP_CONFIG_KEY
         self.config_map = k8s.core.v1.ConfigMap(
-            f"{name}-configmap",
+            name,
             # No metadata.name: Pulumi auto-names it, which is what lets a change roll the pods.
             metadata=k8s.meta.v1.ObjectMetaArgs(namespace=args.namespace, labels=args.labels),
             immutable=True,
             data={**args.env, APP_CONFIG_KEY: args.config_file},
-            opts=pulumi.ResourceOptions(parent=self),
+            # The object this component exists for takes the component's name; until 4a17c1c it was
+            # "<name>-configmap", and the alias keeps that live object (and its generated name).
+            opts=pulumi.ResourceOptions(parent=self, aliases=[pulumi.Alias(name=f"{name}-configmap")]),
         )
         self.config_map_name = self.config_map.metadata.name
         self.register_outputs(

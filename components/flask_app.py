@@ -37,16 +37,22 @@ class IngressSpec:
 
     host: str
     """Host name the Ingress answers for."""
-    class_name: str = "nginx"
+    ingress_class_name: str = "nginx"
     """IngressClass name."""
     tls_secret_name: str | None = None
     """TLS Secret for the host; None serves plain HTTP."""
-    tls_certificate: TlsCertificate | None = None
-    """Certificate to store in that Secret; None when something else fills it (cert-manager, a person)."""
     annotations: dict[str, str] = field(default_factory=dict)
     """Ingress annotations."""
-    depends_on: Sequence[pulumi.Resource] = ()
-    """Resources the Ingress must wait for (the controller, the TLS Secret's issuer)."""
+
+
+@dataclass(frozen=True)
+class ServiceSpec:
+    """The Service in front of the pods."""
+
+    type: str = "ClusterIP"
+    """ClusterIP, NodePort or LoadBalancer."""
+    annotations: dict[str, str] = field(default_factory=dict)
+    """Service annotations (cloud load balancer settings)."""
 
 
 @dataclass(frozen=True)
@@ -85,28 +91,20 @@ class FlaskAppArgs:
     """Non-secret environment (the ConfigMap)."""
     config_file: str
     """The app's config file, mounted read-only."""
-    database: DatabaseArgs
-    """Database coordinates for DATABASE_URL."""
-    max_surge: int = 1
-    """Pods above `replicas` during a rollout."""
-    max_unavailable: int = 0
-    """Pods below `replicas` during a rollout."""
+    database: DatabaseArgs | None = None
+    """PostgreSQL coordinates for DATABASE_URL; None: an SQLite file in the pod's /tmp."""
     secret_key: pulumi.Output[str] | None = None
     """SECRET_KEY from encrypted config; None generates one."""
     jwt_secret_key: pulumi.Output[str] | None = None
     """JWT key from encrypted config; None generates one."""
     database_password: pulumi.Output[str] | None = None
     """Database password from encrypted config; None generates one."""
-    service_type: str = "ClusterIP"
-    """ClusterIP, NodePort or LoadBalancer."""
-    service_annotations: dict[str, str] = field(default_factory=dict)
-    """Service annotations (cloud load balancer settings)."""
+    service: ServiceSpec = field(default_factory=ServiceSpec)
+    """The Service."""
     ingress: IngressSpec | None = None
     """The Ingress; None creates none (e.g. when a LoadBalancer Service is the entry point)."""
     namespace_labels: dict[str, str] = field(default_factory=dict)
     """Extra labels for the Namespace object."""
-    pod_annotations: Mapping[str, pulumi.Input[str]] = field(default_factory=dict)
-    """Annotations on the pod template; a change rolls the pods (e.g. the hash of a rebuilt image)."""
     image_pull_policy: str = "IfNotPresent"
     """Always for a mutable tag from a registry; IfNotPresent for a digest or a side-loaded image."""
     security: SecuritySpec = field(default_factory=SecuritySpec)
@@ -114,7 +112,7 @@ class FlaskAppArgs:
     termination: TerminationSpec = field(default_factory=TerminationSpec)
     """How pods stop without dropping requests."""
     rollout: RolloutSpec = field(default_factory=RolloutSpec)
-    """When a rollout that does not finish counts as failed."""
+    """Rolling update pace, and when a rollout that does not finish counts as failed."""
     autoscaling: AutoscalingSpec | None = None
     """HorizontalPodAutoscaler; None keeps `replicas` fixed."""
     disruption_budget: bool = True
@@ -155,20 +153,26 @@ class FlaskApp(pulumi.ComponentResource):
     network_policy: AppNetworkPolicy | None
     """The NetworkPolicies, if any."""
 
-    def __init__(self, name: str, args: FlaskAppArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+    def __init__(
+        self,
+        name: str,
+        args: FlaskAppArgs,
+        opts: pulumi.ResourceOptions | None = None,
+        *,
+        ingress_depends_on: Sequence[pulumi.Resource] = (),
+        tls_certificate: TlsCertificate | None = None,
+        pod_annotations: Mapping[str, pulumi.Input[str]] | None = None,
+    ) -> None:
+        """Keyword arguments, for what other resources produce:
+        - `ingress_depends_on`: what the Ingress waits for besides the app's pods (the ingress
+          controller, the issuer of its certificate);
+        - `tls_certificate`: stored as the Ingress's TLS Secret; None when something else fills that
+          Secret (cert-manager, a person);
+        - `pod_annotations`: on the pod template, where a change rolls the pods (the hash of a
+          rebuilt image)."""
         super().__init__(f"{TYPE_PREFIX}:FlaskApp", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
-
-        # Selector labels never include a version: a Deployment's selector is immutable.
-        selector = {"app": args.name, "app.kubernetes.io/name": args.name, "app.kubernetes.io/instance": args.name}
-        # The recommended app.kubernetes.io labels on every object; `app` keeps the article's commands
-        # (kubectl logs -l app=flask-app) working.
-        labels = {
-            **selector,
-            "app.kubernetes.io/version": args.version,
-            "app.kubernetes.io/part-of": args.name,
-            "app.kubernetes.io/managed-by": "pulumi",
-        }
+        selector, labels = app_labels(args.name, args.version)
 
         self.namespace = AppNamespace(
             f"{name}-ns",
@@ -201,30 +205,7 @@ class FlaskApp(pulumi.ComponentResource):
         )
         self.workload = Workload(
             f"{name}-workload",
-            WorkloadArgs(
-                name=args.name,
-                namespace=ns,
-                image=args.image,
-                replicas=args.replicas,
-                container_port=args.container_port,
-                resources=args.resources,
-                selector_labels=selector,
-                config_map_name=self.config.config_map_name,
-                secret_name=self.secrets.secret_name,
-                config_file_key=self.config.config_file_key,
-                max_surge=args.max_surge,
-                max_unavailable=args.max_unavailable,
-                labels={**labels, "app.kubernetes.io/component": "web"},
-                pod_labels={"version": args.version, "app.kubernetes.io/version": args.version},
-                pod_annotations=args.pod_annotations,
-                image_pull_policy=args.image_pull_policy,
-                security=args.security,
-                termination=args.termination,
-                rollout=args.rollout,
-                autoscaling=args.autoscaling,
-                disruption_budget=args.disruption_budget,
-                spread_zones=args.spread_zones,
-            ),
+            self._workload_args(args, ns, selector, labels, pod_annotations or {}),
             # Pods created before the quota and LimitRange exist would escape both.
             pulumi.ResourceOptions(parent=self, depends_on=[self.namespace.quota, self.namespace.limit_range]),
         )
@@ -235,8 +216,8 @@ class FlaskApp(pulumi.ComponentResource):
                 namespace=ns,
                 selector_labels=selector,
                 target_port=args.container_port,
-                type=args.service_type,
-                annotations=args.service_annotations,
+                type=args.service.type,
+                annotations=args.service.annotations,
                 labels=labels,
             ),
             child,
@@ -248,11 +229,11 @@ class FlaskApp(pulumi.ComponentResource):
                 AppNetworkPolicyArgs(
                     name=args.name,
                     namespace=ns,
-                    pod_labels=selector,
+                    selector_labels=selector,
                     port=args.container_port,
                     ingress_namespaces=args.network_policy.ingress_namespaces,
                     # Behind a cloud load balancer or node port, traffic arrives from outside the cluster.
-                    allow_from_anywhere=args.service_type in ("LoadBalancer", "NodePort"),
+                    allow_from_anywhere=args.service.type in ("LoadBalancer", "NodePort"),
                     egress=args.network_policy.egress,
                     labels=labels,
                 ),
@@ -262,30 +243,12 @@ class FlaskApp(pulumi.ComponentResource):
         self.url = None
         self.ingress_address = None
         if args.ingress is not None:
-            spec = args.ingress
-            tls = [TlsSpec(hosts=[spec.host], secret_name=spec.tls_secret_name)] if spec.tls_secret_name else []
-            self.ingress = AppIngress(
-                f"{name}-ingress",
-                AppIngressArgs(
-                    name=f"{args.name}-ingress",
-                    namespace=ns,
-                    host=spec.host,
-                    service_name=self.service.service_name,
-                    service_port=self.service.port,
-                    tls=tls,
-                    tls_certificate=spec.tls_certificate if tls else None,
-                    ingress_class_name=spec.class_name,
-                    annotations=spec.annotations,
-                    labels=labels,
-                    # Routed only once the Deployment's await has seen its pods Ready: the Service does
-                    # not wait for endpoints (components/service.py), and an Ingress to no Ready pod
-                    # serves 503s. The Deployment, not the whole Workload (its HPA and PDB prove nothing
-                    # about the pods), and the Ingress alone: its TLS Secret can be written meanwhile.
-                    route_after=[self.workload.deployment],
-                ),
-                pulumi.ResourceOptions(parent=self, depends_on=list(spec.depends_on)),
+            self.ingress = self._ingress(
+                f"{name}-ingress", args.name, args.ingress, labels, ingress_depends_on, tls_certificate
             )
-            self.url = pulumi.Output.from_input(f"{'https' if tls else 'http'}://{spec.host}/")
+            self.url = pulumi.Output.from_input(
+                f"{'https' if args.ingress.tls_secret_name else 'http'}://{args.ingress.host}/"
+            )
             self.ingress_address = self.ingress.address
 
         self.namespace_name = ns
@@ -309,3 +272,83 @@ class FlaskApp(pulumi.ComponentResource):
                 "network_policy": self.network_policy,
             }
         )
+
+    def _workload_args(
+        self,
+        args: FlaskAppArgs,
+        ns: pulumi.Input[str],
+        selector: dict[str, str],
+        labels: dict[str, str],
+        pod_annotations: Mapping[str, pulumi.Input[str]],
+    ) -> WorkloadArgs:
+        return WorkloadArgs(
+            name=args.name,
+            namespace=ns,
+            image=args.image,
+            replicas=args.replicas,
+            container_port=args.container_port,
+            resources=args.resources,
+            selector_labels=selector,
+            config_map_name=self.config.config_map_name,
+            secret_name=self.secrets.secret_name,
+            config_file_key=self.config.config_file_key,
+            labels={**labels, "app.kubernetes.io/component": "web"},
+            pod_labels={"version": args.version, "app.kubernetes.io/version": args.version},
+            pod_annotations=pod_annotations,
+            image_pull_policy=args.image_pull_policy,
+            security=args.security,
+            termination=args.termination,
+            rollout=args.rollout,
+            autoscaling=args.autoscaling,
+            disruption_budget=args.disruption_budget,
+            spread_zones=args.spread_zones,
+        )
+
+    def _ingress(
+        self,
+        name: str,
+        app_name: str,
+        spec: IngressSpec,
+        labels: dict[str, str],
+        depends_on: Sequence[pulumi.Resource],
+        certificate: TlsCertificate | None,
+    ) -> AppIngress:
+        tls = [TlsSpec(hosts=[spec.host], secret_name=spec.tls_secret_name)] if spec.tls_secret_name else []
+        return AppIngress(
+            name,
+            AppIngressArgs(
+                name=f"{app_name}-ingress",
+                namespace=self.namespace.name,
+                host=spec.host,
+                service_name=self.service.service_name,
+                service_port=self.service.port,
+                tls=tls,
+                tls_certificate=certificate if tls else None,
+                ingress_class_name=spec.ingress_class_name,
+                annotations=spec.annotations,
+                labels=labels,
+            ),
+            pulumi.ResourceOptions(parent=self, depends_on=list(depends_on)),
+            # Routed only once the Deployment's await has seen its pods Ready: the Service does not
+            # wait for endpoints (components/service.py), and an Ingress to no Ready pod serves 503s.
+            # The Deployment, not the whole Workload (its HPA and PDB prove nothing about the pods),
+            # and the Ingress alone: its TLS Secret can be written meanwhile.
+            route_after=[self.workload.deployment],
+        )
+
+
+def app_labels(name: str, version: str) -> tuple[dict[str, str], dict[str, str]]:
+    """The pods' selector labels, and the labels of every object of the app.
+
+    Selector labels never include a version: a Deployment's selector is immutable. The recommended
+    app.kubernetes.io labels go on every object; `app` keeps the article's commands
+    (kubectl logs -l app=flask-app) working.
+    """
+    selector = {"app": name, "app.kubernetes.io/name": name, "app.kubernetes.io/instance": name}
+    labels = {
+        **selector,
+        "app.kubernetes.io/version": version,
+        "app.kubernetes.io/part-of": name,
+        "app.kubernetes.io/managed-by": "pulumi",
+    }
+    return selector, labels

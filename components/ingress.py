@@ -59,9 +59,6 @@ class AppIngressArgs:
     """IngressClass that implements this Ingress."""
     annotations: dict[str, str] = field(default_factory=dict)
     """Controller annotations (body size, rate limits, cert-manager issuer, ...)."""
-    route_after: Sequence[pulumi.Resource] = ()
-    """What the Ingress object (not its TLS Secret) waits for before it routes, e.g. the Deployment
-    whose await proves the pods Ready."""
     labels: dict[str, str] = field(default_factory=dict)
     """Labels for the Ingress."""
 
@@ -78,12 +75,21 @@ class AppIngress(pulumi.ComponentResource):
     tls_secret: k8s.core.v1.Secret | None
     """The TLS Secret this component created, if any."""
 
-    def __init__(self, name: str, args: AppIngressArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+    def __init__(
+        self,
+        name: str,
+        args: AppIngressArgs,
+        opts: pulumi.ResourceOptions | None = None,
+        *,
+        route_after: Sequence[pulumi.Resource] = (),
+    ) -> None:
+        """`route_after`: what the Ingress object (not its TLS Secret) waits for before it routes, e.g.
+        the Deployment whose await proves the pods Ready."""
         super().__init__(f"{TYPE_PREFIX}:AppIngress", name, None, opts)
         if args.tls_certificate is not None and len(args.tls) != 1:
             raise ValueError("tls_certificate needs exactly one TLS entry to name its Secret")
         self.tls_secret = None
-        depends_on: list[pulumi.Resource] = list(args.route_after)
+        depends_on: list[pulumi.Resource] = list(route_after)
         if args.tls_certificate is not None:
             self.tls_secret = k8s.core.v1.Secret(
                 f"{name}-tls",
@@ -100,7 +106,7 @@ class AppIngress(pulumi.ComponentResource):
             # Without its Secret the controller would serve its default certificate meanwhile.
             depends_on.append(self.tls_secret)
         self.ingress = k8s.networking.v1.Ingress(
-            f"{name}-ingress",
+            name,
             metadata=k8s.meta.v1.ObjectMetaArgs(
                 name=args.name, namespace=args.namespace, labels=args.labels, annotations=args.annotations or None
             ),
@@ -128,7 +134,11 @@ class AppIngress(pulumi.ComponentResource):
                     )
                 ],
             ),
-            opts=pulumi.ResourceOptions(parent=self, depends_on=depends_on),
+            # The object this component exists for takes the component's name; until 4a17c1c it was
+            # "<name>-ingress" (flask-app-ingress-ingress), and the alias keeps that live object.
+            opts=pulumi.ResourceOptions(
+                parent=self, depends_on=depends_on, aliases=[pulumi.Alias(name=f"{name}-ingress")]
+            ),
         )
         self.ingress_name = self.ingress.metadata.name
         self.address = self.ingress.status.apply(published_address)

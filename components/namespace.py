@@ -87,12 +87,14 @@ class AppNamespace(pulumi.ComponentResource):
         child = pulumi.ResourceOptions(parent=self)
 
         self.namespace = k8s.core.v1.Namespace(
-            f"{name}-namespace",
+            name,
             metadata=k8s.meta.v1.ObjectMetaArgs(
                 name=args.name,
                 labels={**args.labels, **args.namespace_labels},
             ),
-            opts=child,
+            # The object this component exists for takes the component's name; until 4a17c1c it was
+            # "<name>-namespace", and the alias keeps that live object.
+            opts=pulumi.ResourceOptions(parent=self, aliases=[pulumi.Alias(name=f"{name}-namespace")]),
         )
         # Children reference the name through the Namespace's output, so they are created after it
         # and deleted before it.

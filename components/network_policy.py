@@ -35,7 +35,7 @@ class AppNetworkPolicyArgs:
     """Prefix of the policies' names."""
     namespace: pulumi.Input[str]
     """Namespace the policies apply to."""
-    pod_labels: dict[str, str]
+    selector_labels: dict[str, str]
     """Labels selecting the app's pods."""
     port: int
     """Container port that may be reached."""
@@ -107,7 +107,7 @@ class AppNetworkPolicy(pulumi.ComponentResource):
             f"{name}-app",
             metadata=k8s.meta.v1.ObjectMetaArgs(name=f"{args.name}-app", namespace=args.namespace, labels=args.labels),
             spec=k8s.networking.v1.NetworkPolicySpecArgs(
-                pod_selector=k8s.meta.v1.LabelSelectorArgs(match_labels=args.pod_labels),
+                pod_selector=k8s.meta.v1.LabelSelectorArgs(match_labels=args.selector_labels),
                 policy_types=["Ingress", "Egress"],
                 ingress=ingress,
                 egress=egress,

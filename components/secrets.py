@@ -4,6 +4,10 @@ Every value is either generated here with pulumi-random (stored encrypted in the
 comes in as a Pulumi secret from encrypted stack config. None is ever written in plain text, and
 every output of this component is a secret, so `pulumi stack output` and the CLI's diff mask them.
 Like AppConfig, the Secret is immutable and auto-named so that rotating a value rolls the pods.
+
+Without a database server (`database` None) DATABASE_URL is an SQLite file in the pod's writable
+/tmp, as in the article's local setup, and no database password exists: the URL never names a
+host that nothing runs.
 """
 
 from __future__ import annotations
@@ -17,10 +21,13 @@ import pulumi_random as random
 
 from components import TYPE_PREFIX
 
+# The article's SQLite URL, in /tmp: the only writable folder of the read-only container image.
+SQLITE_URL = "sqlite:////tmp/app.db"
+
 
 @dataclass(frozen=True)
 class DatabaseArgs:
-    """Where DATABASE_URL points (the password is handled as a secret)."""
+    """A PostgreSQL server DATABASE_URL points at (the password is handled as a secret)."""
 
     user: str
     """Database user name."""
@@ -38,14 +45,14 @@ class AppSecretsArgs:
 
     namespace: pulumi.Input[str]
     """Namespace the Secret lives in."""
-    database: DatabaseArgs
-    """Database coordinates for DATABASE_URL."""
+    database: DatabaseArgs | None = None
+    """PostgreSQL coordinates for DATABASE_URL; None: SQLITE_URL, and no database password."""
     secret_key: pulumi.Output[str] | None = None
     """Flask SECRET_KEY from encrypted config; None generates one."""
     jwt_secret_key: pulumi.Output[str] | None = None
     """JWT signing key from encrypted config; None generates one."""
     database_password: pulumi.Output[str] | None = None
-    """Database password from encrypted config; None generates one."""
+    """Database password from encrypted config; None generates one (only with a database)."""
     labels: dict[str, str] = field(default_factory=dict)
     """Labels for the Secret."""
 
@@ -59,8 +66,8 @@ class AppSecrets(pulumi.ComponentResource):
     """Flask SECRET_KEY (secret)."""
     jwt_secret_key: pulumi.Output[str]
     """JWT signing key (secret)."""
-    database_password: pulumi.Output[str]
-    """Database password (secret)."""
+    database_password: pulumi.Output[str] | None
+    """Database password (secret); None without a database."""
     database_url: pulumi.Output[str]
     """DATABASE_URL built from the database coordinates and the password (secret)."""
     secret: k8s.core.v1.Secret
@@ -81,29 +88,29 @@ class AppSecrets(pulumi.ComponentResource):
         # 64 characters: Flask and JWT signing keys should carry well over 256 bits of entropy.
         self.secret_key = given_or_generated(args.secret_key, "secret-key", 64, True)
         self.jwt_secret_key = given_or_generated(args.jwt_secret_key, "jwt-key", 64, True)
-        # Letters and digits only for the database password: some drivers mishandle escaped URLs.
-        self.database_password = given_or_generated(args.database_password, "db-password", 32, False)
-        db = args.database
-        self.database_url = pulumi.Output.secret(
-            self.database_password.apply(
-                lambda pw: (
-                    f"postgresql://{quote(db.user, safe='')}:{quote(pw, safe='')}"
-                    f"@{db.host}:{db.port}/{quote(db.name, safe='')}"
-                )
-            )
-        )
+        self.database_password = None
+        self.database_url = pulumi.Output.secret(SQLITE_URL)
+        if args.database is not None:
+            # Letters and digits only for the database password: some drivers mishandle escaped URLs.
+            self.database_password = given_or_generated(args.database_password, "db-password", 32, False)
+            self.database_url = _postgres_url(args.database, self.database_password)
+        values: dict[str, pulumi.Input[str]] = {
+            "SECRET_KEY": self.secret_key,
+            "JWT_SECRET_KEY": self.jwt_secret_key,
+            "DATABASE_URL": self.database_url,
+        }
+        if self.database_password is not None:
+            values["DATABASE_PASSWORD"] = self.database_password
+
         self.secret = k8s.core.v1.Secret(
-            f"{name}-secret",
+            name,
             metadata=k8s.meta.v1.ObjectMetaArgs(namespace=args.namespace, labels=args.labels),
             type="Opaque",
             immutable=True,
-            string_data={
-                "SECRET_KEY": self.secret_key,
-                "JWT_SECRET_KEY": self.jwt_secret_key,
-                "DATABASE_PASSWORD": self.database_password,
-                "DATABASE_URL": self.database_url,
-            },
-            opts=child,
+            string_data=values,
+            # The object this component exists for takes the component's name; until 4a17c1c it was
+            # "<name>-secret", and the alias keeps that live object (and its generated name).
+            opts=pulumi.ResourceOptions(parent=self, aliases=[pulumi.Alias(name=f"{name}-secret")]),
         )
         self.secret_name = self.secret.metadata.name
         self.register_outputs(
@@ -116,3 +123,14 @@ class AppSecrets(pulumi.ComponentResource):
                 "secret": self.secret,
             }
         )
+
+
+def _postgres_url(db: DatabaseArgs, password: pulumi.Output[str]) -> pulumi.Output[str]:
+    return pulumi.Output.secret(
+        password.apply(
+            lambda pw: (
+                f"postgresql://{quote(db.user, safe='')}:{quote(pw, safe='')}"
+                f"@{db.host}:{db.port}/{quote(db.name, safe='')}"
+            )
+        )
+    )

@@ -62,7 +62,7 @@ class AppService(pulumi.ComponentResource):
             # where `up` waits for the cloud to publish the address.
             annotations["pulumi.com/skipAwait"] = "true"
         self.service = k8s.core.v1.Service(
-            f"{name}-service",
+            name,
             metadata=k8s.meta.v1.ObjectMetaArgs(
                 name=args.name, namespace=args.namespace, labels=args.labels, annotations=annotations or None
             ),
@@ -75,7 +75,9 @@ class AppService(pulumi.ComponentResource):
                     )
                 ],
             ),
-            opts=pulumi.ResourceOptions(parent=self),
+            # The object this component exists for takes the component's name; until 4a17c1c it was
+            # "<name>-service" (flask-app-service-service), and the alias keeps that live object.
+            opts=pulumi.ResourceOptions(parent=self, aliases=[pulumi.Alias(name=f"{name}-service")]),
         )
         self.service_name = self.service.metadata.name
         self.address = self.service.status.apply(published_address)

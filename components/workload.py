@@ -65,7 +65,13 @@ class TerminationSpec:
 
 @dataclass(frozen=True)
 class RolloutSpec:
-    """How long a rollout may take before it counts as failed (a bad release must fail, not hang)."""
+    """How a rolling update proceeds, and how long it may take before it counts as failed (a bad
+    release must fail, not hang)."""
+
+    max_surge: int = 1
+    """Pods above the desired count during a rollout."""
+    max_unavailable: int = 0
+    """Pods below the desired count during a rollout (0: a new pod is Ready before an old one goes)."""
 
     progress_deadline_seconds: int = 300
     """spec.progressDeadlineSeconds: without progress for this long the Deployment reports
@@ -112,10 +118,6 @@ class WorkloadArgs:
     """Secret exposed as environment variables (envFrom)."""
     config_file_key: str
     """ConfigMap key mounted as CONFIG_MOUNT_PATH/CONFIG_FILE_NAME."""
-    max_surge: int = 1
-    """Pods above `replicas` during a rollout."""
-    max_unavailable: int = 0
-    """Pods below `replicas` during a rollout."""
     labels: dict[str, str] = field(default_factory=dict)
     """Labels for the Deployment (and, with the selector labels, its pods)."""
     pod_labels: dict[str, str] = field(default_factory=dict)
@@ -129,7 +131,7 @@ class WorkloadArgs:
     termination: TerminationSpec = field(default_factory=TerminationSpec)
     """Graceful stop: a preStop pause, then SIGTERM, within the grace period."""
     rollout: RolloutSpec = field(default_factory=RolloutSpec)
-    """When a rollout that does not finish counts as failed."""
+    """Rolling update pace, and when a rollout that does not finish counts as failed."""
     autoscaling: AutoscalingSpec | None = None
     """When set, an HPA owns the replica count: the Deployment starts at its minimum and `replicas`
     is not used."""
@@ -160,8 +162,6 @@ class Workload(pulumi.ComponentResource):
     def __init__(self, name: str, args: WorkloadArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__(f"{TYPE_PREFIX}:Workload", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
-        res = args.resources
-        sec = args.security
 
         # The app never calls the Kubernetes API: no token in the pod means none to steal.
         self.service_account = k8s.core.v1.ServiceAccount(
@@ -170,144 +170,7 @@ class Workload(pulumi.ComponentResource):
             automount_service_account_token=False,
             opts=child,
         )
-
-        def http_probe(path: str, initial_delay: int, period: int, failures: int) -> k8s.core.v1.ProbeArgs:
-            return k8s.core.v1.ProbeArgs(
-                http_get=k8s.core.v1.HTTPGetActionArgs(path=path, port=PORT_NAME),
-                initial_delay_seconds=initial_delay,
-                period_seconds=period,
-                failure_threshold=failures,
-            )
-
-        container = k8s.core.v1.ContainerArgs(
-            name=CONTAINER_NAME,
-            image=args.image,
-            ports=[k8s.core.v1.ContainerPortArgs(name=PORT_NAME, container_port=args.container_port)],
-            env_from=[
-                k8s.core.v1.EnvFromSourceArgs(
-                    config_map_ref=k8s.core.v1.ConfigMapEnvSourceArgs(name=args.config_map_name)
-                ),
-                k8s.core.v1.EnvFromSourceArgs(secret_ref=k8s.core.v1.SecretEnvSourceArgs(name=args.secret_name)),
-            ],
-            image_pull_policy=args.image_pull_policy,
-            resources=k8s.core.v1.ResourceRequirementsArgs(
-                requests=resource_quantities(res.cpu_request, res.memory_request, res.ephemeral_storage_request),
-                limits=resource_quantities(res.cpu_limit, res.memory_limit, res.ephemeral_storage_limit),
-            ),
-            # The startup probe gives a slow start up to 5 + 12 x 5 s before liveness may kill the pod;
-            # readiness keeps a pod out of the Service until /ready answers.
-            startup_probe=http_probe(args.health_path, 5, 5, 12),
-            liveness_probe=http_probe(args.health_path, 15, 30, 3),
-            readiness_probe=http_probe(args.ready_path, 5, 10, 3),
-            # The native sleep action (Kubernetes >= 1.30) needs no shell in the image.
-            lifecycle=k8s.core.v1.LifecycleArgs(
-                pre_stop=k8s.core.v1.LifecycleHandlerArgs(
-                    sleep=k8s.core.v1.SleepActionArgs(seconds=args.termination.pre_stop_sleep_seconds)
-                )
-            )
-            if args.termination.pre_stop_sleep_seconds > 0
-            else None,
-            volume_mounts=[
-                k8s.core.v1.VolumeMountArgs(name="config", mount_path=CONFIG_MOUNT_PATH, read_only=True),
-                k8s.core.v1.VolumeMountArgs(name="tmp", mount_path="/tmp"),
-            ],
-            security_context=k8s.core.v1.SecurityContextArgs(
-                allow_privilege_escalation=False,
-                read_only_root_filesystem=sec.read_only_root_filesystem,
-                run_as_non_root=True,
-                run_as_user=sec.run_as_user,
-                run_as_group=sec.run_as_user,
-                capabilities=k8s.core.v1.CapabilitiesArgs(drop=["ALL"]),
-                seccomp_profile=k8s.core.v1.SeccompProfileArgs(type="RuntimeDefault"),
-            ),
-        )
-        # Soft spreading (ScheduleAnyway): losing one node or zone loses few pods, yet a one-node
-        # cluster still schedules them all.
-        spread_keys = ["kubernetes.io/hostname"] + (["topology.kubernetes.io/zone"] if args.spread_zones else [])
-        spread = [
-            k8s.core.v1.TopologySpreadConstraintArgs(
-                max_skew=1,
-                topology_key=key,
-                when_unsatisfiable="ScheduleAnyway",
-                label_selector=k8s.meta.v1.LabelSelectorArgs(match_labels=args.selector_labels),
-            )
-            for key in spread_keys
-        ]
-        # With an HPA, the Deployment is created at the HPA's minimum, so `pulumi up` returns with that
-        # many pods Ready (created without a count it would start with 1 and the HPA would only raise it
-        # later). From then on the count is the HPA's: ignoreChanges makes the provider apply the live
-        # value while Pulumi still co-owns the field (turning the HPA on for a running Deployment keeps
-        # its pods) and leave the field out once the HPA has taken it over by scaling, so neither undoes
-        # the other. Without an HPA the stack's count is applied again on every `up`.
-        replicas = args.autoscaling.min_replicas if args.autoscaling else args.replicas
-        self.deployment = k8s.apps.v1.Deployment(
-            f"{name}-deployment",
-            metadata=k8s.meta.v1.ObjectMetaArgs(
-                name=args.name,
-                namespace=args.namespace,
-                labels={**args.labels, **args.selector_labels},
-                # The program is the source of truth for every field it declares: a hand edit (kubectl
-                # scale, set env, edit) is drift that the next `pulumi up` puts back, instead of failing
-                # with a server-side apply conflict against the editor's field manager. Fields the
-                # program does not declare (the HPA's replica count) are never touched.
-                annotations={"pulumi.com/patchForce": "true"},
-            ),
-            spec=k8s.apps.v1.DeploymentSpecArgs(
-                replicas=replicas,
-                progress_deadline_seconds=args.rollout.progress_deadline_seconds,
-                selector=k8s.meta.v1.LabelSelectorArgs(match_labels=args.selector_labels),
-                # maxUnavailable 0: a new pod must be Ready before an old one goes, so capacity never
-                # drops during a rollout (the quota is checked to hold the surge pod).
-                strategy=k8s.apps.v1.DeploymentStrategyArgs(
-                    type="RollingUpdate",
-                    rolling_update=k8s.apps.v1.RollingUpdateDeploymentArgs(
-                        max_surge=args.max_surge, max_unavailable=args.max_unavailable
-                    ),
-                ),
-                template=k8s.core.v1.PodTemplateSpecArgs(
-                    metadata=k8s.meta.v1.ObjectMetaArgs(
-                        labels={**args.labels, **args.pod_labels, **args.selector_labels},
-                        annotations=dict(args.pod_annotations) or None,
-                    ),
-                    spec=k8s.core.v1.PodSpecArgs(
-                        service_account_name=self.service_account.metadata.name,
-                        automount_service_account_token=False,
-                        security_context=k8s.core.v1.PodSecurityContextArgs(
-                            run_as_non_root=True,
-                            run_as_user=sec.run_as_user,
-                            run_as_group=sec.run_as_user,
-                            fs_group=sec.run_as_user,
-                            seccomp_profile=k8s.core.v1.SeccompProfileArgs(type="RuntimeDefault"),
-                        ),
-                        topology_spread_constraints=spread,
-                        termination_grace_period_seconds=args.termination.grace_period_seconds,
-                        containers=[container],
-                        volumes=[
-                            k8s.core.v1.VolumeArgs(
-                                name="tmp",
-                                empty_dir=k8s.core.v1.EmptyDirVolumeSourceArgs(medium="Memory", size_limit="64Mi"),
-                            ),
-                            k8s.core.v1.VolumeArgs(
-                                name="config",
-                                config_map=k8s.core.v1.ConfigMapVolumeSourceArgs(
-                                    name=args.config_map_name,
-                                    items=[k8s.core.v1.KeyToPathArgs(key=args.config_file_key, path=CONFIG_FILE_NAME)],
-                                ),
-                            ),
-                        ],
-                    ),
-                ),
-            ),
-            opts=pulumi.ResourceOptions(
-                parent=self,
-                ignore_changes=["spec.replicas"] if args.autoscaling else None,
-                # A release that never becomes Ready fails `up` when this ends, with the reason
-                # the Deployment gave at its progress deadline (which passed before).
-                custom_timeouts=pulumi.CustomTimeouts(
-                    create=f"{args.rollout.timeout_seconds}s", update=f"{args.rollout.timeout_seconds}s"
-                ),
-            ),
-        )
+        self.deployment = _deployment(f"{name}-deployment", args, self.service_account, self)
         self.deployment_name = self.deployment.metadata.name
 
         self.disruption_budget = None
@@ -328,30 +191,7 @@ class Workload(pulumi.ComponentResource):
 
         self.autoscaler = None
         if args.autoscaling is not None:
-            scaling = args.autoscaling
-            self.autoscaler = k8s.autoscaling.v2.HorizontalPodAutoscaler(
-                f"{name}-hpa",
-                metadata=k8s.meta.v1.ObjectMetaArgs(name=args.name, namespace=args.namespace, labels=args.labels),
-                spec=k8s.autoscaling.v2.HorizontalPodAutoscalerSpecArgs(
-                    scale_target_ref=k8s.autoscaling.v2.CrossVersionObjectReferenceArgs(
-                        api_version="apps/v1", kind="Deployment", name=self.deployment_name
-                    ),
-                    min_replicas=scaling.min_replicas,
-                    max_replicas=scaling.max_replicas,
-                    metrics=[
-                        k8s.autoscaling.v2.MetricSpecArgs(
-                            type="Resource",
-                            resource=k8s.autoscaling.v2.ResourceMetricSourceArgs(
-                                name="cpu",
-                                target=k8s.autoscaling.v2.MetricTargetArgs(
-                                    type="Utilization", average_utilization=scaling.cpu_utilization
-                                ),
-                            ),
-                        )
-                    ],
-                ),
-                opts=child,
-            )
+            self.autoscaler = _autoscaler(f"{name}-hpa", args, args.autoscaling, self.deployment_name, child)
         self.register_outputs(
             {
                 "deployment_name": self.deployment_name,
@@ -361,3 +201,184 @@ class Workload(pulumi.ComponentResource):
                 "autoscaler": self.autoscaler,
             }
         )
+
+
+def _http_probe(path: str, initial_delay: int, period: int, failures: int) -> k8s.core.v1.ProbeArgs:
+    return k8s.core.v1.ProbeArgs(
+        http_get=k8s.core.v1.HTTPGetActionArgs(path=path, port=PORT_NAME),
+        initial_delay_seconds=initial_delay,
+        period_seconds=period,
+        failure_threshold=failures,
+    )
+
+
+def _container(args: WorkloadArgs) -> k8s.core.v1.ContainerArgs:
+    res, sec = args.resources, args.security
+    return k8s.core.v1.ContainerArgs(
+        name=CONTAINER_NAME,
+        image=args.image,
+        ports=[k8s.core.v1.ContainerPortArgs(name=PORT_NAME, container_port=args.container_port)],
+        env_from=[
+            k8s.core.v1.EnvFromSourceArgs(config_map_ref=k8s.core.v1.ConfigMapEnvSourceArgs(name=args.config_map_name)),
+            k8s.core.v1.EnvFromSourceArgs(secret_ref=k8s.core.v1.SecretEnvSourceArgs(name=args.secret_name)),
+        ],
+        image_pull_policy=args.image_pull_policy,
+        resources=k8s.core.v1.ResourceRequirementsArgs(
+            requests=resource_quantities(res.cpu_request, res.memory_request, res.ephemeral_storage_request),
+            limits=resource_quantities(res.cpu_limit, res.memory_limit, res.ephemeral_storage_limit),
+        ),
+        # The startup probe gives a slow start up to 5 + 12 x 5 s before liveness may kill the pod;
+        # readiness keeps a pod out of the Service until /ready answers.
+        startup_probe=_http_probe(args.health_path, 5, 5, 12),
+        liveness_probe=_http_probe(args.health_path, 15, 30, 3),
+        readiness_probe=_http_probe(args.ready_path, 5, 10, 3),
+        # The native sleep action (Kubernetes >= 1.30) needs no shell in the image.
+        lifecycle=k8s.core.v1.LifecycleArgs(
+            pre_stop=k8s.core.v1.LifecycleHandlerArgs(
+                sleep=k8s.core.v1.SleepActionArgs(seconds=args.termination.pre_stop_sleep_seconds)
+            )
+        )
+        if args.termination.pre_stop_sleep_seconds > 0
+        else None,
+        volume_mounts=[
+            k8s.core.v1.VolumeMountArgs(name="config", mount_path=CONFIG_MOUNT_PATH, read_only=True),
+            k8s.core.v1.VolumeMountArgs(name="tmp", mount_path="/tmp"),
+        ],
+        security_context=k8s.core.v1.SecurityContextArgs(
+            allow_privilege_escalation=False,
+            read_only_root_filesystem=sec.read_only_root_filesystem,
+            run_as_non_root=True,
+            run_as_user=sec.run_as_user,
+            run_as_group=sec.run_as_user,
+            capabilities=k8s.core.v1.CapabilitiesArgs(drop=["ALL"]),
+            seccomp_profile=k8s.core.v1.SeccompProfileArgs(type="RuntimeDefault"),
+        ),
+    )
+
+
+def _pod_spec(args: WorkloadArgs, service_account_name: pulumi.Input[str]) -> k8s.core.v1.PodSpecArgs:
+    sec = args.security
+    # Soft spreading (ScheduleAnyway): losing one node or zone loses few pods, yet a one-node
+    # cluster still schedules them all.
+    spread_keys = ["kubernetes.io/hostname"] + (["topology.kubernetes.io/zone"] if args.spread_zones else [])
+    return k8s.core.v1.PodSpecArgs(
+        service_account_name=service_account_name,
+        automount_service_account_token=False,
+        security_context=k8s.core.v1.PodSecurityContextArgs(
+            run_as_non_root=True,
+            run_as_user=sec.run_as_user,
+            run_as_group=sec.run_as_user,
+            fs_group=sec.run_as_user,
+            seccomp_profile=k8s.core.v1.SeccompProfileArgs(type="RuntimeDefault"),
+        ),
+        topology_spread_constraints=[
+            k8s.core.v1.TopologySpreadConstraintArgs(
+                max_skew=1,
+                topology_key=key,
+                when_unsatisfiable="ScheduleAnyway",
+                label_selector=k8s.meta.v1.LabelSelectorArgs(match_labels=args.selector_labels),
+            )
+            for key in spread_keys
+        ],
+        termination_grace_period_seconds=args.termination.grace_period_seconds,
+        containers=[_container(args)],
+        volumes=[
+            k8s.core.v1.VolumeArgs(
+                name="tmp", empty_dir=k8s.core.v1.EmptyDirVolumeSourceArgs(medium="Memory", size_limit="64Mi")
+            ),
+            k8s.core.v1.VolumeArgs(
+                name="config",
+                config_map=k8s.core.v1.ConfigMapVolumeSourceArgs(
+                    name=args.config_map_name,
+                    items=[k8s.core.v1.KeyToPathArgs(key=args.config_file_key, path=CONFIG_FILE_NAME)],
+                ),
+            ),
+        ],
+    )
+
+
+def _deployment(
+    name: str, args: WorkloadArgs, service_account: k8s.core.v1.ServiceAccount, parent: pulumi.Resource
+) -> k8s.apps.v1.Deployment:
+    # With an HPA, the Deployment is created at the HPA's minimum, so `pulumi up` returns with that
+    # many pods Ready (created without a count it would start with 1 and the HPA would only raise it
+    # later). From then on the count is the HPA's: ignoreChanges makes the provider apply the live
+    # value while Pulumi still co-owns the field (turning the HPA on for a running Deployment keeps
+    # its pods) and leave the field out once the HPA has taken it over by scaling, so neither undoes
+    # the other. Without an HPA the stack's count is applied again on every `up`.
+    replicas = args.autoscaling.min_replicas if args.autoscaling else args.replicas
+    rollout = args.rollout
+    return k8s.apps.v1.Deployment(
+        name,
+        metadata=k8s.meta.v1.ObjectMetaArgs(
+            name=args.name,
+            namespace=args.namespace,
+            labels={**args.labels, **args.selector_labels},
+            # The program is the source of truth for every field it declares: a hand edit (kubectl
+            # scale, set env, edit) is drift that the next `pulumi up` puts back, instead of failing
+            # with a server-side apply conflict against the editor's field manager. Fields the
+            # program does not declare (the HPA's replica count) are never touched.
+            annotations={"pulumi.com/patchForce": "true"},
+        ),
+        spec=k8s.apps.v1.DeploymentSpecArgs(
+            replicas=replicas,
+            progress_deadline_seconds=rollout.progress_deadline_seconds,
+            selector=k8s.meta.v1.LabelSelectorArgs(match_labels=args.selector_labels),
+            # maxUnavailable 0: a new pod must be Ready before an old one goes, so capacity never
+            # drops during a rollout (the quota is checked to hold the surge pod).
+            strategy=k8s.apps.v1.DeploymentStrategyArgs(
+                type="RollingUpdate",
+                rolling_update=k8s.apps.v1.RollingUpdateDeploymentArgs(
+                    max_surge=rollout.max_surge, max_unavailable=rollout.max_unavailable
+                ),
+            ),
+            template=k8s.core.v1.PodTemplateSpecArgs(
+                metadata=k8s.meta.v1.ObjectMetaArgs(
+                    labels={**args.labels, **args.pod_labels, **args.selector_labels},
+                    annotations=dict(args.pod_annotations) or None,
+                ),
+                spec=_pod_spec(args, service_account.metadata.name),
+            ),
+        ),
+        opts=pulumi.ResourceOptions(
+            parent=parent,
+            ignore_changes=["spec.replicas"] if args.autoscaling else None,
+            # A release that never becomes Ready fails `up` when this ends, with the reason
+            # the Deployment gave at its progress deadline (which passed before).
+            custom_timeouts=pulumi.CustomTimeouts(
+                create=f"{rollout.timeout_seconds}s", update=f"{rollout.timeout_seconds}s"
+            ),
+        ),
+    )
+
+
+def _autoscaler(
+    name: str,
+    args: WorkloadArgs,
+    scaling: AutoscalingSpec,
+    deployment_name: pulumi.Input[str],
+    opts: pulumi.ResourceOptions,
+) -> k8s.autoscaling.v2.HorizontalPodAutoscaler:
+    return k8s.autoscaling.v2.HorizontalPodAutoscaler(
+        name,
+        metadata=k8s.meta.v1.ObjectMetaArgs(name=args.name, namespace=args.namespace, labels=args.labels),
+        spec=k8s.autoscaling.v2.HorizontalPodAutoscalerSpecArgs(
+            scale_target_ref=k8s.autoscaling.v2.CrossVersionObjectReferenceArgs(
+                api_version="apps/v1", kind="Deployment", name=deployment_name
+            ),
+            min_replicas=scaling.min_replicas,
+            max_replicas=scaling.max_replicas,
+            metrics=[
+                k8s.autoscaling.v2.MetricSpecArgs(
+                    type="Resource",
+                    resource=k8s.autoscaling.v2.ResourceMetricSourceArgs(
+                        name="cpu",
+                        target=k8s.autoscaling.v2.MetricTargetArgs(
+                            type="Utilization", average_utilization=scaling.cpu_utilization
+                        ),
+                    ),
+                )
+            ],
+        ),
+        opts=opts,
+    )

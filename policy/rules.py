@@ -17,9 +17,10 @@ Numbers: the engine sends every number as a protobuf double, so `runAsUser: 1000
 
 from __future__ import annotations
 
-import re
 from collections.abc import Collection, Iterator, Mapping, Sequence
 from typing import Any, Final
+
+from components.vocabulary import secret_looking_word
 
 DEPLOYMENT: Final = "kubernetes:apps/v1:Deployment"
 POD: Final = "kubernetes:core/v1:Pod"
@@ -322,17 +323,6 @@ def ingress_violations(props: Mapping[str, Any], fallback_name: str) -> list[str
 
 
 # --- Rule 3: no secrets in ConfigMaps -------------------------------------------------------------------------
-
-# Also what settings.py refuses in extraConfig: one list, in any case, with or without a separator.
-SECRET_KEY_PATTERN: Final = re.compile(
-    r"password|passwd|secret|token|api[-_.]?key|private[-_.]?key|credential", re.IGNORECASE
-)
-
-
-def secret_looking_word(key: str) -> str | None:
-    """The secret-looking word in a key name (e.g. 'PASSWORD' in 'DB_PASSWORD'), or None."""
-    match = SECRET_KEY_PATTERN.search(key)
-    return match.group(0) if match else None
 
 
 def configmap_violations(props: Mapping[str, Any], fallback_name: str, allowed_keys: Collection[str] = ()) -> list[str]:

@@ -9,6 +9,7 @@ assertion fails loudly (see conftest.py, which makes `bool(Output)` raise).
 
 from __future__ import annotations
 
+import copy
 import functools
 import json
 import os
@@ -205,13 +206,27 @@ def _yaml_file(name: str) -> Any:
 
 
 def stack_config(stack: str | None, overrides: Mapping[str, Any] | None = None) -> dict[str, str]:
-    """Config as `pulumi up` would pass it: Pulumi.yaml defaults, then the stack file, then overrides."""
+    """Config as `pulumi up` would pass it: Pulumi.yaml defaults, then the stack file, then overrides.
+
+    An override's key is a path, as `pulumi config set --path` takes it: `app.rollout.maxSurge` sets
+    one field of the `app` object and keeps the stack file's others; a key without a dot replaces
+    the whole value (a secret key, or an object).
+    """
     project = _yaml_file("Pulumi.yaml")
     values: dict[str, Any] = {f"{PROJECT}:{k}": v["default"] for k, v in project["config"].items()}
     if stack is not None:
         values.update(_yaml_file(f"Pulumi.{stack}.yaml").get("config") or {})
-    for key, value in (overrides or {}).items():
-        values[key if ":" in key else f"{PROJECT}:{key}"] = value
+    values = copy.deepcopy(values)
+    for path, value in (overrides or {}).items():
+        key, *fields = path.split(".")
+        key = key if ":" in key else f"{PROJECT}:{key}"
+        if not fields:
+            values[key] = value
+            continue
+        node = values.setdefault(key, {})
+        for name in fields[:-1]:
+            node = node.setdefault(name, {})
+        node[fields[-1]] = value
     return {k: _config_value(v) for k, v in values.items()}
 
 

@@ -1,0 +1,148 @@
+"""The one place where a stack's configuration is read, validated and turned into components' Args.
+
+`load_settings()` reads each config group of the `flask-k8s` namespace once (schema.py: types,
+defaults, ranges), checks the relations between values (checks.py: requests within limits, a
+rollout's peak within the quota, ...) and builds every component's Args (build.py). Components
+never read `pulumi.Config`: they take what this package built.
+
+Every problem found is reported at once, one line per value, naming its full path
+(`flask-k8s:app.replicas`), the value and what is allowed. The error is a `pulumi.RunError`, so
+`pulumi preview`/`up` print the message without a Python traceback, and nothing is registered
+because validation runs before any resource exists.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import pulumi
+from pydantic import BaseModel, ValidationError
+
+from settings import checks
+from settings.build import ClusterSettings, Secrets, StackSettings, TlsSettings, build
+from settings.checks import PROJECT, Problems
+from settings.schema import GROUPS, SECRET_KEYS, AppConfig, AutoscalingConfig
+
+
+class ConfigError(pulumi.RunError):
+    """Bad stack configuration: printed by the engine as a plain message, without a traceback."""
+
+    def __init__(self, problems: Sequence[str]) -> None:
+        self.problems = list(problems)
+        lines = "\n".join(f"  - {p}" for p in self.problems)
+        super().__init__(f"invalid stack configuration ({len(self.problems)} problem(s)):\n{lines}")
+
+
+def load_settings(config: pulumi.Config | None = None) -> StackSettings:
+    """Reads and validates the whole stack configuration; raises ConfigError listing every problem."""
+    config = config or pulumi.Config(PROJECT)
+    p = Problems()
+    checks.check_renamed(p, _undeclared_keys())
+    groups = {key: _read_group(p, config, key, model) for key, model in GROUPS.items()}
+    secrets = Secrets(**{_snake(key): _read_secret(p, config, key) for key in SECRET_KEYS})
+    _check_relations(p, groups, secrets)
+    if p.lines:
+        raise ConfigError(p.lines)
+    return build(groups, secrets)
+
+
+def _check_relations(p: Problems, groups: dict[str, Any], secrets: Secrets) -> None:
+    """The rules between values, each run when the groups it reads are valid."""
+    app, autoscaling = groups["app"], groups["autoscaling"]
+    # A group is None only when it is not an object at all; its problem is reported already.
+    if isinstance(app, AppConfig) and isinstance(autoscaling, AutoscalingConfig):
+        checks.check_app(p, app, autoscaling)
+        if groups["namespace"] is not None:
+            checks.check_quota(p, app, autoscaling, groups["namespace"])
+        if groups["cluster"] is not None and groups["service"] is not None:
+            checks.check_cluster(p, groups["cluster"], app, groups["service"], secrets.kubeconfig is not None)
+    if groups["tls"] is not None and groups["ingress"] is not None:
+        checks.check_tls(p, groups["tls"], groups["ingress"])
+    if groups["database"] is not None:
+        checks.check_database(p, groups["database"], secrets.database_password is not None)
+
+
+def _read_group(p: Problems, config: pulumi.Config, key: str, model: type[BaseModel]) -> BaseModel | None:
+    """One config object, validated, with a problem added for each wrong value.
+
+    So that the rules between groups can still run (and every problem shows at once), the wrong
+    values are then dropped and the rest validated again: the result holds the defaults in their
+    place. None only when the value is not an object at all.
+    """
+    try:
+        raw = config.get_object(key)
+    except pulumi.ConfigTypeError:
+        raw = config.get(key)
+    raw = {} if raw is None else raw
+    for _ in range(10):
+        try:
+            return model.model_validate(raw)
+        except ValidationError as error:
+            for e in error.errors():
+                p.add(
+                    ".".join([key, *map(str, e["loc"])]), e.get("input"), _message(e["type"], e["msg"], model, e["loc"])
+                )
+            if not isinstance(raw, dict) or not all(_drop(raw, e["loc"]) for e in error.errors()):
+                return None
+    return None
+
+
+def _drop(raw: dict[str, Any], loc: tuple[Any, ...]) -> bool:
+    """Removes the value at `loc` from a nested config object; False if it is not there."""
+    node: Any = raw
+    for part in loc[:-1]:
+        if not isinstance(node, dict) or part not in node:
+            return False
+        node = node[part]
+    if isinstance(node, dict) and loc and loc[-1] in node:
+        del node[loc[-1]]
+        return True
+    return False
+
+
+def _message(kind: str, message: str, model: type[BaseModel], loc: tuple[Any, ...]) -> str:
+    if kind == "extra_forbidden":
+        return f"is not a key here; known: {', '.join(_known_keys(model, loc[:-1]))}"
+    if kind in ("dict_type", "model_type"):
+        return "must be an object (set its fields with `pulumi config set --path`)"
+    return message[0].lower() + message[1:] if message[:5] == "Input" else message
+
+
+def _known_keys(model: type[BaseModel], loc: tuple[Any, ...]) -> list[str]:
+    for part in loc:
+        field = next((f for n, f in model.model_fields.items() if part in (n, f.alias)), None)
+        annotation = field.annotation if field else None
+        if not (isinstance(annotation, type) and issubclass(annotation, BaseModel)):
+            return []
+        model = annotation
+    return [f.alias or n for n, f in model.model_fields.items()]
+
+
+def _read_secret(p: Problems, config: pulumi.Config, key: str) -> pulumi.Output[str] | None:
+    """A value that must come from encrypted stack config; empty means "generate one" (or none)."""
+    if not config.get(key):
+        return None
+    if not pulumi.runtime.is_config_secret(f"{PROJECT}:{key}"):
+        # Never echo the value itself: it was meant to be secret.
+        p.note(
+            f"{PROJECT}:{key} is stored in plain text: set it with `pulumi config set --secret {key} ...` "
+            "or leave it empty"
+        )
+        return None
+    return config.require_secret(key)
+
+
+def _undeclared_keys() -> list[str]:
+    """Keys of this project's namespace that are neither a group nor a secret (old or mistyped)."""
+    prefix = f"{PROJECT}:"
+    known = set(GROUPS) | set(SECRET_KEYS)
+    names = (k[len(prefix) :] for k in pulumi.runtime.config.CONFIG.get() if k.startswith(prefix))
+    return sorted(n for n in names if n not in known)
+
+
+def _snake(key: str) -> str:
+    return "".join(f"_{c.lower()}" if c.isupper() else c for c in key)
+
+
+__all__ = ["PROJECT", "ClusterSettings", "ConfigError", "StackSettings", "TlsSettings", "load_settings"]

@@ -1,0 +1,291 @@
+"""Each component's Args, built once from the validated config groups, with what can be derived.
+
+Derived, unless the stack sets them: the namespace's ResourceQuota (the peak pod count of a rollout
+times the app's own requests and limits), the LimitRange's container defaults (the app's requests
+and limits), the image pull policy, the app's environment (the article's values under app.env) and
+the Ingress's TLS entry and issuer annotation (from the tls group).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import TypeVar
+
+import pulumi
+
+from components.flask_app import FlaskAppArgs, IngressSpec, NetworkPolicySpec, ServiceSpec
+from components.ingress_nginx import IngressNginxArgs
+from components.kind_cluster import KindClusterArgs
+from components.namespace import LimitRangeSpec, QuotaSpec
+from components.network_policy import EgressRule
+from components.secrets import DatabaseArgs
+from components.tls import CertManagerArgs, SelfSignedCertificateArgs
+from components.workload import AutoscalingSpec, ResourcesSpec, RolloutSpec, SecuritySpec, TerminationSpec
+from settings.checks import peak_pods
+from settings.schema import (
+    DEFAULT_ENV,
+    DEFAULT_INGRESS_ANNOTATIONS,
+    AppConfig,
+    AutoscalingConfig,
+    ClusterConfig,
+    DatabaseConfig,
+    IngressConfig,
+    NamespaceConfig,
+    ServiceConfig,
+    TlsConfig,
+    parse_quantity,
+)
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class Secrets:
+    """Values from encrypted stack config; None: generated (or, for kubeconfig, not given)."""
+
+    kubeconfig: pulumi.Output[str] | None = None
+    secret_key: pulumi.Output[str] | None = None
+    jwt_secret_key: pulumi.Output[str] | None = None
+    database_password: pulumi.Output[str] | None = None
+
+
+@dataclass(frozen=True)
+class KindImageSource:
+    """The app image the stack builds and loads into Kind."""
+
+    image: str
+    """Image reference it is tagged as."""
+    source_dir: str
+    """Folder of its Dockerfile."""
+
+
+@dataclass(frozen=True)
+class ClusterSettings:
+    """Which cluster the app goes to, and what the stack installs there besides the app."""
+
+    kind: KindClusterArgs | None
+    """The Kind cluster (target kind), else None."""
+    kind_image: KindImageSource | None
+    """The image built and loaded into Kind, if the stack does that."""
+    kubeconfig: pulumi.Output[str] | None
+    """existing target: kubeconfig contents (secret)."""
+    context: str | None
+    """existing target: context of the local kubeconfig."""
+    ingress_nginx: IngressNginxArgs | None
+    """ingress-nginx for Kind, if installed."""
+
+
+@dataclass(frozen=True)
+class TlsSettings:
+    """Where the Ingress's certificate comes from."""
+
+    mode: str
+    """self-signed, cert-manager, secret or none."""
+    self_signed: SelfSignedCertificateArgs | None
+    """A local CA and certificate (self-signed mode)."""
+    cert_manager: CertManagerArgs | None
+    """cert-manager and its ClusterIssuer, if the stack installs them."""
+
+
+@dataclass(frozen=True)
+class StackSettings:
+    """The validated configuration of one stack, as the components' Args."""
+
+    app: FlaskAppArgs
+    """The app."""
+    cluster: ClusterSettings
+    """The target cluster and its add-ons."""
+    tls: TlsSettings
+    """TLS for the Ingress."""
+
+
+def build(groups: Mapping[str, object], secrets: Secrets) -> StackSettings:
+    cluster, app = _as(groups["cluster"], ClusterConfig), _as(groups["app"], AppConfig)
+    ingress, tls = _as(groups["ingress"], IngressConfig), _as(groups["tls"], TlsConfig)
+    app_args = flask_app_args(
+        app,
+        _as(groups["autoscaling"], AutoscalingConfig),
+        _as(groups["namespace"], NamespaceConfig),
+        _as(groups["service"], ServiceConfig),
+        _ingress_spec(ingress, tls),
+        _as(groups["database"], DatabaseConfig),
+        secrets,
+        side_loaded=cluster.target == "kind" and cluster.kind.load_image,
+    )
+    return StackSettings(app=app_args, cluster=cluster_settings(cluster, app, secrets), tls=tls_settings(tls, ingress))
+
+
+def _as(value: object, kind: type[T]) -> T:
+    assert isinstance(value, kind), (value, kind)
+    return value
+
+
+def cluster_settings(cluster: ClusterConfig, app: AppConfig, secrets: Secrets) -> ClusterSettings:
+    kind, kind_image = None, None
+    if cluster.target == "kind":
+        k = cluster.kind
+        kind = KindClusterArgs(cluster_name=k.name, workers=k.workers, create=k.create, node_image=k.node_image or None)
+        if k.load_image:
+            kind_image = KindImageSource(image=app.image, source_dir=k.app_source_dir)
+    nginx = cluster.ingress_nginx
+    return ClusterSettings(
+        kind=kind,
+        kind_image=kind_image,
+        kubeconfig=secrets.kubeconfig,
+        context=cluster.context or None,
+        ingress_nginx=IngressNginxArgs(version=nginx.version) if nginx.install else None,
+    )
+
+
+def tls_settings(tls: TlsConfig, ingress: IngressConfig) -> TlsSettings:
+    manager = tls.cert_manager
+    return TlsSettings(
+        mode=tls.mode,
+        self_signed=SelfSignedCertificateArgs(host=ingress.host) if tls.mode == "self-signed" else None,
+        cert_manager=CertManagerArgs(
+            version=manager.version,
+            issuer_name=manager.cluster_issuer,
+            acme_email=manager.acme_email,
+            ingress_class_name=ingress.class_name,
+        )
+        if tls.mode == "cert-manager" and manager.install
+        else None,
+    )
+
+
+def _ingress_spec(ingress: IngressConfig, tls: TlsConfig) -> IngressSpec | None:
+    if not ingress.enabled:
+        return None
+    annotations = {**DEFAULT_INGRESS_ANNOTATIONS, **ingress.annotations}
+    if tls.mode == "cert-manager":
+        annotations["cert-manager.io/cluster-issuer"] = tls.cert_manager.cluster_issuer
+    return IngressSpec(
+        host=ingress.host,
+        ingress_class_name=ingress.class_name,
+        tls_secret_name=None if tls.mode == "none" else tls.secret_name,
+        annotations=annotations,
+    )
+
+
+def flask_app_args(
+    app: AppConfig,
+    autoscaling: AutoscalingConfig,
+    namespace: NamespaceConfig,
+    service: ServiceConfig,
+    ingress: IngressSpec | None,
+    database: DatabaseConfig,
+    secrets: Secrets,
+    *,
+    side_loaded: bool,
+) -> FlaskAppArgs:
+    req, lim = app.resources.requests, app.resources.limits
+    rollout, term = app.rollout, app.termination
+    network = namespace.network_policy
+    return FlaskAppArgs(
+        name=app.name,
+        namespace=namespace.name,
+        image=app.image,
+        image_pull_policy=pull_policy(app, side_loaded),
+        version=app.version,
+        replicas=app.replicas,
+        container_port=app.port,
+        resources=ResourcesSpec(req.cpu, req.memory, lim.cpu, lim.memory, req.ephemeral_storage, lim.ephemeral_storage),
+        quota=quota(app, autoscaling, namespace),
+        limit_range=limit_range(app, namespace),
+        namespace_labels=pod_security_labels(namespace),
+        # GRACEFUL_TIMEOUT is read by app/gunicorn.conf.py: how long workers finish in-flight
+        # requests after SIGTERM.
+        env={**DEFAULT_ENV, **app.env, "GRACEFUL_TIMEOUT": str(term.graceful_timeout_seconds)},
+        config_file=app.config_file,
+        database=DatabaseArgs(user=database.user, host=database.host, port=database.port, name=database.name)
+        if database.host
+        else None,
+        secret_key=secrets.secret_key,
+        jwt_secret_key=secrets.jwt_secret_key,
+        database_password=secrets.database_password,
+        service=ServiceSpec(type=service.type, annotations=dict(service.annotations)),
+        ingress=ingress,
+        security=SecuritySpec(app.security.run_as_user, app.security.read_only_root_filesystem),
+        termination=TerminationSpec(term.pre_stop_sleep_seconds, term.grace_period_seconds),
+        rollout=RolloutSpec(
+            rollout.max_surge, rollout.max_unavailable, rollout.progress_deadline_seconds, rollout.timeout_seconds
+        ),
+        autoscaling=AutoscalingSpec(autoscaling.min_replicas, autoscaling.max_replicas, autoscaling.cpu_utilization)
+        if autoscaling.enabled
+        else None,
+        disruption_budget=app.disruption_budget,
+        spread_zones=app.spread_zones,
+        network_policy=NetworkPolicySpec(
+            ingress_namespaces=[network.ingress_controller_namespace],
+            egress=[EgressRule(cidr=r.cidr, port=r.port) for r in network.egress],
+        )
+        if network.enabled
+        else None,
+    )
+
+
+def pull_policy(app: AppConfig, side_loaded: bool) -> str:
+    """The stack's imagePullPolicy, or derived: a digest names one image forever and a side-loaded
+    image (kind load) is in no registry, so both are IfNotPresent; a tag can be pushed again, so a
+    node that has an older image under that tag must pull (Always)."""
+    if app.image_pull_policy:
+        return app.image_pull_policy
+    return "IfNotPresent" if side_loaded or "@" in app.image else "Always"
+
+
+def _cpu_times(count: int, quantity: str) -> str:
+    """count x a CPU quantity: whole cores when whole, else millicores."""
+    total = count * parse_quantity(quantity)
+    return str(int(total)) if total == total.to_integral_value() else f"{int(total * 1000)}m"
+
+
+def _bytes_times(count: int, quantity: str) -> str:
+    """count x a memory quantity, in the largest binary unit that keeps it exact."""
+    total = int(count * parse_quantity(quantity))
+    for suffix, size in (("Gi", 2**30), ("Mi", 2**20), ("Ki", 2**10)):
+        if total % size == 0:
+            return f"{total // size}{suffix}"
+    return str(total)
+
+
+def quota(app: AppConfig, autoscaling: AutoscalingConfig, namespace: NamespaceConfig) -> QuotaSpec:
+    """The ResourceQuota: what the stack sets, else exactly what the peak of a rollout needs."""
+    peak, _ = peak_pods(app, autoscaling)
+    q, req, lim = namespace.quota, app.resources.requests, app.resources.limits
+    return QuotaSpec(
+        requests_cpu=q.requests.cpu or _cpu_times(peak, req.cpu),
+        requests_memory=q.requests.memory or _bytes_times(peak, req.memory),
+        limits_cpu=q.limits.cpu or _cpu_times(peak, lim.cpu),
+        limits_memory=q.limits.memory or _bytes_times(peak, lim.memory),
+        pods=q.pods or peak,
+        services=q.services,
+        persistent_volume_claims=q.persistent_volume_claims,
+    )
+
+
+def limit_range(app: AppConfig, namespace: NamespaceConfig) -> LimitRangeSpec:
+    """Container defaults: what the stack sets, else the app's own requests and limits."""
+    default, request = namespace.limits.default, namespace.limits.default_request
+    req, lim = app.resources.requests, app.resources.limits
+    return LimitRangeSpec(
+        default_cpu=default.cpu or lim.cpu,
+        default_memory=default.memory or lim.memory,
+        default_request_cpu=request.cpu or req.cpu,
+        default_request_memory=request.memory or req.memory,
+        default_ephemeral_storage=default.ephemeral_storage or lim.ephemeral_storage,
+        default_request_ephemeral_storage=request.ephemeral_storage or req.ephemeral_storage,
+    )
+
+
+def pod_security_labels(namespace: NamespaceConfig) -> dict[str, str]:
+    # audit and warn stay at restricted even where enforcement is relaxed, so violations still show.
+    level, version = namespace.pod_security.enforce, namespace.pod_security.version
+    return {
+        "pod-security.kubernetes.io/enforce": level,
+        "pod-security.kubernetes.io/enforce-version": version,
+        "pod-security.kubernetes.io/audit": "restricted",
+        "pod-security.kubernetes.io/audit-version": version,
+        "pod-security.kubernetes.io/warn": "restricted",
+        "pod-security.kubernetes.io/warn-version": version,
+    }

@@ -1,0 +1,318 @@
+"""Rules that relate values of the stack config to each other, each naming the path it blames.
+
+Every function takes the validated groups (settings/schema.py) and a `Problems` list and adds one
+line per broken rule, so `load_settings` can report every problem of a stack at once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from components.vocabulary import MAX_NAME, image_tag, secret_looking_word
+from settings.schema import (
+    AppConfig,
+    AutoscalingConfig,
+    ClusterConfig,
+    DatabaseConfig,
+    IngressConfig,
+    NamespaceConfig,
+    ServiceConfig,
+    TlsConfig,
+    parse_quantity,
+)
+
+PROJECT = "flask-k8s"
+
+# How long after the progress deadline `up` may give up at the earliest (see check_rollout).
+DEADLINE_SLACK_SECONDS = 30
+LOG_LEVELS = ("debug", "info", "warning", "error", "critical")
+# ConfigMap entries that other keys own: set through them, not through app.env.
+ENV_OWNED = {"GRACEFUL_TIMEOUT": "app.termination.gracefulTimeoutSeconds"}
+
+
+@dataclass
+class Problems:
+    """Problems found so far, one line each: `flask-k8s:<path> = <value>: <what is allowed>`."""
+
+    lines: list[str] = field(default_factory=list)
+    _blamed: set[str] = field(default_factory=set)
+
+    def add(self, path: str, value: object, allowed: str) -> None:
+        # One message per path: a value already wrong says nothing more by failing more rules.
+        if path not in self._blamed:
+            self._blamed.add(path)
+            self.lines.append(f"{PROJECT}:{path} = {value!r}: {allowed}")
+
+    def note(self, line: str) -> None:
+        """A problem that must not echo its value (a secret)."""
+        self.lines.append(line)
+
+
+def _amount(value: str | None) -> Decimal | None:
+    return None if value is None else parse_quantity(value)
+
+
+def _check_le(p: Problems, path: str, value: str | None, bound_path: str, bound: str | None) -> None:
+    small, large = _amount(value), _amount(bound)
+    if small is not None and large is not None and small > large:
+        p.add(path, value, f"must not exceed {PROJECT}:{bound_path} = {bound!r}")
+
+
+def check_app(p: Problems, app: AppConfig, autoscaling: AutoscalingConfig) -> None:
+    longest = f"{app.name}-service"  # as long as <name>-ingress
+    if len(longest) > MAX_NAME:
+        p.add("app.name", app.name, f"the derived names {longest!r} and <name>-ingress must be at most {MAX_NAME}")
+    if app.reject_latest_tag and image_tag(app.image) in (None, "latest") and "@" not in app.image:
+        p.add("app.image", app.image, "must name a fixed tag or a digest: app.rejectLatestTag refuses 'latest'")
+    req, lim = app.resources.requests, app.resources.limits
+    for resource, small, large in (
+        ("cpu", req.cpu, lim.cpu),
+        ("memory", req.memory, lim.memory),
+        ("ephemeral-storage", req.ephemeral_storage, lim.ephemeral_storage),
+    ):
+        _check_le(p, f"app.resources.requests.{resource}", small, f"app.resources.limits.{resource}", large)
+    if autoscaling.enabled:
+        if "replicas" in app.model_fields_set:
+            # A count nobody applies would mislead whoever reads the stack file.
+            p.add("app.replicas", app.replicas, "means nothing while autoscaling.enabled: the HPA owns the count")
+        if autoscaling.max_replicas < autoscaling.min_replicas:
+            p.add(
+                "autoscaling.maxReplicas",
+                autoscaling.max_replicas,
+                f"must be at least {PROJECT}:autoscaling.minReplicas = {autoscaling.min_replicas}",
+            )
+    check_rollout(p, app)
+    check_env(p, app.env)
+
+
+def check_rollout(p: Problems, app: AppConfig) -> None:
+    rollout, term = app.rollout, app.termination
+    if rollout.max_surge == 0 and rollout.max_unavailable == 0:
+        p.add("app.rollout.maxSurge", 0, "and app.rollout.maxUnavailable cannot both be 0 (the rollout could not move)")
+    stop = term.pre_stop_sleep_seconds + term.graceful_timeout_seconds
+    if term.grace_period_seconds <= stop:
+        # The kubelet kills the container at the end of the grace period, counted from the moment the
+        # pod is marked terminating: requests still being finished then are lost.
+        p.add(
+            "app.termination.gracePeriodSeconds",
+            term.grace_period_seconds,
+            f"must exceed preStopSleepSeconds + gracefulTimeoutSeconds = {term.pre_stop_sleep_seconds} + "
+            f"{term.graceful_timeout_seconds} = {stop}, or the kubelet kills requests still in flight",
+        )
+    # pulumi-kubernetes' await does not stop at ProgressDeadlineExceeded: it reports that reason when
+    # its own timeout ends the wait, so the deadline must have passed by then, with some slack for
+    # the controller to notice.
+    earliest = rollout.progress_deadline_seconds + DEADLINE_SLACK_SECONDS
+    if rollout.timeout_seconds < earliest:
+        p.add(
+            "app.rollout.timeoutSeconds",
+            rollout.timeout_seconds,
+            f"must be at least app.rollout.progressDeadlineSeconds + {DEADLINE_SLACK_SECONDS} = {earliest}: a stuck "
+            "rollout should fail with the Deployment's own reason (ProgressDeadlineExceeded), not a bare timeout",
+        )
+
+
+def check_env(p: Problems, env: dict[str, str]) -> None:
+    for key, value in env.items():
+        path = f"app.env.{key}"
+        if key in ENV_OWNED:
+            p.add(path, value, f"is set by {PROJECT}:{ENV_OWNED[key]}; change that instead")
+        elif secret_looking_word(key) is not None:
+            # The value is not echoed: it may well be the secret.
+            p.note(
+                f"{PROJECT}:{path} looks like a secret (password/token/key): ConfigMaps are not encrypted, "
+                "give it as a secret instead"
+            )
+    if "LOG_LEVEL" in env and env["LOG_LEVEL"] not in LOG_LEVELS:
+        p.add("app.env.LOG_LEVEL", env["LOG_LEVEL"], f"must be one of: {', '.join(LOG_LEVELS)}")
+    workers = env.get("WORKERS")
+    if workers is not None and not (workers.isdigit() and 1 <= int(workers) <= 64):
+        p.add("app.env.WORKERS", workers, "must be a whole number of gunicorn workers, 1 to 64")
+
+
+def peak_pods(app: AppConfig, autoscaling: AutoscalingConfig) -> tuple[int, str]:
+    """The most pods a rollout can hold at once, and how that number is made up.
+
+    During a rolling update the old pods keep running while maxSurge new ones start. A pod that is
+    stopping still counts against the quota until it is gone (its preStop pause and graceful stop),
+    while the rollout already starts the next surge pod: up to maxSurge + maxUnavailable of them.
+    With an HPA, the most pods there can be is its maximum.
+    """
+    most, most_path = (
+        (autoscaling.max_replicas, "autoscaling.maxReplicas") if autoscaling.enabled else (app.replicas, "app.replicas")
+    )
+    surge, stopping = app.rollout.max_surge, app.rollout.max_surge + app.rollout.max_unavailable
+    rule = f"{most_path} + maxSurge + stopping (maxSurge + maxUnavailable) = {most} + {surge} + {stopping}"
+    return most + surge + stopping, rule
+
+
+def check_quota(p: Problems, app: AppConfig, autoscaling: AutoscalingConfig, namespace: NamespaceConfig) -> None:
+    """A quota set by hand must still hold the peak of a rollout, or it stalls with 'exceeded quota'."""
+    peak, rule = peak_pods(app, autoscaling)
+    quota = namespace.quota
+    if quota.pods is not None and peak > quota.pods:
+        p.add("namespace.quota.pods", quota.pods, f"must allow {rule} = {peak} pods during a rolling update")
+    res = app.resources
+    for path, hard, per_pod_path, per_pod in (
+        ("requests.cpu", quota.requests.cpu, "requests.cpu", res.requests.cpu),
+        ("requests.memory", quota.requests.memory, "requests.memory", res.requests.memory),
+        ("limits.cpu", quota.limits.cpu, "limits.cpu", res.limits.cpu),
+        ("limits.memory", quota.limits.memory, "limits.memory", res.limits.memory),
+    ):
+        if hard is not None and peak * parse_quantity(per_pod) > parse_quantity(hard):
+            p.add(
+                f"namespace.quota.{path}",
+                hard,
+                f"must fit ({rule}) x app.resources.{per_pod_path} {per_pod} during a rolling update; "
+                "raise it, unset it (derived), or lower the pod count or per-pod value",
+            )
+    limits = namespace.limits
+    for resource, attr in (("cpu", "cpu"), ("memory", "memory"), ("ephemeral-storage", "ephemeral_storage")):
+        _check_le(
+            p,
+            f"namespace.limits.defaultRequest.{resource}",
+            getattr(limits.default_request, attr),
+            f"namespace.limits.default.{resource}",
+            getattr(limits.default, attr),
+        )
+
+
+def check_cluster(
+    p: Problems, cluster: ClusterConfig, app: AppConfig, service: ServiceConfig, kubeconfig_set: bool
+) -> None:
+    if cluster.target == "kind":
+        kind = cluster.kind
+        if kind.node_image and not kind.create:
+            # Silently ignoring it would leave users believing their cluster runs that version.
+            p.add("cluster.kind.nodeImage", kind.node_image, "only applies with cluster.kind.create true")
+        if kubeconfig_set or cluster.context:
+            p.add("cluster.target", "kind", "kind takes its kubeconfig from Kind: unset kubeconfig and cluster.context")
+        if kind.load_image and "@" in app.image:
+            p.add("app.image", app.image, "cannot be pinned by digest when cluster.kind.loadImage builds it locally")
+        if service.type == "LoadBalancer":
+            p.add("service.type", service.type, "needs a cloud load balancer, which Kind has not: use ClusterIP")
+    else:
+        if not kubeconfig_set and not cluster.context:
+            # Falling back to the ambient current context is how people deploy to the wrong cluster.
+            p.add(
+                "cluster.context",
+                "",
+                "the existing target needs it, or a kubeconfig (pulumi config set --secret kubeconfig ...)",
+            )
+        if cluster.ingress_nginx.install:
+            p.add("cluster.ingressNginx.install", True, "installs the Kind flavour: only with cluster.target kind")
+
+
+def check_tls(p: Problems, tls: TlsConfig, ingress: IngressConfig) -> None:
+    if tls.mode != "none" and not ingress.enabled:
+        p.add("tls.mode", tls.mode, "terminates TLS at the Ingress: set ingress.enabled true or tls.mode none")
+    manager = tls.cert_manager
+    if manager.install and tls.mode != "cert-manager":
+        p.add("tls.certManager.install", True, "only applies with tls.mode cert-manager")
+    elif manager.install and not _is_email(manager.acme_email):
+        p.add("tls.certManager.acmeEmail", manager.acme_email, "must be an e-mail address when install is true")
+
+
+def _is_email(value: str) -> bool:
+    local, at, domain = value.partition("@")
+    return bool(local and at and "." in domain.strip(".")) and not any(c.isspace() for c in value)
+
+
+def check_database(p: Problems, database: DatabaseConfig, password_set: bool) -> None:
+    if password_set and not database.host:
+        p.note(f"{PROJECT}:databasePassword is set but no database.host: there is no database to use it")
+
+
+def check_renamed(p: Problems, keys: Sequence[str]) -> None:
+    """Keys of the flat layout before the config was grouped: say where each went."""
+    for key in keys:
+        new = RENAMED.get(key)
+        if new is not None:
+            p.note(f"{PROJECT}:{key} was renamed: set `pulumi config set --path {new} ...` instead (README)")
+        else:
+            p.note(f"{PROJECT}:{key} is not a key of this project (README: Configuration)")
+
+
+# Where each key of the flat layout (up to release 4a17c1c) went.
+RENAMED: dict[str, str] = {
+    "clusterTarget": "cluster.target",
+    "kubeContext": "cluster.context",
+    "kindClusterName": "cluster.kind.name",
+    "kindWorkers": "cluster.kind.workers",
+    "kindCreateCluster": "cluster.kind.create",
+    "kindNodeImage": "cluster.kind.nodeImage",
+    "kindLoadImage": "cluster.kind.loadImage",
+    "appSourceDir": "cluster.kind.appSourceDir",
+    "installIngressNginx": "cluster.ingressNginx.install",
+    "ingressNginxVersion": "cluster.ingressNginx.version",
+    "tlsMode": "tls.mode",
+    "tlsSecretName": "tls.secretName",
+    "certManagerClusterIssuer": "tls.certManager.clusterIssuer",
+    "certManagerInstall": "tls.certManager.install",
+    "certManagerVersion": "tls.certManager.version",
+    "acmeEmail": "tls.certManager.acmeEmail",
+    "appName": "app.name",
+    "image": "app.image",
+    "imagePullPolicy": "app.imagePullPolicy",
+    "appVersion": "app.version",
+    "replicas": "app.replicas",
+    "containerPort": "app.port",
+    "cpuRequest": "app.resources.requests.cpu",
+    "memoryRequest": "app.resources.requests.memory",
+    "ephemeralStorageRequest": "app.resources.requests.ephemeral-storage",
+    "cpuLimit": "app.resources.limits.cpu",
+    "memoryLimit": "app.resources.limits.memory",
+    "ephemeralStorageLimit": "app.resources.limits.ephemeral-storage",
+    "maxSurge": "app.rollout.maxSurge",
+    "maxUnavailable": "app.rollout.maxUnavailable",
+    "progressDeadlineSeconds": "app.rollout.progressDeadlineSeconds",
+    "deploymentTimeoutSeconds": "app.rollout.timeoutSeconds",
+    "preStopSleepSeconds": "app.termination.preStopSleepSeconds",
+    "gracefulTimeoutSeconds": "app.termination.gracefulTimeoutSeconds",
+    "terminationGracePeriodSeconds": "app.termination.gracePeriodSeconds",
+    "quotaRequestsCpu": "namespace.quota.requests.cpu",
+    "quotaRequestsMemory": "namespace.quota.requests.memory",
+    "quotaLimitsCpu": "namespace.quota.limits.cpu",
+    "quotaLimitsMemory": "namespace.quota.limits.memory",
+    "quotaPods": "namespace.quota.pods",
+    "quotaServices": "namespace.quota.services",
+    "quotaPersistentVolumeClaims": "namespace.quota.persistentVolumeClaims",
+    "limitDefaultCpu": "namespace.limits.default.cpu",
+    "limitDefaultMemory": "namespace.limits.default.memory",
+    "limitDefaultEphemeralStorage": "namespace.limits.default.ephemeral-storage",
+    "limitDefaultRequestCpu": "namespace.limits.defaultRequest.cpu",
+    "limitDefaultRequestMemory": "namespace.limits.defaultRequest.memory",
+    "limitDefaultRequestEphemeralStorage": "namespace.limits.defaultRequest.ephemeral-storage",
+    "flaskEnv": "app.env.FLASK_ENV",
+    "flaskApp": "app.env.FLASK_APP",
+    "logLevel": "app.env.LOG_LEVEL",
+    "workers": "app.env.WORKERS",
+    "extraConfig": "app.env.<NAME>",
+    "appConfigFile": "app.configFile",
+    "databaseUser": "database.user",
+    "databaseHost": "database.host",
+    "databasePort": "database.port",
+    "databaseName": "database.name",
+    "serviceType": "service.type",
+    "serviceAnnotations": "service.annotations.<key>",
+    "ingressEnabled": "ingress.enabled",
+    "ingressClassName": "ingress.className",
+    "host": "ingress.host",
+    "ingressAnnotations": "ingress.annotations.<key>",
+    "podSecurityEnforce": "namespace.podSecurity.enforce",
+    "podSecurityVersion": "namespace.podSecurity.version",
+    "runAsUser": "app.security.runAsUser",
+    "readOnlyRootFilesystem": "app.security.readOnlyRootFilesystem",
+    "podDisruptionBudget": "app.disruptionBudget",
+    "autoscalingEnabled": "autoscaling.enabled",
+    "autoscalingMinReplicas": "autoscaling.minReplicas",
+    "autoscalingMaxReplicas": "autoscaling.maxReplicas",
+    "autoscalingCpuUtilization": "autoscaling.cpuUtilization",
+    "networkPolicyEnabled": "namespace.networkPolicy.enabled",
+    "ingressControllerNamespace": "namespace.networkPolicy.ingressControllerNamespace",
+    "egressAllowed": "namespace.networkPolicy.egress",
+    "topologySpreadZones": "app.spreadZones",
+    "rejectLatestTag": "app.rejectLatestTag",
+}

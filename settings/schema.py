@@ -1,0 +1,466 @@
+"""Every configuration value a stack can set: its type, default, allowed range and meaning.
+
+The stack config has a handful of groups a Helm user would recognise (`app`, `autoscaling`,
+`namespace`, `service`, `ingress`, `tls`, `cluster`, `database`), each one object set with
+`pulumi config set --path app.resources.limits.cpu 500m`, plus the secret keys. This module is the
+one place defaults live: Pulumi.yaml declares each group as an object whose default is `{}`, because
+the CLI replaces a declared default object whole as soon as a stack sets any field of it, and the
+README's configuration table is generated from these models (tests/unit/test_readme.py).
+
+Single values are checked here (types, ranges, grammar); relations between values are checked in
+settings/checks.py, and derived values (quota, LimitRange, pull policy) are computed in
+settings/build.py.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from decimal import Decimal
+from typing import Annotated, Any, Literal
+
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic.alias_generators import to_camel
+from pydantic_core import PydanticCustomError
+
+from components.vocabulary import (
+    DNS_NAME_RULE,
+    dns_label_problem,
+    is_dns_name,
+    is_env_name,
+    is_image_reference,
+    is_ip_address,
+    is_label_value,
+    is_qualified_name,
+)
+
+
+def _problem(message: str) -> PydanticCustomError:
+    # A custom error type keeps pydantic's "Value error, " prefix out of the message; the message is
+    # passed as a context value because the template itself must be a literal.
+    return PydanticCustomError("flask_k8s", "{problem}", {"problem": message})
+
+
+# --- Value types --------------------------------------------------------------------------------------
+
+
+def parse_quantity(value: str) -> Decimal:
+    """A Kubernetes quantity (500m, 2, 256Mi, 1Gi) as a number. The kubernetes client's own parser,
+    imported when first needed: it pulls in the whole client, which no config without a quantity
+    needs to pay for."""
+    from kubernetes.utils.quantity import parse_quantity as parse
+
+    return parse(value)
+
+
+def _quantity(value: Any) -> str:
+    # YAML reads `cpu: 2` as a number; a quantity is its string form.
+    text = str(value) if isinstance(value, int | float) and not isinstance(value, bool) else value
+    if not isinstance(text, str):
+        raise _problem("must be a Kubernetes quantity such as 500m, 2, 256Mi or 1Gi")
+    try:
+        parsed = parse_quantity(text)
+    except ValueError:
+        raise _problem("must be a Kubernetes quantity such as 500m, 2, 256Mi or 1Gi") from None
+    if parsed < 0:
+        raise _problem("must not be negative")
+    return text
+
+
+def _image(value: str) -> str:
+    if not is_image_reference(value):
+        raise _problem(
+            "must be an image reference [registry[:port]/]path[:tag][@sha256:digest] with a lowercase path, "
+            "e.g. flask-app:1.0 or ghcr.io/org/app@sha256:..."
+        )
+    return value
+
+
+def _dns_label(what: str, *, rfc1035: bool = False) -> AfterValidator:
+    def check(value: str) -> str:
+        problem = dns_label_problem(value, what, rfc1035=rfc1035)
+        if problem:
+            raise _problem(problem)
+        return value
+
+    return AfterValidator(check)
+
+
+def _host(value: str) -> str:
+    if not is_dns_name(value, wildcard=True):
+        raise _problem(f"must be {DNS_NAME_RULE}, an optional leading '*.'), e.g. flask-app.example.com")
+    return value
+
+
+def _database_host(value: str) -> str:
+    if not (is_dns_name(value) or is_ip_address(value)):
+        raise _problem(f"must be {DNS_NAME_RULE} or an IP address, e.g. postgres.databases.svc.cluster.local")
+    return value
+
+
+def _label_value(value: str) -> str:
+    if not is_label_value(value):
+        raise _problem("must be a valid label value: at most 63 of [A-Za-z0-9_.-]")
+    return value
+
+
+def _annotations(value: dict[str, str]) -> dict[str, str]:
+    bad = [k for k in value if not is_qualified_name(k)]
+    if bad:
+        raise _problem(f"{', '.join(map(repr, bad))}: each key must be an annotation key ([prefix/]name)")
+    return value
+
+
+def _env_value(value: Any) -> Any:
+    # An env value is a string; YAML reads `WORKERS: 4` or `DEBUG: true` as other types.
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value) if isinstance(value, int | float) else value
+
+
+def _env_names(value: dict[str, str]) -> dict[str, str]:
+    bad = [k for k in value if not is_env_name(k)]
+    if bad:
+        raise _problem(f"{', '.join(map(repr, bad))}: each key must be an environment variable name")
+    return value
+
+
+def _release(pattern: str, example: str) -> AfterValidator:
+    def check(value: str) -> str:
+        if not re.match(pattern, value):
+            raise _problem(f"must be a release such as {example}")
+        return value
+
+    return AfterValidator(check)
+
+
+Quantity = Annotated[str, BeforeValidator(_quantity)]
+Image = Annotated[str, AfterValidator(_image)]
+NamespaceName = Annotated[str, _dns_label("a namespace name")]
+Annotations = Annotated[dict[str, str], AfterValidator(_annotations)]
+EnvValue = Annotated[str, BeforeValidator(_env_value)]
+
+
+class _Group(BaseModel):
+    """A config object: camelCase keys, unknown keys refused (a typo is an error, not a no-op)."""
+
+    model_config = ConfigDict(alias_generator=to_camel, validate_by_name=True, extra="forbid", frozen=True)
+
+
+# --- cluster ------------------------------------------------------------------------------------------
+
+
+class KindConfig(_Group):
+    name: Annotated[str, _dns_label("a Kind cluster name")] = Field(
+        default="devops-lab", description="Kind cluster name (kubectl context kind-<name>)."
+    )
+    workers: int = Field(default=2, ge=0, le=10, description="Worker nodes beside the control plane.")
+    create: bool = Field(
+        default=True,
+        description="Create the cluster (deleted on destroy); false uses an existing Kind cluster of that name.",
+    )
+    node_image: Annotated[str, AfterValidator(lambda v: _image(v) if v else v)] = Field(
+        default="",
+        description="Node image (the cluster's Kubernetes version), best pinned by digest; empty: kind's default. "
+        "Changing it recreates the cluster.",
+    )
+    load_image: bool = Field(default=True, description="Build the app image from appSourceDir and `kind load` it.")
+    app_source_dir: str = Field(default="app", description="Folder of the app's Dockerfile, relative to the project.")
+
+
+class IngressNginxConfig(_Group):
+    install: bool = Field(
+        default=False, description="Install ingress-nginx for Kind before the app's Ingress (kind only)."
+    )
+    version: Annotated[str, _release(r"^controller-v\d+\.\d+\.\d+$", "controller-v1.14.3 (never main)")] = Field(
+        default="controller-v1.14.3", description="ingress-nginx release whose Kind manifest is installed."
+    )
+
+
+class ClusterConfig(_Group):
+    target: Literal["kind", "existing"] = Field(
+        default="kind",
+        description="kind: create (or reuse) a local Kind cluster; existing: a cluster from the kubeconfig secret "
+        "or `context`.",
+    )
+    context: str = Field(
+        default="", description="existing: context of the local kubeconfig (when no kubeconfig secret)."
+    )
+    kind: KindConfig = Field(default_factory=KindConfig, description="The Kind cluster (target kind).")
+    ingress_nginx: IngressNginxConfig = Field(default_factory=IngressNginxConfig, description="ingress-nginx add-on.")
+
+
+# --- app ----------------------------------------------------------------------------------------------
+
+
+class ResourceList(_Group):
+    """Container resources with no default of their own (the LimitRange's, derived when unset)."""
+
+    cpu: Quantity | None = Field(default=None, description="CPU.")
+    memory: Quantity | None = Field(default=None, description="Memory.")
+    ephemeral_storage: Quantity | None = Field(default=None, alias="ephemeral-storage", description="Node disk.")
+
+
+class Requests(_Group):
+    cpu: Quantity = Field(default="100m", description="CPU reserved per container.")
+    memory: Quantity = Field(default="128Mi", description="Memory reserved per container.")
+    ephemeral_storage: Quantity = Field(default="64Mi", alias="ephemeral-storage", description="Node disk reserved.")
+
+
+class Limits(_Group):
+    cpu: Quantity = Field(default="500m", description="Most CPU per container.")
+    memory: Quantity = Field(default="256Mi", description="Most memory per container.")
+    ephemeral_storage: Quantity = Field(
+        default="256Mi", alias="ephemeral-storage", description="Node disk before eviction (logs cannot fill a node)."
+    )
+
+
+class Resources(_Group):
+    requests: Requests = Field(default_factory=Requests, description="Reserved on the node.")
+    limits: Limits = Field(default_factory=Limits, description="The most a container may use.")
+
+
+class Rollout(_Group):
+    max_surge: int = Field(default=1, ge=0, description="Extra pods during a rolling update.")
+    max_unavailable: int = Field(
+        default=0, ge=0, description="Pods that may be missing during a rolling update (0: none)."
+    )
+    progress_deadline_seconds: int = Field(
+        default=300,
+        ge=10,
+        le=86400,
+        description="A rollout without progress this long is failed (ProgressDeadlineExceeded).",
+    )
+    timeout_seconds: int = Field(
+        default=360,
+        ge=10,
+        le=86400,
+        description="`pulumi up` fails after waiting this long for the Deployment, with its reason "
+        "(at least progressDeadlineSeconds + 30).",
+    )
+
+
+class Termination(_Group):
+    pre_stop_sleep_seconds: int = Field(
+        default=5,
+        ge=0,
+        le=300,
+        description="A stopping pod keeps serving this long while endpoints let it go; 0: none.",
+    )
+    graceful_timeout_seconds: int = Field(
+        default=20, ge=1, le=600, description="After SIGTERM, gunicorn finishes in-flight requests for up to this long."
+    )
+    grace_period_seconds: int = Field(
+        default=30,
+        ge=1,
+        le=3600,
+        description="The kubelet kills a stopping pod after this long; must exceed the two above together.",
+    )
+
+
+class Security(_Group):
+    run_as_user: int = Field(
+        default=10001, ge=1, le=2**31 - 1, description="Numeric non-root UID/GID (the image's USER)."
+    )
+    read_only_root_filesystem: bool = Field(
+        default=True, description="Read-only root filesystem (/tmp is an emptyDir)."
+    )
+
+
+class AppConfig(_Group):
+    name: Annotated[str, _dns_label("the Deployment name and 'app' label", rfc1035=True)] = Field(
+        default="flask-app", description="Deployment name and `app` label; prefix of the Service and Ingress names."
+    )
+    image: Image = Field(
+        default="flask-app:1.0", description="Container image ([registry/]path[:tag][@sha256:digest])."
+    )
+    image_pull_policy: Literal["", "Always", "IfNotPresent", "Never"] = Field(
+        default="",
+        description="Empty derives it: IfNotPresent for a digest or an image loaded into Kind, else Always.",
+    )
+    reject_latest_tag: bool = Field(default=False, description="Refuse an image without a fixed tag or digest.")
+    version: Annotated[str, AfterValidator(_label_value)] = Field(
+        default="1.0", description="Version label on the pods (app.kubernetes.io/version)."
+    )
+    replicas: int = Field(
+        default=3, ge=1, description="Pods, when autoscaling is off (the HPA owns the count otherwise)."
+    )
+    port: int = Field(default=5000, ge=1, le=65535, description="Port the app listens on in the container.")
+    resources: Resources = Field(default_factory=Resources, description="Requests and limits per container.")
+    rollout: Rollout = Field(default_factory=Rollout, description="Rolling update pace and failure detection.")
+    termination: Termination = Field(default_factory=Termination, description="How a pod stops without loss.")
+    security: Security = Field(default_factory=Security, description="Container security context.")
+    env: Annotated[dict[str, EnvValue], AfterValidator(_env_names)] = Field(
+        default_factory=dict,
+        description="ConfigMap environment, merged over FLASK_ENV=production, FLASK_APP=app.py, LOG_LEVEL=info, "
+        "WORKERS=4; no secret-looking names.",
+    )
+    config_file: str = Field(
+        default="[database]\npool_size = 10\ntimeout = 30\n\n[cache]\nbackend = redis\nttl = 300\n",
+        description="The app's config file, mounted read-only at /etc/app/config/app.ini.",
+    )
+    disruption_budget: bool = Field(default=True, description="A PodDisruptionBudget (maxUnavailable 1).")
+    spread_zones: bool = Field(default=False, description="Spread pods across zones as well as nodes (soft).")
+
+
+# The app's environment before app.env is merged over it (the article's values).
+DEFAULT_ENV: dict[str, str] = {"FLASK_ENV": "production", "FLASK_APP": "app.py", "LOG_LEVEL": "info", "WORKERS": "4"}
+
+
+class AutoscalingConfig(_Group):
+    enabled: bool = Field(default=False, description="A HorizontalPodAutoscaler owns the replica count.")
+    min_replicas: int = Field(default=2, ge=1, description="Fewest pods.")
+    max_replicas: int = Field(default=6, ge=1, description="Most pods (the quota must hold them during a rollout).")
+    cpu_utilization: int = Field(default=70, ge=1, le=1000, description="Target average CPU, percent of the request.")
+
+
+# --- namespace ----------------------------------------------------------------------------------------
+
+
+class QuotaAmounts(_Group):
+    cpu: Quantity | None = Field(default=None, description="CPU.")
+    memory: Quantity | None = Field(default=None, description="Memory.")
+
+
+class QuotaConfig(_Group):
+    requests: QuotaAmounts = Field(
+        default_factory=QuotaAmounts, description="requests.cpu/memory; unset: peak pods x the app's requests."
+    )
+    limits: QuotaAmounts = Field(
+        default_factory=QuotaAmounts, description="limits.cpu/memory; unset: peak pods x the app's limits."
+    )
+    pods: int | None = Field(default=None, ge=1, description="Pods; unset: the peak during a rollout.")
+    services: int = Field(default=10, ge=1, description="Services.")
+    persistent_volume_claims: int = Field(default=5, ge=0, description="PersistentVolumeClaims.")
+
+
+class LimitsConfig(_Group):
+    default: ResourceList = Field(
+        default_factory=ResourceList, description="Limits of a container without any; unset: the app's limits."
+    )
+    default_request: ResourceList = Field(
+        default_factory=ResourceList, description="Requests of a container without any; unset: the app's requests."
+    )
+
+
+class PodSecurityConfig(_Group):
+    enforce: Literal["privileged", "baseline", "restricted"] = Field(
+        default="restricted", description="Pod Security level enforced (audit and warn stay restricted)."
+    )
+    version: Annotated[str, _release(r"^v1\.\d+$", "v1.34 (a pinned Kubernetes minor version)")] = Field(
+        default="v1.34", description="Pinned Pod Security Standards version."
+    )
+
+
+def _cidr(value: str) -> str:
+    try:
+        return str(ipaddress.ip_network(value, strict=True))
+    except ValueError:
+        raise _problem("must be a network in CIDR notation, e.g. 10.0.12.0/24") from None
+
+
+class EgressRule(_Group):
+    cidr: Annotated[str, AfterValidator(_cidr)] = Field(description="Destination network, e.g. 10.0.12.0/24.")
+    port: int | None = Field(default=None, ge=1, le=65535, description="TCP port; unset: any.")
+
+
+class NetworkPolicyConfig(_Group):
+    enabled: bool = Field(
+        default=True, description="Default-deny ingress; the ingress controller may reach the app port."
+    )
+    ingress_controller_namespace: NamespaceName = Field(
+        default="ingress-nginx", description="Namespace of the ingress controller allowed in."
+    )
+    egress: list[EgressRule] = Field(
+        default_factory=list, description="Egress allowed besides DNS: [{cidr, port}] (e.g. the database)."
+    )
+
+
+class NamespaceConfig(_Group):
+    name: NamespaceName = Field(default="flask-app", description="Namespace created for the app.")
+    pod_security: PodSecurityConfig = Field(default_factory=PodSecurityConfig, description="Pod Security Admission.")
+    quota: QuotaConfig = Field(default_factory=QuotaConfig, description="The ResourceQuota.")
+    limits: LimitsConfig = Field(default_factory=LimitsConfig, description="The LimitRange's container defaults.")
+    network_policy: NetworkPolicyConfig = Field(default_factory=NetworkPolicyConfig, description="NetworkPolicies.")
+
+
+# --- service, ingress, tls, database ----------------------------------------------------------------
+
+
+class ServiceConfig(_Group):
+    type: Literal["ClusterIP", "NodePort", "LoadBalancer"] = Field(default="ClusterIP", description="Service type.")
+    annotations: Annotations = Field(
+        default_factory=dict, description="Service annotations (cloud load balancer settings)."
+    )
+
+
+class IngressConfig(_Group):
+    enabled: bool = Field(default=True, description="Create the Ingress.")
+    class_name: Annotated[str, _dns_label("an IngressClass name")] = Field(default="nginx", description="IngressClass.")
+    host: Annotated[str, AfterValidator(_host)] = Field(
+        default="flask-app.local", description="Host name of the Ingress and its certificate."
+    )
+    annotations: Annotations = Field(
+        default_factory=dict,
+        description="Merged over nginx.ingress.kubernetes.io/proxy-body-size=5m (the article's).",
+    )
+
+
+DEFAULT_INGRESS_ANNOTATIONS: dict[str, str] = {"nginx.ingress.kubernetes.io/proxy-body-size": "5m"}
+
+
+class CertManagerConfig(_Group):
+    cluster_issuer: Annotated[str, _dns_label("a ClusterIssuer name")] = Field(
+        default="letsencrypt-prod", description="ClusterIssuer named in the Ingress's annotation."
+    )
+    install: bool = Field(
+        default=False, description="Install cert-manager and an ACME ClusterIssuer (needs acmeEmail)."
+    )
+    version: Annotated[str, _release(r"^v\d+\.\d+\.\d+$", "v1.18.2")] = Field(
+        default="v1.18.2", description="cert-manager release installed."
+    )
+    acme_email: str = Field(default="", description="ACME (Let's Encrypt) account e-mail.")
+
+
+class TlsConfig(_Group):
+    mode: Literal["self-signed", "cert-manager", "secret", "none"] = Field(
+        default="self-signed",
+        description="self-signed: a local CA (output caCertificate); cert-manager; secret: an existing Secret; "
+        "none: plain HTTP.",
+    )
+    secret_name: Annotated[str, _dns_label("a Secret name")] = Field(
+        default="flask-app-tls", description="Secret holding the Ingress's certificate."
+    )
+    cert_manager: CertManagerConfig = Field(default_factory=CertManagerConfig, description="cert-manager mode.")
+
+
+class DatabaseConfig(_Group):
+    host: Annotated[str, AfterValidator(lambda v: _database_host(v) if v else v)] = Field(
+        default="",
+        description="PostgreSQL host (DNS name or IP). Empty: no database server, DATABASE_URL is SQLite in /tmp.",
+    )
+    port: int = Field(default=5432, ge=1, le=65535, description="PostgreSQL port.")
+    user: str = Field(default="flask", description="Database user.")
+    name: str = Field(default="flask", description="Database name.")
+
+
+# The stack config's objects, by key.
+GROUPS: dict[str, type[_Group]] = {
+    "cluster": ClusterConfig,
+    "app": AppConfig,
+    "autoscaling": AutoscalingConfig,
+    "namespace": NamespaceConfig,
+    "service": ServiceConfig,
+    "ingress": IngressConfig,
+    "tls": TlsConfig,
+    "database": DatabaseConfig,
+}
+
+# Keys that hold one secret each (set with `pulumi config set --secret KEY ...`): never inside an
+# object, so that a plain-text value is recognised and refused.
+SECRET_KEYS: dict[str, str] = {
+    "kubeconfig": "existing target: kubeconfig contents. Empty: cluster.context.",
+    "secretKey": "Flask SECRET_KEY. Empty: generated (64 characters).",
+    "jwtSecretKey": "JWT_SECRET_KEY. Empty: generated (64 characters).",
+    "databasePassword": "Password in DATABASE_URL (with database.host). Empty: generated (32 characters).",
+}

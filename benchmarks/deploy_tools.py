@@ -6,7 +6,7 @@ round after round (the tools' order turns each round, so no tool always runs on 
   create -> Available    pulumi up             | kubectl apply + rollout status | helm upgrade --install --wait
   no-op preview          pulumi preview        | kubectl diff                   | helm upgrade --dry-run=server
   no-op up               pulumi up             | kubectl apply + rollout status | helm upgrade --install --wait
-  config change rollout  logLevel info->warning: a new ConfigMap, the Deployment rolls; each tool
+  config change rollout  app.env.LOG_LEVEL info->warning: a new ConfigMap, the Deployment rolls; each tool
                          returns once the new pods are Ready
   destroy                pulumi destroy        | kubectl delete --wait          | helm uninstall --wait
 
@@ -65,7 +65,7 @@ STEPS = ("create -> Available", "no-op preview", "no-op up", "config change roll
 STACKS = {"kwok": "local", "kind": "kind-ci"}
 RELEASE = "flask-app"
 # The config change every tool makes: the app's log level, which Pulumi.yaml defaults to "info".
-CHANGE_KEY, BEFORE, AFTER = "logLevel", "info", "warning"
+CHANGE_KEY, BEFORE, AFTER = "app.env.LOG_LEVEL", "info", "warning"
 WAIT = "300s"
 
 

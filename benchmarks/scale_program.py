@@ -2,7 +2,7 @@
 
 benchmarks/scale.py runs it as the `__main__.py` of a copy of the project, to see how `pulumi up`
 and a no-op preview grow with the number of apps. Each copy is the stack's own app (its config read
-and validated by settings.py, composed by components/ unchanged) with its own namespace, host and
+and validated by settings/, composed by components/ unchanged) with its own namespace, host and
 self-signed certificate: what N `local` stacks of the product would hold, in one program.
 The number of apps is the config key `flask-bench:apps`.
 """
@@ -23,7 +23,7 @@ settings = load_settings()
 apps = pulumi.Config("flask-bench").require_int("apps")
 base = settings.app
 if base.ingress is None or settings.tls.mode != "self-signed":
-    raise ValueError("the scale benchmark needs a stack with an Ingress and tlsMode self-signed (the local stack)")
+    raise ValueError("the scale benchmark needs a stack with an Ingress and tls.mode self-signed (the local stack)")
 
 provider = k8s.Provider("k8s", kubeconfig=settings.cluster.kubeconfig, context=settings.cluster.context)
 on_cluster = pulumi.ResourceOptions(provider=provider)
@@ -32,15 +32,11 @@ for index in range(apps):
     suffix = f"{index:02d}"
     host = f"app-{suffix}.{base.ingress.host}"
     certificate = SelfSignedCertificate(f"tls-{suffix}", SelfSignedCertificateArgs(host=host))
-    ingress = replace(
-        base.ingress,
-        host=host,
-        tls_certificate=TlsCertificate(certificate=certificate.certificate, private_key=certificate.private_key),
-    )
     FlaskApp(
         f"{base.name}-{suffix}",
-        replace(base, namespace=f"{base.namespace}-{suffix}", ingress=ingress),
+        replace(base, namespace=f"{base.namespace}-{suffix}", ingress=replace(base.ingress, host=host)),
         on_cluster,
+        tls_certificate=TlsCertificate(certificate=certificate.certificate, private_key=certificate.private_key),
     )
 
 pulumi.export("apps", apps)

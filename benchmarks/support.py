@@ -274,7 +274,7 @@ class PulumiProject:
         run_quiet(["pulumi", "stack", "init", stack, "--non-interactive"], env=self.env, cwd=self.dir)
         if standalone is None:
             # The stack file names the default cluster's context; point the copy at this cluster's.
-            self.set_config("flask-k8s:kubeContext", current_context(kubeconfig))
+            self.set_config("flask-k8s:cluster.context", current_context(kubeconfig))
 
     def cli(self, *args: str) -> str:
         return run_quiet(["pulumi", *args, "--stack", self.stack, "--non-interactive"], env=self.env, cwd=self.dir)
@@ -286,10 +286,11 @@ class PulumiProject:
         return run_measured([self.argv(*args)], env=self.env, cwd=self.dir)
 
     def set_config(self, key: str, value: str) -> None:
-        self.cli("config", "set", key, value)
+        """Sets one value; a dotted key is a path into a config object (`flask-k8s:app.env.LOG_LEVEL`)."""
+        self.cli("config", "set", "--path", key, value)
 
     def remove_config(self, key: str) -> None:
-        self.cli("config", "rm", key)
+        self.cli("config", "rm", "--path", key)
 
     def destroy_quietly(self) -> None:
         """Whatever happened, leave nothing of this stack on the cluster (unmeasured)."""

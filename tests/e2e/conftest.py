@@ -66,9 +66,9 @@ def e2e_stack(
 def target_session_cluster(stack: ProjectStack) -> None:
     """Points the stack at the session's cluster, whatever KWOK_CLUSTER_NAME named it.
 
-    Pulumi.local.yaml names the context of the default cluster (kwok-flask-e2e); with another
+    Pulumi.local.yaml names the context of the default cluster (cluster.context kwok-flask-e2e); with another
     KWOK_CLUSTER_NAME (two people testing on one machine) the context is kwok-<name>, and the stack
     would otherwise fail to find it. Set in the project copy's stack file, never in the work tree.
     """
     context = yaml.safe_load(Path(stack.kubeconfig).read_text())["current-context"]
-    stack.stack.set_config("flask-k8s:kubeContext", auto.ConfigValue(value=context))
+    stack.stack.set_config("flask-k8s:cluster.context", auto.ConfigValue(value=context), path=True)

@@ -271,7 +271,7 @@ def test_5_a_config_change_rolls_the_deployment(e2e_stack: E2EStack, kube: clien
     before = current_replica_set(apps)
     old_config = before.spec.template.spec.containers[0].env_from[0].config_map_ref.name
 
-    e2e_stack.stack.set_config("flask-k8s:logLevel", auto.ConfigValue(value="warning"))
+    e2e_stack.stack.set_config("flask-k8s:app.env.LOG_LEVEL", auto.ConfigValue(value="warning"), path=True)
     result = e2e_stack.stack.up()
     assert result.summary.result == "succeeded"
 
@@ -303,15 +303,17 @@ def test_5b_toggling_the_hpa_never_lowers_the_running_count(e2e_stack: E2EStack,
     apps, autoscaling = client.AppsV1Api(kube), client.AutoscalingV2Api(kube)
     config = e2e_stack.stack
     # HPA off with a fixed count above the running one: the Deployment goes to it, the HPA is deleted.
-    config.set_config("flask-k8s:autoscalingEnabled", auto.ConfigValue(value="false"))
-    config.set_config("flask-k8s:replicas", auto.ConfigValue(value="5"))
+    config.set_config("flask-k8s:autoscaling.enabled", auto.ConfigValue(value="false"), path=True)
+    config.set_config("flask-k8s:app.replicas", auto.ConfigValue(value="5"), path=True)
     assert config.up().summary.result == "succeeded"
     assert deployment_available(apps, 5) is not None
     assert not_found(lambda: autoscaling.read_namespaced_horizontal_pod_autoscaler(APP, NAMESPACE))
 
     # HPA on again, minimum 4: the five running pods stay (before, the field left Pulumi's apply and
-    # the Deployment fell back to 1 pod until the HPA raised it to its minimum).
-    config.set_config("flask-k8s:autoscalingEnabled", auto.ConfigValue(value="true"))
+    # the Deployment fell back to 1 pod until the HPA raised it to its minimum). app.replicas goes
+    # with it: settings refuses a count that the HPA would own.
+    config.set_config("flask-k8s:autoscaling.enabled", auto.ConfigValue(value="true"), path=True)
+    config.remove_config("flask-k8s:app.replicas", path=True)
     seen: list[int] = []
     assert config.up(on_event=lambda _: seen.append(replicas_now(apps))).summary.result == "succeeded"
     assert min(seen) == 5, f"the replica count went down to {min(seen)} during the up"
@@ -327,9 +329,7 @@ def test_5b_toggling_the_hpa_never_lowers_the_running_count(e2e_stack: E2EStack,
     assert set(result.summary.resource_changes or {}) == {"same"}, result.summary.resource_changes
     assert replicas_now(apps) == 6
 
-    # Back to the stack file's values and the HPA's minimum, as the tests after this one expect.
-    config.remove_config("flask-k8s:replicas")
-    assert config.up().summary.result == "succeeded"
+    # Back to the HPA's minimum, as the tests after this one expect.
     scale_as_the_hpa_would(apps, HPA_MIN)
     wait_for(f"{HPA_MIN} available replicas", lambda: deployment_available(apps, HPA_MIN), timeout=60)
 

@@ -53,7 +53,7 @@ NAMESPACE = "flask-ops"
 APP = "flask-app"
 CONTAINER = "flask"
 REPLICAS = 3  # Pulumi.local.yaml
-OPS_CONFIG = {"flask-k8s:namespace": NAMESPACE, "flask-k8s:autoscalingEnabled": "false"}
+OPS_CONFIG = {"flask-k8s:namespace.name": NAMESPACE, "flask-k8s:autoscaling.enabled": "false"}
 
 DEPLOYMENT = "kubernetes:apps/v1:Deployment"
 CONFIG_MAP = "kubernetes:core/v1:ConfigMap"
@@ -98,7 +98,7 @@ def ops(
     with project_stack(STACK, kubeconfig, tool_bin, scratch) as stack:
         target_session_cluster(stack)
         for key, value in OPS_CONFIG.items():
-            stack.stack.set_config(key, auto.ConfigValue(value=value))
+            stack.stack.set_config(key, auto.ConfigValue(value=value), path=True)
         cli = PulumiCli.for_stack(stack, tool_bin)
         # --diff prints every input of every resource: the most likely place for a secret to leak.
         first = cli.run("up", "--yes", "--skip-preview", "--diff")
@@ -191,7 +191,7 @@ def deployment_rolled_out(ops: Ops) -> client.V1Deployment | None:
 
 def set_log_level(ops: Ops, level: str) -> None:
     """A release: a config value the pods read, so the Deployment rolls to a new ConfigMap."""
-    result = ops.cli.run("config", "set", "flask-k8s:logLevel", level)
+    result = ops.cli.run("config", "set", "--path", "flask-k8s:app.env.LOG_LEVEL", level)
     assert result.returncode == 0, result.tail()
 
 

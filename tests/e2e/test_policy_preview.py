@@ -34,7 +34,9 @@ def test_preview_with_the_policy_pack_passes(e2e_stack: E2EStack) -> None:
 
 def test_a_bad_stack_config_fails_the_preview_with_the_rules_message(e2e_stack: E2EStack) -> None:
     # Valid for the program (privileged is a Pod Security level), refused by the pack.
-    e2e_stack.stack.set_config("flask-k8s:podSecurityEnforce", auto.ConfigValue(value="privileged"))
+    e2e_stack.stack.set_config(
+        "flask-k8s:namespace.podSecurity.enforce", auto.ConfigValue(value="privileged"), path=True
+    )
     try:
         with pytest.raises(auto.CommandError) as failed:
             preview_with_pack(e2e_stack)
@@ -42,4 +44,4 @@ def test_a_bad_stack_config_fails_the_preview_with_the_rules_message(e2e_stack: 
         assert "namespace-pod-security" in message, message[-3000:]
         assert "pod-security.kubernetes.io/enforce=privileged enforces nothing" in message, message[-3000:]
     finally:
-        e2e_stack.stack.remove_config("flask-k8s:podSecurityEnforce")
+        e2e_stack.stack.remove_config("flask-k8s:namespace.podSecurity.enforce", path=True)

@@ -24,7 +24,7 @@ from tests.harness import ROOT
 from tests.kind.traffic import IngressClient
 
 STACK = "kind-ci"
-CLUSTER = "flask-ci"  # Pulumi.kind-ci.yaml's kubeContext is kind-<this>
+CLUSTER = "flask-ci"  # Pulumi.kind-ci.yaml's cluster.context is kind-<this>
 HOST = "flask-app.local"
 NAMESPACE = "flask-app"
 APP = "flask-app"

@@ -242,8 +242,8 @@ def test_a_config_change_rolls_every_pod_without_a_failed_request(deployed: Depl
     new_rs, _ = roll_under_load(
         deployed,
         kube,
-        "config change (logLevel)",
-        lambda: stack.set_config("flask-k8s:logLevel", auto.ConfigValue("debug")),
+        "config change (app.env.LOG_LEVEL)",
+        lambda: stack.set_config("flask-k8s:app.env.LOG_LEVEL", auto.ConfigValue("debug"), path=True),
     )
     pods = app_pods(kube)
     assert {replica_set_of(p) for p in pods} == {new_rs}
@@ -259,7 +259,10 @@ def test_an_image_change_rolls_every_pod_without_a_failed_request(deployed: Depl
     run_script("scripts/kind-cluster.sh", "image", image, env={"KIND_CLUSTER_NAME": CLUSTER})
     stack = deployed.stack.stack
     new_rs, _ = roll_under_load(
-        deployed, kube, "image change", lambda: stack.set_config("flask-k8s:image", auto.ConfigValue(image))
+        deployed,
+        kube,
+        "image change",
+        lambda: stack.set_config("flask-k8s:app.image", auto.ConfigValue(image), path=True),
     )
     pods = app_pods(kube)
     assert {replica_set_of(p) for p in pods} == {new_rs}
@@ -409,7 +412,7 @@ def error_lines(error: str, limit: int = 10) -> list[str]:
 
 
 def config_int(deployed: Deployed, key: str) -> int:
-    return int(deployed.stack.stack.get_config(f"flask-k8s:{key}").value)
+    return int(deployed.stack.stack.get_config(f"flask-k8s:{key}", path=True).value)
 
 
 @dataclass
@@ -430,20 +433,20 @@ def test_a_bad_release_fails_in_bounded_time_and_the_next_good_up_recovers(
     deployed: Deployed, kube: client.ApiClient, bad: str
 ) -> None:
     """`pulumi up` with an image that never turns ready, or crashes, fails within the stack's
-    deploymentTimeoutSeconds naming the Deployment and ProgressDeadlineExceeded; meanwhile the old
+    app.rollout.timeoutSeconds naming the Deployment and ProgressDeadlineExceeded; meanwhile the old
     ReplicaSet keeps every replica available (maxUnavailable 0) and no request fails; `pulumi up`
     with the good image then recovers with no manual step."""
     image = f"flask-app:{bad}"
     run_script("scripts/kind-cluster.sh", "image", image, BAD_RELEASES[bad], env={"KIND_CLUSTER_NAME": CLUSTER})
     stack = deployed.stack.stack
-    good_image = stack.get_config("flask-k8s:image").value
-    deadline = config_int(deployed, "progressDeadlineSeconds")
-    timeout = config_int(deployed, "deploymentTimeoutSeconds")
+    good_image = stack.get_config("flask-k8s:app.image", path=True).value
+    deadline = config_int(deployed, "app.rollout.progressDeadlineSeconds")
+    timeout = config_int(deployed, "app.rollout.timeoutSeconds")
     good_rs, _ = settled_pods(kube)
     apps = client.AppsV1Api(kube)
 
     def release(_load: LoadGenerator) -> BadRelease:
-        stack.set_config("flask-k8s:image", auto.ConfigValue(image))
+        stack.set_config("flask-k8s:app.image", auto.ConfigValue(image), path=True)
         with ReplicaSetWatch(kube) as watch:
             started = time.monotonic()
             try:
@@ -458,13 +461,13 @@ def test_a_bad_release_fails_in_bounded_time_and_the_next_good_up_recovers(
             seconds_to_fail = time.monotonic() - started
         MEASURED.append(
             f"bad release ({bad}): pulumi up failed after {seconds_to_fail:.1f} s "
-            f"(progressDeadlineSeconds {deadline}, deploymentTimeoutSeconds {timeout}), saying:"
+            f"(progressDeadlineSeconds {deadline}, timeoutSeconds {timeout}), saying:"
         )
         MEASURED.extend(f"    {line}" for line in error_lines(error))
         # As the failed `up` left them, before the good release replaces them.
         bad_pods = [p for p in app_pods(kube) if replica_set_of(p) != good_rs]
         deployment = apps.read_namespaced_deployment(APP, NAMESPACE)
-        stack.set_config("flask-k8s:image", auto.ConfigValue(good_image))
+        stack.set_config("flask-k8s:app.image", auto.ConfigValue(good_image), path=True)
         timed_up(deployed, kube, f"bad release ({bad}): recovery")
         recovered_on, recovered_pods = settled_pods(kube)
         return BadRelease(seconds_to_fail, error, watch, bad_pods, deployment, recovered_on, recovered_pods)

@@ -34,7 +34,7 @@ def test_the_rendering_holds_every_object_of_the_local_stack() -> None:
 
 
 def test_the_deployment_refers_to_the_renamed_config_and_a_config_change_rolls_it() -> None:
-    before, after = chart.render("local"), chart.render("local", {"logLevel": "warning"})
+    before, after = chart.render("local"), chart.render("local", {"app.env.LOG_LEVEL": "warning"})
 
     def config_names(rendered: chart.Rendered) -> tuple[str, str]:
         config_map = next(o for o in rendered.objects if o["kind"] == "ConfigMap")

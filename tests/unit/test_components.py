@@ -48,8 +48,14 @@ def assert_children_named_and_parented(deployment: Deployment, component_type: s
     component = deployment.one(component_type, name)
     children = [r for r in deployment.resources if r.parent == component.urn]
     assert children, f"{component.urn} has no children"
+    # The object a component exists for takes the component's own name; any other child says its
+    # role once, after it.
     for child in children:
-        assert child.name.startswith(f"{name}-"), f"{child.urn} is not named {name}-<role>"
+        assert child.name == name or child.name.startswith(f"{name}-"), f"{child.urn} is not named {name}[-<role>]"
+        role = child.name.removeprefix(f"{name}-")
+        assert role == name or role.split("-")[0] != name.split("-")[-1], f"{child.urn} says its role twice"
+    own = [c.urn for c in children if c.name == name]
+    assert len(own) <= 1, f"{component.urn} has several children named like itself: {own}"
 
 
 def flask_app_args(**overrides: Any) -> FlaskAppArgs:
@@ -142,12 +148,12 @@ def test_namespace_only_labels_go_on_the_namespace() -> None:
 def test_config_map_is_immutable_and_auto_named() -> None:
     args = AppConfigArgs(namespace="ns", env={"FLASK_ENV": "production", "WORKERS": "4"}, config_file="[x]\ny = 1\n")
     d, made = build(lambda: AppConfig("cfg", args))
-    cm = d.one("kubernetes:core/v1:ConfigMap", "cfg-configmap")
+    cm = d.one("kubernetes:core/v1:ConfigMap", "cfg")
     assert cm.get("immutable") is True
     # No fixed name: a change makes a new ConfigMap under a new name, which rolls the Deployment.
     assert "name" not in cm.get("metadata")
     assert cm.get("data") == {"FLASK_ENV": "production", "WORKERS": "4", APP_CONFIG_KEY: "[x]\ny = 1\n"}
-    assert resolve(made["component"].config_map_name) == ("cfg-configmap-abcd1234", False)
+    assert resolve(made["component"].config_map_name) == ("cfg-abcd1234", False)
     assert_children_named_and_parented(d, "flask-k8s:components:AppConfig", "cfg")
 
 
@@ -180,6 +186,16 @@ def test_secrets_are_generated_and_every_value_is_secret() -> None:
         assert resolve(getattr(component, output))[1], f"{output} is not secret"
     assert resolve(component.database_url) == ("postgresql://flask:mock-sec-db-password@postgres:5432/flask", True)
     assert_children_named_and_parented(d, "flask-k8s:components:AppSecrets", "sec")
+
+
+def test_without_a_database_the_url_is_sqlite_and_no_password_exists() -> None:
+    # Never a URL to a database host that nothing runs: the article's SQLite file, in the writable /tmp.
+    d, made = build(lambda: AppSecrets("sec", AppSecretsArgs(namespace="ns")))
+    names = {r.name for r in d.of_type("random:index/randomPassword:RandomPassword")}
+    assert names == {"sec-secret-key", "sec-jwt-key"}
+    assert set(d.one("kubernetes:core/v1:Secret").get("stringData")) == {"SECRET_KEY", "JWT_SECRET_KEY", "DATABASE_URL"}
+    assert made["component"].database_password is None
+    assert resolve(made["component"].database_url) == ("sqlite:////tmp/app.db", True)
 
 
 def test_configured_secrets_replace_generated_ones_and_are_url_quoted() -> None:
@@ -293,7 +309,9 @@ def test_container_pull_policy_is_the_args(policy: str) -> None:
 
 
 def test_a_stuck_rollout_fails_within_its_deadline_and_timeout() -> None:
-    d, _ = build(lambda: Workload("web", workload_args(rollout=RolloutSpec(60, 180))))
+    d, _ = build(
+        lambda: Workload("web", workload_args(rollout=RolloutSpec(progress_deadline_seconds=60, timeout_seconds=180)))
+    )
     dep = d.one("kubernetes:apps/v1:Deployment")
     assert dep.get("spec.progressDeadlineSeconds") == 60
     assert dep.custom_timeouts == {"create": "180s", "update": "180s"}
@@ -403,7 +421,7 @@ def netpol_args(**overrides: Any) -> AppNetworkPolicyArgs:
     values: dict[str, Any] = {
         "name": "flask-app",
         "namespace": "flask-app",
-        "pod_labels": {"app": "flask-app"},
+        "selector_labels": {"app": "flask-app"},
         "port": 5000,
         "ingress_namespaces": ["ingress-nginx"],
         "egress": [EgressRule(cidr="10.0.12.0/24", port=5432)],
@@ -463,7 +481,7 @@ def test_service_maps_port_80_to_the_container_port() -> None:
         name="flask-app-service", namespace="flask-app", selector_labels={"app": "flask-app"}, target_port=5000
     )
     d, made = build(lambda: AppService("svc", args))
-    svc = d.one("kubernetes:core/v1:Service", "svc-service")
+    svc = d.one("kubernetes:core/v1:Service", "svc")
     assert svc.get("metadata.name") == "flask-app-service"
     assert svc.get("spec.type") == "ClusterIP"
     assert svc.get("spec.selector") == {"app": "flask-app"}
@@ -511,7 +529,7 @@ def ingress_args(**overrides: Any) -> AppIngressArgs:
 
 def test_ingress_routes_the_host_to_the_service_with_tls() -> None:
     d, made = build(lambda: AppIngress("web", ingress_args()))
-    ing = d.one("kubernetes:networking.k8s.io/v1:Ingress", "web-ingress")
+    ing = d.one("kubernetes:networking.k8s.io/v1:Ingress", "web")
     assert ing.get("metadata.name") == "flask-app-ingress"
     assert ing.get("metadata.annotations") == {"nginx.ingress.kubernetes.io/proxy-body-size": "5m"}
     assert ing.get("spec.ingressClassName") == "nginx"
@@ -608,8 +626,8 @@ def test_flask_app_ingress_waits_for_the_ready_deployment() -> None:
     # The Service is not awaited (skipAwait), so the Deployment's await is what proves pods Ready:
     # the Ingress, and so the route to the app, comes after it.
     cert = TlsCertificate(certificate="CERT", private_key="KEY")
-    spec = IngressSpec(host="flask-app.local", tls_secret_name="flask-app-tls", tls_certificate=cert)
-    d, _ = build(lambda: FlaskApp("flask-app", flask_app_args(ingress=spec)))
+    spec = IngressSpec(host="flask-app.local", tls_secret_name="flask-app-tls")
+    d, _ = build(lambda: FlaskApp("flask-app", flask_app_args(ingress=spec), tls_certificate=cert))
     assert d.one("kubernetes:core/v1:Service").get("metadata.annotations") == {"pulumi.com/skipAwait": "true"}
     ingress = d.one("kubernetes:networking.k8s.io/v1:Ingress")
     deployment = d.one("kubernetes:apps/v1:Deployment")
@@ -623,8 +641,8 @@ def test_flask_app_deployment_reads_its_config_map_and_secret() -> None:
     (container,) = d.one("kubernetes:apps/v1:Deployment").get("spec.template.spec.containers")
     # Both are auto-named (the mocks append -abcd1234 to the logical name, as the provider appends a suffix).
     assert container["envFrom"] == [
-        {"configMapRef": {"name": "flask-app-config-configmap-abcd1234"}},
-        {"secretRef": {"name": "flask-app-secrets-secret-abcd1234"}},
+        {"configMapRef": {"name": "flask-app-config-abcd1234"}},
+        {"secretRef": {"name": "flask-app-secrets-abcd1234"}},
     ]
 
 

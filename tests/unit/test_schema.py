@@ -39,7 +39,9 @@ def manifests(d: Deployment) -> list[tuple[str, dict[str, Any]]]:
 @pytest.fixture(scope="module", params=["dev", "prod", "local", "prod-with-cert-manager"])
 def stack_manifests(request: pytest.FixtureRequest) -> list[tuple[str, dict[str, Any]]]:
     if request.param == "prod-with-cert-manager":
-        return manifests(run_stack("prod", {"certManagerInstall": True, "acmeEmail": "ops@example.com"}))
+        return manifests(
+            run_stack("prod", {"tls.certManager.install": True, "tls.certManager.acmeEmail": "ops@example.com"})
+        )
     return manifests(run_stack(request.param))
 
 

@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from tests.harness import MOCK_KUBECONFIG, PROJECT, ROOT, Deployment, run_stack, stack_config
 
 K8S_PROVIDER = "pulumi:providers:kubernetes"
-# Every stack file whose cluster is Kind (clusterTarget defaults to kind), so a new one is covered too.
+# Every stack file whose cluster is Kind (cluster.target defaults to kind), so a new one is covered too.
 KIND_STACKS = [
     stack
     for stack in sorted(p.name.removeprefix("Pulumi.").removesuffix(".yaml") for p in ROOT.glob("Pulumi.*.yaml"))
-    if stack_config(stack)[f"{PROJECT}:clusterTarget"] == "kind"
+    if json.loads(stack_config(stack)[f"{PROJECT}:cluster"]).get("target", "kind") == "kind"
 ]
 
 
@@ -78,7 +80,7 @@ def test_dev_creates_and_deletes_the_kind_cluster(dev: Deployment) -> None:
 
 def test_dev_uses_kinds_default_node_image_unless_one_is_pinned(dev: Deployment) -> None:
     assert "--image" not in dev.one("command:local:Command", "kind-create").get("create")
-    pinned = run_stack("dev", {"kindNodeImage": "kindest/node:v1.34.0"})
+    pinned = run_stack("dev", {"cluster.kind.nodeImage": "kindest/node:v1.34.0"})
     cmd = pinned.one("command:local:Command", "kind-create")
     assert "kind create cluster --name devops-lab --image kindest/node:v1.34.0 --config -" in cmd.get("create")
     assert "kindest/node:v1.34.0" in cmd.get("triggers")
@@ -102,7 +104,7 @@ def test_dev_builds_and_loads_the_image_and_rolls_pods_on_source_change(dev: Dep
     assert dep.get("spec.template.metadata.annotations") == {"flask-k8s/image-source-hash": source_hash}
 
 
-@pytest.mark.parametrize("change", [{"kindNodeImage": "kindest/node:v1.34.0"}, {"kindWorkers": 3}])
+@pytest.mark.parametrize("change", [{"cluster.kind.nodeImage": "kindest/node:v1.34.0"}, {"cluster.kind.workers": 3}])
 def test_a_recreated_cluster_gets_the_image_loaded_again(dev: Deployment, change: dict[str, object]) -> None:
     # Kind nodes of a new cluster hold none of the old one's images: without a reload the pods could
     # not start (the image is in no registry).
@@ -151,7 +153,7 @@ def test_no_secret_value_is_sent_in_plain_text(dev: Deployment) -> None:
                 assert secret.is_secret(f"stringData.{key}"), f"{secret.urn} stringData.{key}"
 
 
-@pytest.mark.parametrize("overrides", [{}, {"kindCreateCluster": False}], ids=["new-cluster", "existing-cluster"])
+@pytest.mark.parametrize("overrides", [{}, {"cluster.kind.create": False}], ids=["new-cluster", "existing-cluster"])
 @pytest.mark.parametrize("stack", KIND_STACKS)
 def test_no_command_carries_a_secret_in_its_triggers(stack: str, overrides: dict[str, bool]) -> None:
     # On the first preview of a stack the kubeconfig is unknown; a secret that is also unknown in
@@ -164,13 +166,13 @@ def test_no_command_carries_a_secret_in_its_triggers(stack: str, overrides: dict
 
 
 def test_existing_kind_cluster_is_not_created_or_deleted() -> None:
-    d = run_stack("dev", {"kindCreateCluster": False})
+    d = run_stack("dev", {"cluster.kind.create": False})
     assert d.of_type("command:local:Command")[0].name in {"kind-kubeconfig", "app-image-build-load"}
     assert not [c for c in d.of_type("command:local:Command") if "delete" in c.inputs]
 
 
 def test_without_image_loading_nothing_is_built() -> None:
-    d = run_stack("dev", {"kindLoadImage": False})
+    d = run_stack("dev", {"cluster.kind.loadImage": False})
     assert [c.name for c in d.of_type("command:local:Command")] == ["kind-create"]
     assert "annotations" not in d.one("kubernetes:apps/v1:Deployment").get("spec.template.metadata")
 
@@ -192,7 +194,7 @@ def test_prod_provider_uses_the_named_context(prod: Deployment) -> None:
 
 def test_prod_provider_can_take_a_secret_kubeconfig() -> None:
     d = run_stack(
-        "prod", {"kubeContext": "", "kubeconfig": "apiVersion: v1\nkind: Config\n"}, secret_keys=["kubeconfig"]
+        "prod", {"cluster.context": "", "kubeconfig": "apiVersion: v1\nkind: Config\n"}, secret_keys=["kubeconfig"]
     )
     provider = d.one(K8S_PROVIDER)
     assert provider.is_secret("kubeconfig")
@@ -212,7 +214,7 @@ def test_prod_tls_comes_from_cert_manager(prod: Deployment) -> None:
     assert ing.get("metadata.annotations")["cert-manager.io/cluster-issuer"] == "letsencrypt-prod"
     assert ing.get("spec.tls") == [{"hosts": ["flask-app.example.com"], "secretName": "flask-app-tls"}]
     # cert-manager fills the Secret; the program must not create one of the same name.
-    assert [s.name for s in prod.of_type("kubernetes:core/v1:Secret")] == ["flask-app-secrets-secret"]
+    assert [s.name for s in prod.of_type("kubernetes:core/v1:Secret")] == ["flask-app-secrets"]
     assert "caCertificate" not in prod.outputs
 
 
@@ -229,7 +231,7 @@ def test_prod_is_stricter_than_dev(prod: Deployment, dev: Deployment) -> None:
 
 
 def test_prod_can_install_cert_manager_and_its_issuer() -> None:
-    d = run_stack("prod", {"certManagerInstall": True, "acmeEmail": "ops@example.com"})
+    d = run_stack("prod", {"tls.certManager.install": True, "tls.certManager.acmeEmail": "ops@example.com"})
     issuer = d.one("kubernetes:cert-manager.io/v1:ClusterIssuer")
     assert issuer.get("metadata.name") == "letsencrypt-prod"
     ingress_waits_for = d.one("flask-k8s:components:AppIngress").dependencies

@@ -318,28 +318,32 @@ class AutoscalingConfig(_Group):
 
 
 class QuotaAmounts(_Group):
-    cpu: Quantity | None = Field(default=None, description="CPU.")
-    memory: Quantity | None = Field(default=None, description="Memory.")
+    cpu: Quantity | None = Field(default=None, description="Total CPU of the namespace's pods.")
+    memory: Quantity | None = Field(default=None, description="Total memory of the namespace's pods.")
 
 
 class QuotaConfig(_Group):
     requests: QuotaAmounts = Field(
-        default_factory=QuotaAmounts, description="requests.cpu/memory; unset: peak pods x the app's requests."
+        default_factory=QuotaAmounts, description="Unset: the peak pod count of a rollout x app.resources.requests."
     )
     limits: QuotaAmounts = Field(
-        default_factory=QuotaAmounts, description="limits.cpu/memory; unset: peak pods x the app's limits."
+        default_factory=QuotaAmounts, description="Unset: the peak pod count of a rollout x app.resources.limits."
     )
-    pods: int | None = Field(default=None, ge=1, description="Pods; unset: the peak during a rollout.")
+    pods: int | None = Field(
+        default=None,
+        ge=1,
+        description="Pods. Unset: the peak pod count of a rollout (replicas or HPA maximum + 2 x maxSurge + maxUnavailable).",
+    )
     services: int = Field(default=10, ge=1, description="Services.")
     persistent_volume_claims: int = Field(default=5, ge=0, description="PersistentVolumeClaims.")
 
 
 class LimitsConfig(_Group):
     default: ResourceList = Field(
-        default_factory=ResourceList, description="Limits of a container without any; unset: the app's limits."
+        default_factory=ResourceList, description="For a container without limits. Unset: app.resources.limits."
     )
     default_request: ResourceList = Field(
-        default_factory=ResourceList, description="Requests of a container without any; unset: the app's requests."
+        default_factory=ResourceList, description="For a container without requests. Unset: app.resources.requests."
     )
 
 

@@ -50,7 +50,7 @@ sync_project() { # sync_project STACK
   local stack_file="Pulumi.$1.yaml" salt=""
   [[ -f "$PROJECT/$stack_file" ]] && salt="$(grep '^encryptionsalt:' "$PROJECT/$stack_file" || true)"
   rm -rf "$PROJECT" && mkdir -p "$PROJECT"
-  cp -r "$ROOT"/{Pulumi.yaml,__main__.py,settings.py,components,app,policy} "$PROJECT/"
+  cp -r "$ROOT"/{Pulumi.yaml,__main__.py,settings,components,app,policy} "$PROJECT/"
   { [[ -z "$salt" ]] || printf '%s\n' "$salt"; cat "$ROOT/$stack_file"; } >"$PROJECT/$stack_file"
   ln -s "$ROOT/.venv" "$PROJECT/.venv"
 }

@@ -332,7 +332,8 @@ class QuotaConfig(_Group):
     pods: int | None = Field(
         default=None,
         ge=1,
-        description="Pods. Unset: the peak pod count of a rollout (replicas or HPA maximum + 2 x maxSurge + maxUnavailable).",
+        description="Pods. Unset: the peak pod count of a rollout "
+        "(replicas or HPA maximum + 2 x maxSurge + maxUnavailable).",
     )
     services: int = Field(default=10, ge=1, description="Services.")
     persistent_volume_claims: int = Field(default=5, ge=0, description="PersistentVolumeClaims.")

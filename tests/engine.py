@@ -24,7 +24,7 @@ from pulumi import automation as auto
 from tests.harness import ROOT
 
 # What the program needs of the project folder.
-PROJECT_SOURCES = ["Pulumi.yaml", "__main__.py", "settings.py", "components", "app", "policy"]
+PROJECT_SOURCES = ["Pulumi.yaml", "__main__.py", "settings", "components", "app", "policy"]
 
 
 def run_script(*args: str, env: dict[str, str] | None = None, timeout: float | None = None) -> str:

@@ -17,14 +17,19 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
+import yaml
 from pulumi import automation as auto
 
-from tests.harness import ROOT
+from tests.harness import PROJECT, ROOT
 
 # What the program needs of the project folder.
 PROJECT_SOURCES = ["Pulumi.yaml", "__main__.py", "settings", "components", "app", "policy"]
+# What `pulumi stack init` writes into a stack file so the stack's secrets decrypt: with a passphrase,
+# only encryptionsalt; the other two with a key-management secrets provider.
+SECRETS_SETTINGS = ("secretsprovider", "encryptedkey", "encryptionsalt")
 
 
 def run_script(*args: str, env: dict[str, str] | None = None, timeout: float | None = None) -> str:
@@ -66,18 +71,26 @@ class ProjectStack:
     kubeconfig: str
 
 
-@contextmanager
-def project_stack(stack_name: str, kubeconfig: str, tool_bin: Path, scratch: Path) -> Iterator[ProjectStack]:
-    """Stack `stack_name` of a copy of the project under `scratch`; destroyed and removed afterwards."""
-    project = scratch / "project"
-    project.mkdir()
+def copy_project(stack_name: str, destination: Path, source: Path = ROOT) -> Path:
+    """A copy of what the program needs of `source` (the work tree by default), with its `.venv` linked."""
+    destination.mkdir(parents=True)
     for name in [*PROJECT_SOURCES, f"Pulumi.{stack_name}.yaml"]:
-        source = ROOT / name
-        if source.is_dir():
-            shutil.copytree(source, project / name, ignore=shutil.ignore_patterns("__pycache__"))
+        if (source / name).is_dir():
+            shutil.copytree(source / name, destination / name, ignore=shutil.ignore_patterns("__pycache__"))
         else:
-            shutil.copy2(source, project / name)
-    (project / ".venv").symlink_to(ROOT / ".venv")
+            shutil.copy2(source / name, destination / name)
+    (destination / ".venv").symlink_to(ROOT / ".venv")
+    return destination
+
+
+@contextmanager
+def project_stack(
+    stack_name: str, kubeconfig: str, tool_bin: Path, scratch: Path, project: Path | None = None
+) -> Iterator[ProjectStack]:
+    """Stack `stack_name` of a copy of the project under `scratch` (or of `project`, a tree prepared
+    by the caller, e.g. an earlier release's); destroyed and removed afterwards."""
+    if project is None:
+        project = copy_project(stack_name, scratch / "project")
     backend = scratch / "backend"
     backend.mkdir()
     pulumi_home = scratch / "pulumi-home"
@@ -110,3 +123,41 @@ def project_stack(stack_name: str, kubeconfig: str, tool_bin: Path, scratch: Pat
             finally:
                 stack.workspace.remove_stack(stack_name, force=True)
                 shutil.rmtree(engine_tmp, ignore_errors=True)
+
+
+def same_stack_in(stack: ProjectStack, project: Path) -> ProjectStack:
+    """The same stack (backend, passphrase, state) run by another tree of the project, e.g. the next
+    release's. That tree's stack file gets the stack's secrets settings, so the passphrase decrypts."""
+    name = f"Pulumi.{stack.stack.name}.yaml"
+    settings = yaml.safe_load((stack.project_dir / name).read_text())
+    carried = {key: settings[key] for key in SECRETS_SETTINGS if key in settings}
+    assert "encryptionsalt" in carried, f"the stack file {name} has no encryptionsalt to carry over"
+    stack_file = project / name
+    stack_file.write_text(yaml.safe_dump({**(yaml.safe_load(stack_file.read_text()) or {}), **carried}))
+    options = auto.LocalWorkspaceOptions(env_vars=stack.stack.workspace.env_vars)
+    selected = auto.select_stack(stack.stack.name, work_dir=str(project), opts=options)
+    return ProjectStack(stack=selected, project_dir=project, kubeconfig=stack.kubeconfig)
+
+
+def declared_config(project: Path) -> dict[str, Any]:
+    """The config keys a tree's Pulumi.yaml declares (without the project's `flask-k8s:` prefix), with
+    their declarations."""
+    declared = yaml.safe_load((project / "Pulumi.yaml").read_text()).get("config") or {}
+    return {key.removeprefix(f"{PROJECT}:"): value for key, value in declared.items()}
+
+
+def set_in_layout(stack: auto.Stack, project: Path, value: str, *, group: str, field: str, flat: str) -> None:
+    """Sets a setting in the config layout of the tree that runs the stack: `group.field` by path where
+    its Pulumi.yaml declares `group` an object (the grouped layout), else the flat key (4a17c1c's)."""
+    declared = declared_config(project)
+    if isinstance(declared.get(group), dict) and declared[group].get("type") == "object":
+        stack.set_config(f"{PROJECT}:{group}.{field}", auto.ConfigValue(value=value), path=True)
+    elif flat in declared:
+        stack.set_config(f"{PROJECT}:{flat}", auto.ConfigValue(value=value))
+    else:
+        raise AssertionError(f"{project.name}/Pulumi.yaml declares neither an object `{group}` nor `{flat}`")
+
+
+def set_cluster_context(stack: auto.Stack, project: Path, context: str) -> None:
+    """Points a stack at a kubeconfig context: `cluster.context`, or `kubeContext` in the flat layout."""
+    set_in_layout(stack, project, context, group="cluster", field="context", flat="kubeContext")

@@ -12,10 +12,9 @@ from pathlib import Path
 import pytest
 import yaml
 from kubernetes import client
-from pulumi import automation as auto
 
 from tests.e2e.cluster import IngressControllerStandIn, api_client
-from tests.engine import ProjectStack, pinned_tool_bin, project_stack, run_script
+from tests.engine import ProjectStack, pinned_tool_bin, project_stack, run_script, set_cluster_context
 from tests.harness import ROOT
 
 STACK = "local"
@@ -66,9 +65,10 @@ def e2e_stack(
 def target_session_cluster(stack: ProjectStack) -> None:
     """Points the stack at the session's cluster, whatever KWOK_CLUSTER_NAME named it.
 
-    Pulumi.local.yaml names the context of the default cluster (cluster.context kwok-flask-e2e); with another
+    Pulumi.local.yaml names the context of the default cluster (kwok-flask-e2e); with another
     KWOK_CLUSTER_NAME (two people testing on one machine) the context is kwok-<name>, and the stack
-    would otherwise fail to find it. Set in the project copy's stack file, never in the work tree.
+    would otherwise fail to find it. Set in the project copy's stack file, never in the work tree, and
+    in that copy's config layout (an earlier release's tree may have another).
     """
     context = yaml.safe_load(Path(stack.kubeconfig).read_text())["current-context"]
-    stack.stack.set_config("flask-k8s:cluster.context", auto.ConfigValue(value=context), path=True)
+    set_cluster_context(stack.stack, stack.project_dir, context)

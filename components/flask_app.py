@@ -171,74 +171,18 @@ class FlaskApp(pulumi.ComponentResource):
         - `pod_annotations`: on the pod template, where a change rolls the pods (the hash of a
           rebuilt image)."""
         super().__init__(f"{TYPE_PREFIX}:FlaskApp", name, None, opts)
-        child = pulumi.ResourceOptions(parent=self)
         selector, labels = app_labels(args.name, args.version)
 
-        self.namespace = AppNamespace(
-            f"{name}-ns",
-            AppNamespaceArgs(
-                name=args.namespace,
-                quota=args.quota,
-                limit_range=args.limit_range,
-                labels=labels,
-                namespace_labels=args.namespace_labels,
-            ),
-            child,
-        )
+        self.namespace, self.config, self.secrets = self._namespace_config_secrets(name, args, labels)
         ns = self.namespace.name
-        self.config = AppConfig(
-            f"{name}-config",
-            AppConfigArgs(namespace=ns, env=args.env, config_file=args.config_file, labels=labels),
-            child,
-        )
-        self.secrets = AppSecrets(
-            f"{name}-secrets",
-            AppSecretsArgs(
-                namespace=ns,
-                database=args.database,
-                secret_key=args.secret_key,
-                jwt_secret_key=args.jwt_secret_key,
-                database_password=args.database_password,
-                labels=labels,
-            ),
-            child,
-        )
         self.workload = Workload(
             f"{name}-workload",
             self._workload_args(args, ns, selector, labels, pod_annotations or {}),
             # Pods created before the quota and LimitRange exist would escape both.
             pulumi.ResourceOptions(parent=self, depends_on=[self.namespace.quota, self.namespace.limit_range]),
         )
-        self.service = AppService(
-            f"{name}-service",
-            AppServiceArgs(
-                name=f"{args.name}-service",
-                namespace=ns,
-                selector_labels=selector,
-                target_port=args.container_port,
-                type=args.service.type,
-                annotations=args.service.annotations,
-                labels=labels,
-            ),
-            child,
-        )
-        self.network_policy = None
-        if args.network_policy is not None:
-            self.network_policy = AppNetworkPolicy(
-                f"{name}-netpol",
-                AppNetworkPolicyArgs(
-                    name=args.name,
-                    namespace=ns,
-                    selector_labels=selector,
-                    port=args.container_port,
-                    ingress_namespaces=args.network_policy.ingress_namespaces,
-                    # Behind a cloud load balancer or node port, traffic arrives from outside the cluster.
-                    allow_from_anywhere=args.service.type in ("LoadBalancer", "NodePort"),
-                    egress=args.network_policy.egress,
-                    labels=labels,
-                ),
-                child,
-            )
+        self.service = self._service(f"{name}-service", args, selector, labels)
+        self.network_policy = self._network_policy(f"{name}-netpol", args, selector, labels)
         self.ingress = None
         self.url = None
         self.ingress_address = None
@@ -271,6 +215,81 @@ class FlaskApp(pulumi.ComponentResource):
                 "ingress": self.ingress,
                 "network_policy": self.network_policy,
             }
+        )
+
+    def _namespace_config_secrets(
+        self, name: str, args: FlaskAppArgs, labels: dict[str, str]
+    ) -> tuple[AppNamespace, AppConfig, AppSecrets]:
+        child = pulumi.ResourceOptions(parent=self)
+        namespace = AppNamespace(
+            f"{name}-ns",
+            AppNamespaceArgs(
+                name=args.namespace,
+                quota=args.quota,
+                limit_range=args.limit_range,
+                labels=labels,
+                namespace_labels=args.namespace_labels,
+            ),
+            child,
+        )
+        ns = namespace.name
+        config = AppConfig(
+            f"{name}-config",
+            AppConfigArgs(namespace=ns, env=args.env, config_file=args.config_file, labels=labels),
+            child,
+        )
+        secrets = AppSecrets(
+            f"{name}-secrets",
+            AppSecretsArgs(
+                namespace=ns,
+                database=args.database,
+                secret_key=args.secret_key,
+                jwt_secret_key=args.jwt_secret_key,
+                database_password=args.database_password,
+                labels=labels,
+            ),
+            child,
+        )
+        return namespace, config, secrets
+
+    def _service(self, name: str, args: FlaskAppArgs, selector: dict[str, str], labels: dict[str, str]) -> AppService:
+        child = pulumi.ResourceOptions(parent=self)
+        ns = self.namespace.name
+        return AppService(
+            name,
+            AppServiceArgs(
+                name=f"{args.name}-service",
+                namespace=ns,
+                selector_labels=selector,
+                target_port=args.container_port,
+                type=args.service.type,
+                annotations=args.service.annotations,
+                labels=labels,
+            ),
+            child,
+        )
+
+    def _network_policy(
+        self, name: str, args: FlaskAppArgs, selector: dict[str, str], labels: dict[str, str]
+    ) -> AppNetworkPolicy | None:
+        child = pulumi.ResourceOptions(parent=self)
+        ns = self.namespace.name
+        if args.network_policy is None:
+            return None
+        return AppNetworkPolicy(
+            name,
+            AppNetworkPolicyArgs(
+                name=args.name,
+                namespace=ns,
+                selector_labels=selector,
+                port=args.container_port,
+                ingress_namespaces=args.network_policy.ingress_namespaces,
+                # Behind a cloud load balancer or node port, traffic arrives from outside the cluster.
+                allow_from_anywhere=args.service.type in ("LoadBalancer", "NodePort"),
+                egress=args.network_policy.egress,
+                labels=labels,
+            ),
+            child,
         )
 
     def _workload_args(

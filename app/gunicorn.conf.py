@@ -9,7 +9,7 @@ accesslog = "-"
 errorlog = "-"
 loglevel = os.environ.get("LOG_LEVEL", "info")
 # On SIGTERM (after the pod's preStop pause) workers finish their requests for up to this long;
-# the pod's terminationGracePeriodSeconds leaves room for the pause plus this (settings.py checks).
+# the pod's terminationGracePeriodSeconds leaves room for the pause plus this (settings/checks.py checks).
 # GRACEFUL_TIMEOUT comes from the ConfigMap (gracefulTimeoutSeconds).
 graceful_timeout = int(os.environ.get("GRACEFUL_TIMEOUT", "20"))
 # The root filesystem may be read-only: keep gunicorn's heartbeat files in memory.

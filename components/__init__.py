@@ -1,7 +1,7 @@
 """Reusable Pulumi component resources for running a Flask app on Kubernetes.
 
 One module per component; each takes one typed Args dataclass and never reads stack config:
-`settings.py` at the project root validates config and `__main__.py` composes these.
+`settings/` at the project root validates config and builds their Args; `__main__.py` composes them.
 
 - namespace.AppNamespace    Namespace + ResourceQuota + LimitRange
 - app_config.AppConfig      the app's ConfigMap (env vars and the mounted config file)
@@ -10,6 +10,11 @@ One module per component; each takes one typed Args dataclass and never reads st
 - service.AppService        the Service in front of the pods
 - ingress.AppIngress        the TLS Ingress
 - flask_app.FlaskApp        all of the above for one app
+- vocabulary                Kubernetes' name grammar and secret-looking words (also the policy pack's)
+
+Children are named `f"{name}-<role>"`, except the one object a component exists for (the Service
+of AppService, the Namespace of AppNamespace, ...), which takes the component's own name: so each
+name says its role once (`flask-app-service`, never `flask-app-service-service`).
 """
 
 # Every component's type token is f"{TYPE_PREFIX}:<Type>", one scheme for the whole package.

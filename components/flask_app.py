@@ -67,7 +67,7 @@ class NetworkPolicySpec:
 
 @dataclass(frozen=True)
 class FlaskAppArgs:
-    """Inputs of FlaskApp: one app, validated by settings.py."""
+    """Inputs of FlaskApp: one app, validated and built by settings/."""
 
     name: str
     """App name: Deployment name, `app` label, prefix of the Service and Ingress names."""

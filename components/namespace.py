@@ -57,7 +57,7 @@ class AppNamespaceArgs:
     """Inputs of AppNamespace."""
 
     name: str
-    """The namespace's name (an RFC 1123 label, checked by settings.py)."""
+    """The namespace's name (an RFC 1123 label, checked by settings/)."""
     quota: QuotaSpec
     """The namespace's ResourceQuota."""
     limit_range: LimitRangeSpec

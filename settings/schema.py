@@ -44,6 +44,12 @@ def _problem(message: str) -> PydanticCustomError:
 # --- Value types --------------------------------------------------------------------------------------
 
 
+# The quantity grammar of apimachinery's resource.Quantity (quantity.go): the kubernetes client's
+# parser below is laxer (it takes "1 Gi", "1K", "1_000Mi", "inf", "NaN", non-ASCII digits), so a
+# value is matched against the grammar first and only then parsed.
+_QUANTITY = re.compile(r"[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)(Ki|Mi|Gi|Ti|Pi|Ei|[numkMGTPE]|[eE][+-]?[0-9]+)?")
+
+
 def parse_quantity(value: str) -> Decimal:
     """A Kubernetes quantity (500m, 2, 256Mi, 1Gi) as a number. The kubernetes client's own parser,
     imported when first needed: it pulls in the whole client, which no config without a quantity
@@ -56,7 +62,7 @@ def parse_quantity(value: str) -> Decimal:
 def _quantity(value: Any) -> str:
     # YAML reads `cpu: 2` as a number; a quantity is its string form.
     text = str(value) if isinstance(value, int | float) and not isinstance(value, bool) else value
-    if not isinstance(text, str):
+    if not isinstance(text, str) or not _QUANTITY.fullmatch(text):
         raise _problem("must be a Kubernetes quantity such as 500m, 2, 256Mi or 1Gi")
     try:
         parsed = parse_quantity(text)

@@ -55,6 +55,7 @@ def _check_relations(p: Problems, groups: dict[str, Any], secrets: Secrets) -> N
         checks.check_app(p, app, autoscaling)
         if groups["namespace"] is not None:
             checks.check_quota(p, app, autoscaling, groups["namespace"])
+            checks.check_limit_range(p, app, groups["namespace"])
         if groups["cluster"] is not None and groups["service"] is not None:
             checks.check_cluster(p, groups["cluster"], app, groups["service"], secrets.kubeconfig is not None)
     if groups["tls"] is not None and groups["ingress"] is not None:

@@ -54,10 +54,10 @@ def _amount(value: str | None) -> Decimal | None:
     return None if value is None else parse_quantity(value)
 
 
-def _check_le(p: Problems, path: str, value: str | None, bound_path: str, bound: str | None) -> None:
+def _check_le(p: Problems, path: str, value: str | None, bound_path: str, bound: str | None, why: str = "") -> None:
     small, large = _amount(value), _amount(bound)
     if small is not None and large is not None and small > large:
-        p.add(path, value, f"must not exceed {PROJECT}:{bound_path} = {bound!r}")
+        p.add(path, value, f"must not exceed {PROJECT}:{bound_path} = {bound!r}{why}")
 
 
 def check_app(p: Problems, app: AppConfig, autoscaling: AutoscalingConfig) -> None:
@@ -168,15 +168,31 @@ def check_quota(p: Problems, app: AppConfig, autoscaling: AutoscalingConfig, nam
                 f"must fit ({rule}) x app.resources.{per_pod_path} {per_pod} during a rolling update; "
                 "raise it, unset it (derived), or lower the pod count or per-pod value",
             )
-    limits = namespace.limits
+
+
+def check_limit_range(p: Problems, app: AppConfig, namespace: NamespaceConfig) -> None:
+    """The LimitRange's default request must not exceed its default limit (Kubernetes refuses the
+    LimitRange otherwise), each of them the app's own request or limit when the stack leaves it unset."""
+    limits, res = namespace.limits, app.resources
     for resource, attr in (("cpu", "cpu"), ("memory", "memory"), ("ephemeral-storage", "ephemeral_storage")):
-        _check_le(
-            p,
+        request_path, default_path = (
             f"namespace.limits.defaultRequest.{resource}",
-            getattr(limits.default_request, attr),
             f"namespace.limits.default.{resource}",
-            getattr(limits.default, attr),
         )
+        request, default = getattr(limits.default_request, attr), getattr(limits.default, attr)
+        app_request, app_limit = getattr(res.requests, attr), getattr(res.limits, attr)
+        if request is not None and default is not None:
+            _check_le(p, request_path, request, default_path, default)
+        elif request is not None:
+            why = f" (the LimitRange's default while {default_path} is unset)"
+            _check_le(p, request_path, request, f"app.resources.limits.{resource}", app_limit, why)
+        elif default is not None and parse_quantity(app_request) > parse_quantity(default):
+            p.add(
+                default_path,
+                default,
+                f"must be at least {PROJECT}:app.resources.requests.{resource} = {app_request!r} "
+                f"(the LimitRange's defaultRequest while {request_path} is unset)",
+            )
 
 
 def check_cluster(

@@ -69,7 +69,8 @@ def _read_group(p: Problems, config: pulumi.Config, key: str, model: type[BaseMo
 
     So that the rules between groups can still run (and every problem shows at once), the wrong
     values are then dropped and the rest validated again: the result holds the defaults in their
-    place. None only when the value is not an object at all.
+    place (a rule that compares with one of them stays silent: Problems.wrong). None only when the
+    value is not an object at all.
     """
     try:
         raw = config.get_object(key)

@@ -87,20 +87,41 @@ def _read_group(p: Problems, config: pulumi.Config, key: str, model: type[BaseMo
                 )
             if not isinstance(raw, dict) or not all(_drop(raw, e["loc"]) for e in error.errors()):
                 return None
+            _purge(raw)
     return None
 
 
+# Stands for a wrong item of a list until _purge removes it: removing it at once would shift the
+# indexes the other errors of the same list name.
+_DROPPED = object()
+
+
 def _drop(raw: dict[str, Any], loc: tuple[Any, ...]) -> bool:
-    """Removes the value at `loc` from a nested config object; False if it is not there."""
+    """Removes the value at `loc` from a nested config object, or the whole item of a list that holds
+    it; False if it is not there."""
     node: Any = raw
-    for part in loc[:-1]:
+    for index, part in enumerate(loc):
+        if isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node):
+            node[part] = _DROPPED
+            return True
         if not isinstance(node, dict) or part not in node:
             return False
+        if index == len(loc) - 1:
+            del node[part]
+            return True
         node = node[part]
-    if isinstance(node, dict) and loc and loc[-1] in node:
-        del node[loc[-1]]
-        return True
     return False
+
+
+def _purge(node: Any) -> None:
+    """Removes the items _drop marked from every list of a config object."""
+    if isinstance(node, dict):
+        for value in node.values():
+            _purge(value)
+    elif isinstance(node, list):
+        node[:] = [item for item in node if item is not _DROPPED]
+        for item in node:
+            _purge(item)
 
 
 def _message(kind: str, message: str, model: type[BaseModel], loc: tuple[Any, ...]) -> str:

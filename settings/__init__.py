@@ -81,14 +81,18 @@ def _read_group(p: Problems, config: pulumi.Config, key: str, model: type[BaseMo
         try:
             return model.model_validate(raw)
         except ValidationError as error:
-            for e in error.errors():
-                p.add(
-                    ".".join([key, *map(str, e["loc"])]), e.get("input"), _message(e["type"], e["msg"], model, e["loc"])
-                )
-            if not isinstance(raw, dict) or not all(_drop(raw, e["loc"]) for e in error.errors()):
+            errors = [(_where(e["loc"]), e) for e in error.errors()]
+            for loc, e in errors:
+                p.add(".".join([key, *map(str, loc)]), e.get("input"), _message(e["type"], e["msg"], model, loc))
+            if not isinstance(raw, dict) or not all(_drop(raw, loc) for loc, _ in errors):
                 return None
             _purge(raw)
     return None
+
+
+def _where(loc: tuple[Any, ...]) -> tuple[Any, ...]:
+    # pydantic places an error in a map's key under that key plus "[key]"; its input is the key.
+    return loc[:-1] if loc[-1:] == ("[key]",) else loc
 
 
 # Stands for a wrong item of a list until _purge removes it: removing it at once would shift the

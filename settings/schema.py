@@ -124,10 +124,10 @@ def _env_value(value: Any) -> Any:
     return str(value) if isinstance(value, int | float) else value
 
 
-def _env_names(value: dict[str, str]) -> dict[str, str]:
-    bad = [k for k in value if not is_env_name(k)]
-    if bad:
-        raise _problem(f"{', '.join(map(repr, bad))}: each key must be an environment variable name")
+def _env_name(value: str) -> str:
+    # Checked key by key, so that a bad name is reported alone: the whole map would echo every value.
+    if not is_env_name(value):
+        raise _problem("must be an environment variable name ([A-Za-z_][A-Za-z0-9_]*)")
     return value
 
 
@@ -144,6 +144,7 @@ Quantity = Annotated[str, BeforeValidator(_quantity)]
 Image = Annotated[str, AfterValidator(_image)]
 NamespaceName = Annotated[str, _dns_label("a namespace name")]
 Annotations = Annotated[dict[str, str], AfterValidator(_annotations)]
+EnvName = Annotated[str, AfterValidator(_env_name)]
 EnvValue = Annotated[str, BeforeValidator(_env_value)]
 
 
@@ -296,7 +297,7 @@ class AppConfig(_Group):
     rollout: Rollout = Field(default_factory=Rollout, description="Rolling update pace and failure detection.")
     termination: Termination = Field(default_factory=Termination, description="How a pod stops without loss.")
     security: Security = Field(default_factory=Security, description="Container security context.")
-    env: Annotated[dict[str, EnvValue], AfterValidator(_env_names)] = Field(
+    env: dict[EnvName, EnvValue] = Field(
         default_factory=dict,
         description="ConfigMap environment, merged over FLASK_ENV=production, FLASK_APP=app.py, LOG_LEVEL=info, "
         "WORKERS=4; no secret-looking names.",

@@ -19,6 +19,7 @@ from typing import Any
 import pulumi
 from pydantic import BaseModel, ValidationError
 
+from components.vocabulary import secret_looking_word
 from settings import checks
 from settings.build import ClusterSettings, Secrets, StackSettings, TlsSettings, build
 from settings.checks import PROJECT, Problems
@@ -83,11 +84,24 @@ def _read_group(p: Problems, config: pulumi.Config, key: str, model: type[BaseMo
         except ValidationError as error:
             errors = [(_where(e["loc"]), e) for e in error.errors()]
             for loc, e in errors:
-                p.add(".".join([key, *map(str, loc)]), e.get("input"), _message(e["type"], e["msg"], model, loc))
+                path, message = ".".join([key, *map(str, loc)]), _message(e["type"], e["msg"], model, loc)
+                hidden = loc == e["loc"] and _secret_name(model, loc)
+                p.add(path, e.get("input"), message, shown=HIDDEN if hidden else None)
             if not isinstance(raw, dict) or not all(_drop(raw, loc) for loc, _ in errors):
                 return None
             _purge(raw)
     return None
+
+
+# What a problem line shows instead of a value that may well be a secret.
+HIDDEN = "(not shown: the name looks secret)"
+
+
+def _secret_name(model: type[BaseModel], loc: tuple[Any, ...]) -> bool:
+    """Whether `loc` ends in a name the schema does not declare (an unknown key, a key of app.env)
+    that looks secret: its value is then not echoed."""
+    name = str(loc[-1]) if loc else ""
+    return secret_looking_word(name) is not None and name not in _known_keys(model, loc[:-1])
 
 
 def _where(loc: tuple[Any, ...]) -> tuple[Any, ...]:

@@ -39,11 +39,12 @@ class Problems:
     lines: list[str] = field(default_factory=list)
     _blamed: set[str] = field(default_factory=set)
 
-    def add(self, path: str, value: object, allowed: str) -> None:
+    def add(self, path: str, value: object, allowed: str, *, shown: str | None = None) -> None:
+        """`shown` stands in the line for a value that must not be echoed."""
         # One message per path: a value already wrong says nothing more by failing more rules.
         if path not in self._blamed:
             self._blamed.add(path)
-            self.lines.append(f"{PROJECT}:{path} = {value!r}: {allowed}")
+            self.lines.append(f"{PROJECT}:{path} = {shown or repr(value)}: {allowed}")
 
     def note(self, line: str) -> None:
         """A problem that must not echo its value (a secret)."""

@@ -72,7 +72,11 @@ def _check_le(p: Problems, path: str, value: str | None, bound_path: str, bound:
 def check_app(p: Problems, app: AppConfig, autoscaling: AutoscalingConfig) -> None:
     longest = f"{app.name}-service"  # as long as <name>-ingress
     if len(longest) > MAX_NAME:
-        p.add("app.name", app.name, f"the derived names {longest!r} and <name>-ingress must be at most {MAX_NAME}")
+        p.add(
+            "app.name",
+            app.name,
+            f"the derived names {longest!r} and <name>-ingress must be at most {MAX_NAME} characters",
+        )
     if app.reject_latest_tag and image_tag(app.image) in (None, "latest") and "@" not in app.image:
         p.add("app.image", app.image, "must name a fixed tag or a digest: app.rejectLatestTag refuses 'latest'")
     req, lim = app.resources.requests, app.resources.limits

@@ -94,7 +94,7 @@ def _dns_label(what: str, *, rfc1035: bool = False) -> AfterValidator:
 
 def _host(value: str) -> str:
     if not is_dns_name(value, wildcard=True):
-        raise _problem(f"must be {DNS_NAME_RULE}, an optional leading '*.'), e.g. flask-app.example.com")
+        raise _problem(f"must be {DNS_NAME_RULE} with an optional leading '*.', e.g. flask-app.example.com")
     return value
 
 

@@ -261,7 +261,7 @@ def check_tls(p: Problems, tls: TlsConfig, ingress: IngressConfig) -> None:
 
 def _is_email(value: str) -> bool:
     local, at, domain = value.partition("@")
-    return bool(local and at and "." in domain.strip(".")) and not any(c.isspace() for c in value)
+    return bool(local and at and "." in domain.strip(".") and "@" not in domain) and not any(c.isspace() for c in value)
 
 
 def check_database(p: Problems, database: DatabaseConfig, password_set: bool) -> None:

@@ -18,6 +18,7 @@ from typing import Any
 
 import pulumi
 from pydantic import BaseModel, ValidationError
+from pydantic_core import ErrorDetails
 
 from components.vocabulary import secret_looking_word
 from settings import checks
@@ -84,13 +85,23 @@ def _read_group(p: Problems, config: pulumi.Config, key: str, model: type[BaseMo
         except ValidationError as error:
             errors = [(_where(e["loc"]), e) for e in error.errors()]
             for loc, e in errors:
-                path, message = ".".join([key, *map(str, loc)]), _message(e["type"], e["msg"], model, loc)
-                hidden = loc == e["loc"] and _secret_name(model, loc)
-                p.add(path, e.get("input"), message, shown=HIDDEN if hidden else None)
+                _report(p, key, model, loc, e)
             if not isinstance(raw, dict) or not all(_drop(raw, loc) for loc, _ in errors):
                 return None
             _purge(raw)
     return None
+
+
+def _report(p: Problems, key: str, model: type[BaseModel], loc: tuple[Any, ...], e: ErrorDetails) -> None:
+    """One wrong value of group `key` as a problem line, its value shown unless there is none or its
+    (undeclared) name looks secret."""
+    if e["type"] == "missing":
+        shown: str | None = "(unset)"  # pydantic's input is then the object around it
+    elif loc == e["loc"] and _secret_name(model, loc):
+        shown = HIDDEN
+    else:
+        shown = None
+    p.add(".".join([key, *map(str, loc)]), e.get("input"), _message(e["type"], e["msg"], model, loc), shown=shown)
 
 
 # What a problem line shows instead of a value that may well be a secret.
@@ -147,7 +158,10 @@ def _message(kind: str, message: str, model: type[BaseModel], loc: tuple[Any, ..
         return f"is not a key here; known: {', '.join(_known_keys(model, loc[:-1]))}"
     if kind in ("dict_type", "model_type"):
         return "must be an object (set its fields with `pulumi config set --path`)"
-    return message[0].lower() + message[1:] if message[:5] == "Input" else message
+    if kind == "missing":
+        return "is required"
+    # pydantic's own messages are sentences ("Input should be ..."); ours continue the line already.
+    return message if kind == "flask_k8s" else message[0].lower() + message[1:]
 
 
 def _known_keys(model: type[BaseModel], loc: tuple[Any, ...]) -> list[str]:

@@ -101,7 +101,10 @@ def _report(p: Problems, key: str, model: type[BaseModel], loc: tuple[Any, ...],
         shown = HIDDEN
     else:
         shown = None
-    p.add(".".join([key, *map(str, loc)]), e.get("input"), _message(e["type"], e["msg"], model, loc), shown=shown)
+    message = _message(e["type"], e["msg"], model, loc)
+    if not loc and key in checks.RENAMED:
+        message += f"; the flat layout's {key} is now {checks.RENAMED[key]}"
+    p.add(".".join([key, *map(str, loc)]), e.get("input"), message, shown=shown)
 
 
 # What a problem line shows instead of a value that may well be a secret.

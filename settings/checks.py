@@ -279,8 +279,10 @@ def check_renamed(p: Problems, keys: Sequence[str]) -> None:
             p.note(f"{PROJECT}:{key} is not a key of this project (README: Configuration)")
 
 
-# Where each key of the flat layout (up to release 4a17c1c) went.
+# Where each key of the flat layout (up to release 4a17c1c) went. `namespace` is a group now: its
+# old plain value is refused as not an object, with this hint (settings/__init__.py).
 RENAMED: dict[str, str] = {
+    "namespace": "namespace.name",
     "clusterTarget": "cluster.target",
     "kubeContext": "cluster.context",
     "kindClusterName": "cluster.kind.name",

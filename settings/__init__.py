@@ -18,7 +18,9 @@ from typing import Any
 
 import pulumi
 from pydantic import BaseModel, ValidationError
+from pydantic_core import ErrorDetails
 
+from components.vocabulary import secret_looking_word
 from settings import checks
 from settings.build import ClusterSettings, Secrets, StackSettings, TlsSettings, build
 from settings.checks import PROJECT, Problems
@@ -55,6 +57,7 @@ def _check_relations(p: Problems, groups: dict[str, Any], secrets: Secrets) -> N
         checks.check_app(p, app, autoscaling)
         if groups["namespace"] is not None:
             checks.check_quota(p, app, autoscaling, groups["namespace"])
+            checks.check_limit_range(p, app, groups["namespace"])
         if groups["cluster"] is not None and groups["service"] is not None:
             checks.check_cluster(p, groups["cluster"], app, groups["service"], secrets.kubeconfig is not None)
     if groups["tls"] is not None and groups["ingress"] is not None:
@@ -68,7 +71,8 @@ def _read_group(p: Problems, config: pulumi.Config, key: str, model: type[BaseMo
 
     So that the rules between groups can still run (and every problem shows at once), the wrong
     values are then dropped and the rest validated again: the result holds the defaults in their
-    place. None only when the value is not an object at all.
+    place (a rule that compares with one of them stays silent: Problems.wrong). None only when the
+    value is not an object at all.
     """
     try:
         raw = config.get_object(key)
@@ -79,26 +83,77 @@ def _read_group(p: Problems, config: pulumi.Config, key: str, model: type[BaseMo
         try:
             return model.model_validate(raw)
         except ValidationError as error:
-            for e in error.errors():
-                p.add(
-                    ".".join([key, *map(str, e["loc"])]), e.get("input"), _message(e["type"], e["msg"], model, e["loc"])
-                )
-            if not isinstance(raw, dict) or not all(_drop(raw, e["loc"]) for e in error.errors()):
+            errors = [(_where(e["loc"]), e) for e in error.errors()]
+            for loc, e in errors:
+                _report(p, key, model, loc, e)
+            if not isinstance(raw, dict) or not all(_drop(raw, loc) for loc, _ in errors):
                 return None
+            _purge(raw)
     return None
 
 
+def _report(p: Problems, key: str, model: type[BaseModel], loc: tuple[Any, ...], e: ErrorDetails) -> None:
+    """One wrong value of group `key` as a problem line, its value shown unless there is none or its
+    (undeclared) name looks secret."""
+    if e["type"] == "missing":
+        shown: str | None = "(unset)"  # pydantic's input is then the object around it
+    elif loc == e["loc"] and _secret_name(model, loc):
+        shown = HIDDEN
+    else:
+        shown = None
+    message = _message(e["type"], e["msg"], model, loc)
+    if not loc and key in checks.RENAMED:
+        message += f"; the flat layout's {key} is now {checks.RENAMED[key]}"
+    p.add(".".join([key, *map(str, loc)]), e.get("input"), message, shown=shown)
+
+
+# What a problem line shows instead of a value that may well be a secret.
+HIDDEN = "(not shown: the name looks secret)"
+
+
+def _secret_name(model: type[BaseModel], loc: tuple[Any, ...]) -> bool:
+    """Whether `loc` ends in a name the schema does not declare (an unknown key, a key of app.env)
+    that looks secret: its value is then not echoed."""
+    name = str(loc[-1]) if loc else ""
+    return secret_looking_word(name) is not None and name not in _known_keys(model, loc[:-1])
+
+
+def _where(loc: tuple[Any, ...]) -> tuple[Any, ...]:
+    # pydantic places an error in a map's key under that key plus "[key]"; its input is the key.
+    return loc[:-1] if loc[-1:] == ("[key]",) else loc
+
+
+# Stands for a wrong item of a list until _purge removes it: removing it at once would shift the
+# indexes the other errors of the same list name.
+_DROPPED = object()
+
+
 def _drop(raw: dict[str, Any], loc: tuple[Any, ...]) -> bool:
-    """Removes the value at `loc` from a nested config object; False if it is not there."""
+    """Removes the value at `loc` from a nested config object, or the whole item of a list that holds
+    it; False if it is not there."""
     node: Any = raw
-    for part in loc[:-1]:
+    for index, part in enumerate(loc):
+        if isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node):
+            node[part] = _DROPPED
+            return True
         if not isinstance(node, dict) or part not in node:
             return False
+        if index == len(loc) - 1:
+            del node[part]
+            return True
         node = node[part]
-    if isinstance(node, dict) and loc and loc[-1] in node:
-        del node[loc[-1]]
-        return True
     return False
+
+
+def _purge(node: Any) -> None:
+    """Removes the items _drop marked from every list of a config object."""
+    if isinstance(node, dict):
+        for value in node.values():
+            _purge(value)
+    elif isinstance(node, list):
+        node[:] = [item for item in node if item is not _DROPPED]
+        for item in node:
+            _purge(item)
 
 
 def _message(kind: str, message: str, model: type[BaseModel], loc: tuple[Any, ...]) -> str:
@@ -106,7 +161,10 @@ def _message(kind: str, message: str, model: type[BaseModel], loc: tuple[Any, ..
         return f"is not a key here; known: {', '.join(_known_keys(model, loc[:-1]))}"
     if kind in ("dict_type", "model_type"):
         return "must be an object (set its fields with `pulumi config set --path`)"
-    return message[0].lower() + message[1:] if message[:5] == "Input" else message
+    if kind == "missing":
+        return "is required"
+    # pydantic's own messages are sentences ("Input should be ..."); ours continue the line already.
+    return message if kind == "flask_k8s" else message[0].lower() + message[1:]
 
 
 def _known_keys(model: type[BaseModel], loc: tuple[Any, ...]) -> list[str]:

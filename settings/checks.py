@@ -39,31 +39,44 @@ class Problems:
     lines: list[str] = field(default_factory=list)
     _blamed: set[str] = field(default_factory=set)
 
-    def add(self, path: str, value: object, allowed: str) -> None:
+    def add(self, path: str, value: object, allowed: str, *, shown: str | None = None) -> None:
+        """`shown` stands in the line for a value that must not be echoed."""
         # One message per path: a value already wrong says nothing more by failing more rules.
         if path not in self._blamed:
             self._blamed.add(path)
-            self.lines.append(f"{PROJECT}:{path} = {value!r}: {allowed}")
+            self.lines.append(f"{PROJECT}:{path} = {shown or repr(value)}: {allowed}")
 
     def note(self, line: str) -> None:
         """A problem that must not echo its value (a secret)."""
         self.lines.append(line)
+
+    def wrong(self, *paths: str) -> bool:
+        """Whether the value at one of these paths (or an object holding it) was found wrong already.
+
+        Its default stands in for it from then on, so a rule comparing with it would judge a value
+        the stack never set: such a rule says nothing.
+        """
+        return any(path == b or path.startswith(f"{b}.") for path in paths for b in self._blamed)
 
 
 def _amount(value: str | None) -> Decimal | None:
     return None if value is None else parse_quantity(value)
 
 
-def _check_le(p: Problems, path: str, value: str | None, bound_path: str, bound: str | None) -> None:
+def _check_le(p: Problems, path: str, value: str | None, bound_path: str, bound: str | None, why: str = "") -> None:
     small, large = _amount(value), _amount(bound)
-    if small is not None and large is not None and small > large:
-        p.add(path, value, f"must not exceed {PROJECT}:{bound_path} = {bound!r}")
+    if small is not None and large is not None and small > large and not p.wrong(bound_path):
+        p.add(path, value, f"must not exceed {PROJECT}:{bound_path} = {bound!r}{why}")
 
 
 def check_app(p: Problems, app: AppConfig, autoscaling: AutoscalingConfig) -> None:
     longest = f"{app.name}-service"  # as long as <name>-ingress
     if len(longest) > MAX_NAME:
-        p.add("app.name", app.name, f"the derived names {longest!r} and <name>-ingress must be at most {MAX_NAME}")
+        p.add(
+            "app.name",
+            app.name,
+            f"the derived names {longest!r} and <name>-ingress must be at most {MAX_NAME} characters",
+        )
     if app.reject_latest_tag and image_tag(app.image) in (None, "latest") and "@" not in app.image:
         p.add("app.image", app.image, "must name a fixed tag or a digest: app.rejectLatestTag refuses 'latest'")
     req, lim = app.resources.requests, app.resources.limits
@@ -77,7 +90,7 @@ def check_app(p: Problems, app: AppConfig, autoscaling: AutoscalingConfig) -> No
         if "replicas" in app.model_fields_set:
             # A count nobody applies would mislead whoever reads the stack file.
             p.add("app.replicas", app.replicas, "means nothing while autoscaling.enabled: the HPA owns the count")
-        if autoscaling.max_replicas < autoscaling.min_replicas:
+        if autoscaling.max_replicas < autoscaling.min_replicas and not p.wrong("autoscaling.minReplicas"):
             p.add(
                 "autoscaling.maxReplicas",
                 autoscaling.max_replicas,
@@ -89,10 +102,12 @@ def check_app(p: Problems, app: AppConfig, autoscaling: AutoscalingConfig) -> No
 
 def check_rollout(p: Problems, app: AppConfig) -> None:
     rollout, term = app.rollout, app.termination
-    if rollout.max_surge == 0 and rollout.max_unavailable == 0:
+    if rollout.max_surge == 0 and rollout.max_unavailable == 0 and not p.wrong("app.rollout.maxUnavailable"):
         p.add("app.rollout.maxSurge", 0, "and app.rollout.maxUnavailable cannot both be 0 (the rollout could not move)")
     stop = term.pre_stop_sleep_seconds + term.graceful_timeout_seconds
-    if term.grace_period_seconds <= stop:
+    if term.grace_period_seconds <= stop and not p.wrong(
+        "app.termination.preStopSleepSeconds", "app.termination.gracefulTimeoutSeconds"
+    ):
         # The kubelet kills the container at the end of the grace period, counted from the moment the
         # pod is marked terminating: requests still being finished then are lost.
         p.add(
@@ -105,7 +120,7 @@ def check_rollout(p: Problems, app: AppConfig) -> None:
     # its own timeout ends the wait, so the deadline must have passed by then, with some slack for
     # the controller to notice.
     earliest = rollout.progress_deadline_seconds + DEADLINE_SLACK_SECONDS
-    if rollout.timeout_seconds < earliest:
+    if rollout.timeout_seconds < earliest and not p.wrong("app.rollout.progressDeadlineSeconds"):
         p.add(
             "app.rollout.timeoutSeconds",
             rollout.timeout_seconds,
@@ -150,6 +165,9 @@ def peak_pods(app: AppConfig, autoscaling: AutoscalingConfig) -> tuple[int, str]
 
 def check_quota(p: Problems, app: AppConfig, autoscaling: AutoscalingConfig, namespace: NamespaceConfig) -> None:
     """A quota set by hand must still hold the peak of a rollout, or it stalls with 'exceeded quota'."""
+    most_path = "autoscaling.maxReplicas" if autoscaling.enabled else "app.replicas"
+    if p.wrong("autoscaling.enabled", most_path, "app.rollout.maxSurge", "app.rollout.maxUnavailable"):
+        return
     peak, rule = peak_pods(app, autoscaling)
     quota = namespace.quota
     if quota.pods is not None and peak > quota.pods:
@@ -161,27 +179,51 @@ def check_quota(p: Problems, app: AppConfig, autoscaling: AutoscalingConfig, nam
         ("limits.cpu", quota.limits.cpu, "limits.cpu", res.limits.cpu),
         ("limits.memory", quota.limits.memory, "limits.memory", res.limits.memory),
     ):
-        if hard is not None and peak * parse_quantity(per_pod) > parse_quantity(hard):
+        if hard is None or p.wrong(f"app.resources.{per_pod_path}"):
+            continue
+        if peak * parse_quantity(per_pod) > parse_quantity(hard):
             p.add(
                 f"namespace.quota.{path}",
                 hard,
                 f"must fit ({rule}) x app.resources.{per_pod_path} {per_pod} during a rolling update; "
                 "raise it, unset it (derived), or lower the pod count or per-pod value",
             )
-    limits = namespace.limits
+
+
+def check_limit_range(p: Problems, app: AppConfig, namespace: NamespaceConfig) -> None:
+    """The LimitRange's default request must not exceed its default limit (Kubernetes refuses the
+    LimitRange otherwise), each of them the app's own request or limit when the stack leaves it unset."""
+    limits, res = namespace.limits, app.resources
     for resource, attr in (("cpu", "cpu"), ("memory", "memory"), ("ephemeral-storage", "ephemeral_storage")):
-        _check_le(
-            p,
+        request_path, default_path = (
             f"namespace.limits.defaultRequest.{resource}",
-            getattr(limits.default_request, attr),
             f"namespace.limits.default.{resource}",
-            getattr(limits.default, attr),
         )
+        request, default = getattr(limits.default_request, attr), getattr(limits.default, attr)
+        app_request, app_limit = getattr(res.requests, attr), getattr(res.limits, attr)
+        if request is not None and default is not None:
+            _check_le(p, request_path, request, default_path, default)
+        elif request is not None:
+            why = f" (the LimitRange's default while {default_path} is unset)"
+            _check_le(p, request_path, request, f"app.resources.limits.{resource}", app_limit, why)
+        elif (
+            default is not None
+            and not p.wrong(f"app.resources.requests.{resource}")
+            and parse_quantity(app_request) > parse_quantity(default)
+        ):
+            p.add(
+                default_path,
+                default,
+                f"must be at least {PROJECT}:app.resources.requests.{resource} = {app_request!r} "
+                f"(the LimitRange's defaultRequest while {request_path} is unset)",
+            )
 
 
 def check_cluster(
     p: Problems, cluster: ClusterConfig, app: AppConfig, service: ServiceConfig, kubeconfig_set: bool
 ) -> None:
+    if p.wrong("cluster.target", "cluster.context", "cluster.kind.loadImage"):
+        return  # every rule here depends on the target, and on these defaults standing in for nothing
     if cluster.target == "kind":
         kind = cluster.kind
         if kind.node_image and not kind.create:
@@ -209,19 +251,21 @@ def check_tls(p: Problems, tls: TlsConfig, ingress: IngressConfig) -> None:
     if tls.mode != "none" and not ingress.enabled:
         p.add("tls.mode", tls.mode, "terminates TLS at the Ingress: set ingress.enabled true or tls.mode none")
     manager = tls.cert_manager
-    if manager.install and tls.mode != "cert-manager":
+    if not manager.install or p.wrong("tls.mode"):
+        return
+    if tls.mode != "cert-manager":
         p.add("tls.certManager.install", True, "only applies with tls.mode cert-manager")
-    elif manager.install and not _is_email(manager.acme_email):
+    elif not _is_email(manager.acme_email):
         p.add("tls.certManager.acmeEmail", manager.acme_email, "must be an e-mail address when install is true")
 
 
 def _is_email(value: str) -> bool:
     local, at, domain = value.partition("@")
-    return bool(local and at and "." in domain.strip(".")) and not any(c.isspace() for c in value)
+    return bool(local and at and "." in domain.strip(".") and "@" not in domain) and not any(c.isspace() for c in value)
 
 
 def check_database(p: Problems, database: DatabaseConfig, password_set: bool) -> None:
-    if password_set and not database.host:
+    if password_set and not database.host and not p.wrong("database.host"):
         p.note(f"{PROJECT}:databasePassword is set but no database.host: there is no database to use it")
 
 
@@ -235,8 +279,10 @@ def check_renamed(p: Problems, keys: Sequence[str]) -> None:
             p.note(f"{PROJECT}:{key} is not a key of this project (README: Configuration)")
 
 
-# Where each key of the flat layout (up to release 4a17c1c) went.
+# Where each key of the flat layout (up to release 4a17c1c) went. `namespace` is a group now: its
+# old plain value is refused as not an object, with this hint (settings/__init__.py).
 RENAMED: dict[str, str] = {
+    "namespace": "namespace.name",
     "clusterTarget": "cluster.target",
     "kubeContext": "cluster.context",
     "kindClusterName": "cluster.kind.name",

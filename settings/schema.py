@@ -44,6 +44,12 @@ def _problem(message: str) -> PydanticCustomError:
 # --- Value types --------------------------------------------------------------------------------------
 
 
+# The quantity grammar of apimachinery's resource.Quantity (quantity.go): the kubernetes client's
+# parser below is laxer (it takes "1 Gi", "1K", "1_000Mi", "inf", "NaN", non-ASCII digits), so a
+# value is matched against the grammar first and only then parsed.
+_QUANTITY = re.compile(r"[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)(Ki|Mi|Gi|Ti|Pi|Ei|[numkMGTPE]|[eE][+-]?[0-9]+)?")
+
+
 def parse_quantity(value: str) -> Decimal:
     """A Kubernetes quantity (500m, 2, 256Mi, 1Gi) as a number. The kubernetes client's own parser,
     imported when first needed: it pulls in the whole client, which no config without a quantity
@@ -56,7 +62,7 @@ def parse_quantity(value: str) -> Decimal:
 def _quantity(value: Any) -> str:
     # YAML reads `cpu: 2` as a number; a quantity is its string form.
     text = str(value) if isinstance(value, int | float) and not isinstance(value, bool) else value
-    if not isinstance(text, str):
+    if not isinstance(text, str) or not _QUANTITY.fullmatch(text):
         raise _problem("must be a Kubernetes quantity such as 500m, 2, 256Mi or 1Gi")
     try:
         parsed = parse_quantity(text)
@@ -88,7 +94,7 @@ def _dns_label(what: str, *, rfc1035: bool = False) -> AfterValidator:
 
 def _host(value: str) -> str:
     if not is_dns_name(value, wildcard=True):
-        raise _problem(f"must be {DNS_NAME_RULE}, an optional leading '*.'), e.g. flask-app.example.com")
+        raise _problem(f"must be {DNS_NAME_RULE} with an optional leading '*.', e.g. flask-app.example.com")
     return value
 
 
@@ -118,10 +124,10 @@ def _env_value(value: Any) -> Any:
     return str(value) if isinstance(value, int | float) else value
 
 
-def _env_names(value: dict[str, str]) -> dict[str, str]:
-    bad = [k for k in value if not is_env_name(k)]
-    if bad:
-        raise _problem(f"{', '.join(map(repr, bad))}: each key must be an environment variable name")
+def _env_name(value: str) -> str:
+    # Checked key by key, so that a bad name is reported alone: the whole map would echo every value.
+    if not is_env_name(value):
+        raise _problem("must be an environment variable name ([A-Za-z_][A-Za-z0-9_]*)")
     return value
 
 
@@ -138,6 +144,7 @@ Quantity = Annotated[str, BeforeValidator(_quantity)]
 Image = Annotated[str, AfterValidator(_image)]
 NamespaceName = Annotated[str, _dns_label("a namespace name")]
 Annotations = Annotated[dict[str, str], AfterValidator(_annotations)]
+EnvName = Annotated[str, AfterValidator(_env_name)]
 EnvValue = Annotated[str, BeforeValidator(_env_value)]
 
 
@@ -290,7 +297,7 @@ class AppConfig(_Group):
     rollout: Rollout = Field(default_factory=Rollout, description="Rolling update pace and failure detection.")
     termination: Termination = Field(default_factory=Termination, description="How a pod stops without loss.")
     security: Security = Field(default_factory=Security, description="Container security context.")
-    env: Annotated[dict[str, EnvValue], AfterValidator(_env_names)] = Field(
+    env: dict[EnvName, EnvValue] = Field(
         default_factory=dict,
         description="ConfigMap environment, merged over FLASK_ENV=production, FLASK_APP=app.py, LOG_LEVEL=info, "
         "WORKERS=4; no secret-looking names.",

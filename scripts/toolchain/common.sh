@@ -3,11 +3,12 @@
 #
 # Everything built lives in a cache outside the work tree, because CI runs in a fresh clone on the
 # same machine: a folder inside the clone would start empty every time.
+# shellcheck shell=bash
 set -euo pipefail
 
 TOOLCHAIN_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 REPO_ROOT="$(cd "$TOOLCHAIN_DIR/../.." && pwd)"
-# shellcheck source=../versions.env
+# shellcheck source-path=SCRIPTDIR source=../versions.env
 source "$REPO_ROOT/scripts/versions.env"
 
 CACHE_ROOT="${FLASK_K8S_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/flask-k8s-pulumi}"

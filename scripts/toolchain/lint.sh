@@ -2,7 +2,7 @@
 # Makes the pinned actionlint (GitHub Actions workflow linter) available in $BIN_DIR, built from its
 # Go module: its PyPI wrapper downloads a release binary at install time, which this machine cannot.
 # A matching actionlint already on PATH is used instead. Prints $BIN_DIR on stdout.
-# shellcheck source=common.sh
+# shellcheck source-path=SCRIPTDIR source=common.sh
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 : "${ACTIONLINT_VERSION:?ACTIONLINT_VERSION is not set in scripts/versions.env}"
 

@@ -27,7 +27,7 @@
 #
 # Usage: bash scripts/toolchain/pulumi.sh   (prints $BIN_DIR on stdout; logs go to stderr)
 #   PULUMI_TOOLCHAIN_FORCE=1   rebuild everything, ignoring stamps and installed copies.
-# shellcheck source=common.sh
+# shellcheck source-path=SCRIPTDIR source=common.sh
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 
 : "${PULUMI_VERSION:?PULUMI_VERSION is not set in scripts/versions.env}"

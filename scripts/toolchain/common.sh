@@ -25,6 +25,31 @@ log() { printf '[toolchain] %s\n' "$*" >&2; }
 # A path under the cache as logs show it: <cache>/..., so no log names a folder of the machine.
 cache_path() { printf '<cache>%s' "${1#"$CACHE_ROOT"}"; }
 
+# --- Build stamps ---------------------------------------------------------------------------------
+# Beside each binary a toolchain script builds or links, a stamp file .<name>.version holds what it
+# was made from: the pinned version, or (pulumi.sh's language host, built from this repository's
+# source) that version plus a content_hash of the source. A binary whose stamp holds the wanted
+# value is kept; any other value rebuilds it. Stamps are the value and a newline, nothing else.
+# (scripts/kind/images.sh labels its images with hashes of the same kind, through its own hash_of:
+# that script is itself one of its images' inputs, so any edit to it rebuilds the node image.)
+stamp_file() { printf '%s/.%s.version' "${1%/*}" "${1##*/}"; } # stamp_file BINARY_PATH
+stamp_of() { cat "$(stamp_file "$1")" 2>/dev/null || true; }   # stamp_of BINARY_PATH
+set_stamp() { printf '%s\n' "$2" >"$(stamp_file "$1")"; }      # set_stamp BINARY_PATH VALUE
+stamped() { [[ -x "$1" && "$(stamp_of "$1")" == "$2" ]]; }      # stamped BINARY_PATH VALUE: keep it?
+# content_hash LENGTH FILE...: the first LENGTH hex digits of the SHA-256 of the files' contents.
+content_hash() {
+  local length="$1"
+  shift
+  cat "$@" | sha256sum | cut -c1-"$length"
+}
+# install_binary BUILT DEST VERSION: moves a freshly built binary into place, then stamps it.
+install_binary() {
+  rm -f "$2"
+  mv -f "$1" "$2"
+  set_stamp "$2" "$3"
+  log "${2##*/}: installed $3"
+}
+
 # Runs a build with its output in a log file; on failure, shows the tail rather than pages of output.
 run_logged() {
   local logfile="$1"

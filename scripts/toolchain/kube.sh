@@ -34,13 +34,13 @@ if command -v flock >/dev/null 2>&1; then
   flock 9
 fi
 
-stamp_of() { cat "$BIN_DIR/.$1.version" 2>/dev/null || true; }
+# Stamps (common.sh), by binary name in $BIN_DIR.
 is_current() {
-  [[ "$FORCE" != 1 && -x "$BIN_DIR/$1" && "$(stamp_of "$1")" == "$2" ]] || return 1
+  [[ "$FORCE" != 1 ]] || return 1
+  stamped "$BIN_DIR/$1" "$2" || return 1
   # A symlink to a binary on PATH: that binary may have been upgraded since, so ask it again.
   [[ ! -L "$BIN_DIR/$1" ]] || version_matches "$1" "$(reported_version "$1" "$BIN_DIR/$1")" "$2"
 }
-set_stamp() { printf '%s\n' "$2" >"$BIN_DIR/.$1.version"; }
 
 # Prints the version a binary reports (v-prefixed), or nothing.
 reported_version() {
@@ -78,7 +78,7 @@ link_from_path() {
     if [[ -n "$have" ]] && version_matches "$name" "$have" "$want"; then
       log "$name: using $candidate ($have) from PATH"
       ln -sfn "$real" "$BIN_DIR/$name"
-      set_stamp "$name" "$want"
+      set_stamp "$BIN_DIR/$name" "$want"
       return 0
     fi
   done < <(type -aP "$name" 2>/dev/null || true)
@@ -89,12 +89,7 @@ link_from_path() {
 install_built() {
   local from="$1" version="$2" name
   shift 2
-  for name in "$@"; do
-    rm -f "$BIN_DIR/$name"
-    mv -f "$from/$name" "$BIN_DIR/$name"
-    set_stamp "$name" "$version"
-    log "$name: installed $version"
-  done
+  for name in "$@"; do install_binary "$from/$name" "$BIN_DIR/$name" "$version"; done
 }
 
 module_time() { # release time of a module version, from the proxy's .info file (RFC 3339, UTC)

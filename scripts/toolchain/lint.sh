@@ -6,8 +6,7 @@
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 : "${ACTIONLINT_VERSION:?ACTIONLINT_VERSION is not set in scripts/versions.env}"
 
-stamp="$BIN_DIR/.actionlint.version"
-if [[ -x "$BIN_DIR/actionlint" && "$(cat "$stamp" 2>/dev/null)" == "$ACTIONLINT_VERSION" ]]; then
+if stamped "$BIN_DIR/actionlint" "$ACTIONLINT_VERSION"; then
   echo "$BIN_DIR"
   exit 0
 fi
@@ -20,5 +19,5 @@ else
     -ldflags "-s -w -X github.com/rhysd/actionlint.version=$ACTIONLINT_VERSION" \
     "github.com/rhysd/actionlint/cmd/actionlint@v$ACTIONLINT_VERSION"
 fi
-printf '%s\n' "$ACTIONLINT_VERSION" >"$stamp"
+set_stamp "$BIN_DIR/actionlint" "$ACTIONLINT_VERSION"
 echo "$BIN_DIR"

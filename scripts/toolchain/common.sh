@@ -25,6 +25,16 @@ log() { printf '[toolchain] %s\n' "$*" >&2; }
 # A path under the cache as logs show it: <cache>/..., so no log names a folder of the machine.
 cache_path() { printf '<cache>%s' "${1#"$CACHE_ROOT"}"; }
 
+# One run of a toolchain script at a time, as CI and a developer may share the cache:
+# lock_toolchain NAME holds $CACHE_ROOT/.NAME-toolchain.lock until the script exits (on fd 9; a
+# script that runs another toolchain script keeps its lock while the other takes its own). Where
+# flock is missing (macOS), runs are not serialized.
+lock_toolchain() {
+  command -v flock >/dev/null 2>&1 || return 0
+  exec 9>"$CACHE_ROOT/.$1-toolchain.lock"
+  flock 9
+}
+
 # --- Build stamps ---------------------------------------------------------------------------------
 # Beside each binary a toolchain script builds or links, a stamp file .<name>.version holds what it
 # was made from: the pinned version, or (pulumi.sh's language host, built from this repository's

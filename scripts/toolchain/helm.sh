@@ -11,10 +11,7 @@ source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 
 HELM_VER="v${HELM_VERSION#v}"
 
-if command -v flock >/dev/null 2>&1; then
-  exec 9>"$CACHE_ROOT/.helm-toolchain.lock"
-  flock 9
-fi
+lock_toolchain helm
 
 if stamped "$BIN_DIR/helm" "$HELM_VER"; then
   printf '%s\n' "$BIN_DIR"

@@ -28,10 +28,7 @@ NODE_BIN="$CACHE_ROOT/kind-node/bin"
 SRC_ROOT="$CACHE_ROOT/src"
 mkdir -p "$NODE_BIN" "$SRC_ROOT"
 
-if command -v flock >/dev/null 2>&1; then
-  exec 8>"$CACHE_ROOT/.kind-toolchain.lock"
-  flock 8
-fi
+lock_toolchain kind
 
 # kubeadm, kubelet and kube-proxy of the same release as the kwok layer's control plane.
 KUBE_NODE_BINARIES=1 bash "$TOOLCHAIN_DIR/kube.sh"

@@ -28,11 +28,7 @@ KWOK_VER="v${KWOK_VERSION#v}"
 SRC_ROOT="$CACHE_ROOT/src"
 FORCE="${KUBE_TOOLCHAIN_FORCE:-0}"
 
-# One run at a time (CI and a developer may share the cache).
-if command -v flock >/dev/null 2>&1; then
-  exec 9>"$CACHE_ROOT/.kube-toolchain.lock"
-  flock 9
-fi
+lock_toolchain kube
 
 # Stamps (common.sh), by binary name in $BIN_DIR.
 is_current() {

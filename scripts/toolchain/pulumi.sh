@@ -49,11 +49,7 @@ LDFLAGS_STRIP="-s -w"
 
 command -v go >/dev/null 2>&1 || { log "go is not on PATH; install Go 1.26 or newer"; exit 1; }
 
-# One run at a time (CI and a developer may share the cache).
-if command -v flock >/dev/null 2>&1; then
-  exec 9>"$CACHE_ROOT/.pulumi-toolchain.lock"
-  flock 9
-fi
+lock_toolchain pulumi
 
 # Stamps (common.sh), by binary name in $BIN_DIR.
 is_current() { [[ "$FORCE" != 1 ]] && stamped "$BIN_DIR/$1" "$2"; }

@@ -60,6 +60,34 @@ install_binary() {
   log "${2##*/}: installed $3"
 }
 
+# --- Tools installed already --------------------------------------------------------------------
+# link_binary TARGET DEST VALUE: uses an installed binary instead of building one: symlinks it as
+# DEST, stamped VALUE.
+link_binary() {
+  ln -sfn "$1" "$2"
+  set_stamp "$2" "$3"
+}
+# link_from_path NAME WANT REPORT [MATCHES]: links into $BIN_DIR the first NAME on PATH (outside
+# $BIN_DIR, symlinks resolved) whose version, as `REPORT NAME PATH` prints it, is accepted by
+# `MATCHES NAME HAVE WANT` (by default HAVE must be WANT); stamps it WANT and returns 0. Returns 1
+# when there is none.
+link_from_path() {
+  local name="$1" want="$2" report="$3" matches="${4:-same_version}" candidate real have bin_real
+  bin_real="$(cd "$BIN_DIR" && pwd -P)"
+  while IFS= read -r candidate; do
+    real="$(readlink -f "$candidate" 2>/dev/null || true)"
+    [[ -z "$real" || "$real" == "$bin_real"/* ]] && continue
+    have="$("$report" "$name" "$real" || true)"
+    if [[ -n "$have" ]] && "$matches" "$name" "$have" "$want"; then
+      log "$name: using $candidate ($have) from PATH"
+      link_binary "$real" "$BIN_DIR/$name" "$want"
+      return 0
+    fi
+  done < <(type -aP "$name" 2>/dev/null || true)
+  return 1
+}
+same_version() { [[ "$2" == "$3" ]]; } # same_version NAME HAVE WANT
+
 # Runs a build with its output in a log file; on failure, shows the tail rather than pages of output.
 run_logged() {
   local logfile="$1"

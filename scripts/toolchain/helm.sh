@@ -18,12 +18,8 @@ if stamped "$BIN_DIR/helm" "$HELM_VER"; then
   exit 0
 fi
 
-on_path="$(type -aP helm 2>/dev/null | grep -vx "$BIN_DIR/helm" | head -n1 || true)"
-if [[ -n "$on_path" && "$("$on_path" version --template '{{.Version}}' 2>/dev/null)" == "$HELM_VER" ]]; then
-  log "helm: using $on_path ($HELM_VER) from PATH"
-  ln -sfn "$on_path" "$BIN_DIR/helm"
-  set_stamp "$BIN_DIR/helm" "$HELM_VER"
-else
+helm_version() { "$2" version --template '{{.Version}}' 2>/dev/null; } # helm_version NAME PATH
+if ! link_from_path helm "$HELM_VER" helm_version; then
   # Helm's go.mod has no replace directive, so `go install module@version` builds it as released.
   # The ldflags are those of Helm's Makefile: the version `helm version` reports, and the Kubernetes
   # version its client-go stands for (the default .Capabilities.KubeVersion of templates).

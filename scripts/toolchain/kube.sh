@@ -62,25 +62,6 @@ version_matches() {
   esac
 }
 
-# If a matching binary is on PATH (outside $BIN_DIR), symlink it into $BIN_DIR and return 0.
-link_from_path() {
-  local name="$1" want="$2" candidate real have bin_real
-  [[ "$FORCE" == 1 ]] && return 1
-  bin_real="$(cd "$BIN_DIR" && pwd -P)"
-  while IFS= read -r candidate; do
-    real="$(readlink -f "$candidate" 2>/dev/null || true)"
-    [[ -z "$real" || "$real" == "$bin_real"/* ]] && continue
-    have="$(reported_version "$name" "$real")"
-    if [[ -n "$have" ]] && version_matches "$name" "$have" "$want"; then
-      log "$name: using $candidate ($have) from PATH"
-      ln -sfn "$real" "$BIN_DIR/$name"
-      set_stamp "$BIN_DIR/$name" "$want"
-      return 0
-    fi
-  done < <(type -aP "$name" 2>/dev/null || true)
-  return 1
-}
-
 # Moves freshly built binaries from a staging dir into $BIN_DIR and stamps them.
 install_built() {
   local from="$1" version="$2" name
@@ -214,7 +195,7 @@ needed() { # needed VERSION NAME... -> prints the names to build
   shift
   for name in "$@"; do
     is_current "$name" "$version" && continue
-    link_from_path "$name" "$version" && continue
+    [[ "$FORCE" != 1 ]] && link_from_path "$name" "$version" reported_version version_matches && continue
     printf '%s\n' "$name"
   done
 }

@@ -10,14 +10,12 @@ if stamped "$BIN_DIR/actionlint" "$ACTIONLINT_VERSION"; then
   echo "$BIN_DIR"
   exit 0
 fi
-on_path="$(command -v actionlint || true)"
-if [[ -n "$on_path" && "$on_path" != "$BIN_DIR/actionlint" && "$("$on_path" -version | head -1)" == "$ACTIONLINT_VERSION" ]]; then
-  ln -sf "$on_path" "$BIN_DIR/actionlint"
-else
+actionlint_version() { "$2" -version | head -n1; } # actionlint_version NAME PATH
+if ! link_from_path actionlint "$ACTIONLINT_VERSION" actionlint_version; then
   log "building actionlint $ACTIONLINT_VERSION"
   GOBIN="$BIN_DIR" go install -trimpath \
     -ldflags "-s -w -X github.com/rhysd/actionlint.version=$ACTIONLINT_VERSION" \
     "github.com/rhysd/actionlint/cmd/actionlint@v$ACTIONLINT_VERSION"
+  set_stamp "$BIN_DIR/actionlint" "$ACTIONLINT_VERSION"
 fi
-set_stamp "$BIN_DIR/actionlint" "$ACTIONLINT_VERSION"
 echo "$BIN_DIR"

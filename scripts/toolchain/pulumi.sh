@@ -76,28 +76,18 @@ go_build() {
 # A pulumi CLI of the pinned version already on PATH (outside $BIN_DIR), e.g. on a laptop: link it,
 # with the language host installed beside it when there is one.
 link_cli_from_path() {
-  local candidate real have bin_real dir name
+  local dir name
   [[ "$FORCE" == 1 ]] && return 1
-  bin_real="$(cd "$BIN_DIR" && pwd -P)"
-  while IFS= read -r candidate; do
-    real="$(readlink -f "$candidate" 2>/dev/null || true)"
-    [[ -z "$real" || "$real" == "$bin_real"/* ]] && continue
-    have="$(PULUMI_SKIP_UPDATE_CHECK=true "$real" version 2>/dev/null || true)"
-    [[ "$have" == "$PULUMI_VER" ]] || continue
-    dir="$(dirname "$real")"
-    log "pulumi: using $candidate ($have) from PATH"
-    ln -sfn "$real" "$BIN_DIR/pulumi"
-    set_stamp "$BIN_DIR/pulumi" "$PULUMI_VER"
-    if [[ -x "$dir/pulumi-language-python" && -f "$dir/pulumi-language-python-exec" ]]; then
-      for name in pulumi-language-python pulumi-language-python-exec; do
-        ln -sfn "$dir/$name" "$BIN_DIR/$name"
-      done
-      set_stamp "$BIN_DIR/pulumi-language-python" "$HOST_STAMP"
-    fi
-    return 0
-  done < <(type -aP pulumi 2>/dev/null || true)
-  return 1
+  link_from_path pulumi "$PULUMI_VER" cli_version || return 1
+  dir="$(dirname "$(readlink "$BIN_DIR/pulumi")")"
+  if [[ -x "$dir/pulumi-language-python" && -f "$dir/pulumi-language-python-exec" ]]; then
+    for name in pulumi-language-python pulumi-language-python-exec; do
+      ln -sfn "$dir/$name" "$BIN_DIR/$name"
+    done
+    set_stamp "$BIN_DIR/pulumi-language-python" "$HOST_STAMP"
+  fi
 }
+cli_version() { PULUMI_SKIP_UPDATE_CHECK=true "$2" version 2>/dev/null; } # cli_version NAME PATH
 
 build_cli() {
   local dir
@@ -182,8 +172,7 @@ link_installed_plugin() {
   candidate="${PULUMI_HOME:-$HOME/.pulumi}/plugins/resource-$name-v$version/$bin"
   [[ -x "$candidate" ]] || return 1
   log "$bin: using $candidate"
-  ln -sfn "$candidate" "$BIN_DIR/$bin"
-  set_stamp "$BIN_DIR/$bin" "$version"
+  link_binary "$candidate" "$BIN_DIR/$bin" "$version"
 }
 
 # pulumi-kubernetes' provider module has no provider/ tags; the proxy serves one commit of it by

@@ -21,7 +21,7 @@ source "$SCRIPT_DIR/toolchain/common.sh"
 DEMO_DIR="$CACHE_ROOT/demo"
 PROJECT="$DEMO_DIR/project"
 mkdir -p "$DEMO_DIR/state" "$DEMO_DIR/tmp"
-say() { printf '[demo] %s\n' "$*" >&2; }
+SAY_TAG=demo # say (common.sh)
 # A path as the summary shows it: under $HOME as $HOME/..., which the reader's shell expands.
 shown() {
   # shellcheck disable=SC2016 # a literal $HOME, for the reader's shell to expand
@@ -126,5 +126,5 @@ down() {
 case "${1:-up}" in
   up) up ;;
   down) down ;;
-  *) sed -n '2,/^set -euo/p' "${BASH_SOURCE[0]}" | sed -e '$d' -e 's/^# \{0,1\}//' >&2; exit 2 ;;
+  *) usage_of "${BASH_SOURCE[0]}" >&2; exit 2 ;;
 esac

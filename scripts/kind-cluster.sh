@@ -46,9 +46,8 @@ PYTHON="${PYTHON:-$ROOT/.venv/bin/python}"
 WAIT="${KIND_WAIT:-180s}"
 mkdir -p "$STATE_DIR"
 
-say() { printf '[kind-cluster] %s\n' "$*" >&2; }
-die() { say "error: $*"; exit 1; }
-usage() { sed -n '2,/^set -euo/p' "${BASH_SOURCE[0]}" | sed -e '$d' -e 's/^# \{0,1\}//' >&2; }
+SAY_TAG=kind-cluster # say, die (common.sh)
+usage() { usage_of "${BASH_SOURCE[0]}" >&2; }
 
 # The built kind and kubectl come first on PATH; installed ones are used where nothing is built.
 export PATH="$BIN_DIR:$PATH"

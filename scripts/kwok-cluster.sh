@@ -34,9 +34,8 @@ CLUSTER_DIR="$KWOK_WORKDIR/clusters/$CLUSTER_NAME"
 # point it at a file of its own instead.
 CONTEXTS_KUBECONFIG="$KWOK_WORKDIR/kwokctl-contexts.kubeconfig"
 
-say() { printf '[kwok-cluster] %s\n' "$*" >&2; }
-die() { say "error: $*"; exit 1; }
-usage() { sed -n '2,/^set -euo/p' "${BASH_SOURCE[0]}" | sed -e '$d' -e 's/^# \{0,1\}//'; }
+SAY_TAG=kwok-cluster # say, die (common.sh)
+usage() { usage_of "${BASH_SOURCE[0]}"; }
 
 KWOKCTL="$BIN_DIR/kwokctl"
 # kwokctl also reads KWOK_* variables (KWOK_KUBE_VERSION, ...); the flags below take precedence.

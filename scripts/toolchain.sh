@@ -10,6 +10,6 @@ set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 bash "$here/toolchain/pulumi.sh" >/dev/null
 bash "$here/toolchain/kube.sh" >/dev/null
-# shellcheck source=toolchain/common.sh
+# shellcheck source-path=SCRIPTDIR source=toolchain/common.sh
 source "$here/toolchain/common.sh"
 echo "$BIN_DIR"

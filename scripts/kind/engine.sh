@@ -22,8 +22,7 @@ LOGFILE="$RUN_DIR/dockerd.log"
 # made from Debian's mirror, jq for the runc wrapper, libseccomp-dev to build runc for the node.
 PACKAGES=(docker.io containerd runc iptables debootstrap jq libseccomp-dev gcc libc6-dev)
 
-say() { printf '[engine] %s\n' "$*" >&2; }
-die() { say "error: $*"; exit 1; }
+SAY_TAG=engine # say, die (common.sh)
 
 engine_answers() { docker info >/dev/null 2>&1; }
 our_pid() { # the PID of the dockerd we started, if it still runs
@@ -107,5 +106,5 @@ stop() {
 case "${1:-}" in
   start) start ;;
   stop) stop ;;
-  *) sed -n '2,/^set -euo/p' "${BASH_SOURCE[0]}" | sed -e '$d' -e 's/^# \{0,1\}//' >&2; exit 2 ;;
+  *) usage_of "${BASH_SOURCE[0]}" >&2; exit 2 ;;
 esac

@@ -10,23 +10,16 @@ source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 : "${HELM_VERSION:?HELM_VERSION is not set in scripts/versions.env}"
 
 HELM_VER="v${HELM_VERSION#v}"
-stamp="$BIN_DIR/.helm.version"
 
-if command -v flock >/dev/null 2>&1; then
-  exec 9>"$CACHE_ROOT/.helm-toolchain.lock"
-  flock 9
-fi
+lock_toolchain helm
 
-if [[ -x "$BIN_DIR/helm" && "$(cat "$stamp" 2>/dev/null)" == "$HELM_VER" ]]; then
+if stamped "$BIN_DIR/helm" "$HELM_VER"; then
   printf '%s\n' "$BIN_DIR"
   exit 0
 fi
 
-on_path="$(type -aP helm 2>/dev/null | grep -vx "$BIN_DIR/helm" | head -n1 || true)"
-if [[ -n "$on_path" && "$("$on_path" version --template '{{.Version}}' 2>/dev/null)" == "$HELM_VER" ]]; then
-  log "helm: using $on_path ($HELM_VER) from PATH"
-  ln -sfn "$on_path" "$BIN_DIR/helm"
-else
+helm_version() { "$2" version --template '{{.Version}}' 2>/dev/null; } # helm_version NAME PATH
+if ! link_from_path helm "$HELM_VER" helm_version; then
   # Helm's go.mod has no replace directive, so `go install module@version` builds it as released.
   # The ldflags are those of Helm's Makefile: the version `helm version` reports, and the Kubernetes
   # version its client-go stands for (the default .Capabilities.KubeVersion of templates).
@@ -45,9 +38,7 @@ else
     rm -rf "$tmp"
     exit 1
   fi
-  mv -f "$tmp/helm" "$BIN_DIR/helm"
+  install_binary "$tmp/helm" "$BIN_DIR/helm" "$HELM_VER"
   rm -rf "$tmp"
-  log "helm: installed $HELM_VER"
 fi
-printf '%s\n' "$HELM_VER" >"$stamp"
 printf '%s\n' "$BIN_DIR"

@@ -28,18 +28,10 @@ NODE_BIN="$CACHE_ROOT/kind-node/bin"
 SRC_ROOT="$CACHE_ROOT/src"
 mkdir -p "$NODE_BIN" "$SRC_ROOT"
 
-if command -v flock >/dev/null 2>&1; then
-  exec 8>"$CACHE_ROOT/.kind-toolchain.lock"
-  flock 8
-fi
+lock_toolchain kind
 
 # kubeadm, kubelet and kube-proxy of the same release as the kwok layer's control plane.
 KUBE_NODE_BINARIES=1 bash "$TOOLCHAIN_DIR/kube.sh"
-
-stamp_file() { printf '%s/.%s.version' "$(dirname "$1")" "$(basename "$1")"; }
-current() { # current PATH VERSION: built at this version already?
-  [[ -x "$1" && "$(cat "$(stamp_file "$1")" 2>/dev/null)" == "$2" ]]
-}
 
 # go_tool DEST_DIR MODULE VERSION CGO "TAGS" "LDFLAGS" NAME=PACKAGE...
 # Builds each PACKAGE of MODULE@VERSION into DEST_DIR/NAME, in a wrapper module that requires the
@@ -49,7 +41,7 @@ go_tool() {
   local dest="$1" module="$2" version="$3" cgo="$4" tags="$5" ldflags="$6"
   shift 6
   local pair todo=() work gomod out name pkg
-  for pair in "$@"; do current "$dest/${pair%%=*}" "$version" || todo+=("$pair"); done
+  for pair in "$@"; do stamped "$dest/${pair%%=*}" "$version" || todo+=("$pair"); done
   ((${#todo[@]} == 0)) && return 0
   work="$SRC_ROOT/$(basename "$module")-$version"
   log "building ${todo[*]%%=*} from $module $version (cold: minutes)"
@@ -76,9 +68,7 @@ go_tool() {
     name="${pair%%=*}" pkg="${pair#*=}"
     (cd "$work" && CGO_ENABLED="$cgo" run_logged "$work/build-$name.log" \
       go build -trimpath -tags "$tags" -ldflags "-s -w $ldflags" -o "$out/$name" "$pkg")
-    mv -f "$out/$name" "$dest/$name"
-    printf '%s\n' "$version" >"$(stamp_file "$dest/$name")"
-    log "$name: installed $version"
+    install_binary "$out/$name" "$dest/$name" "$version"
   done
 }
 
@@ -113,11 +103,11 @@ go_tool "$NODE_BIN" github.com/traefik/traefik/v3 "$(v "$TRAEFIK_VERSION")" 0 ""
 
 # The pause container: kubernetes' own C source, as its build/pause Makefile compiles it.
 K8S_VER="$(v "$KUBERNETES_VERSION")"
-if ! current "$NODE_BIN/pause" "$K8S_VER"; then
+if ! stamped "$NODE_BIN/pause" "$K8S_VER"; then
   k8s_dir="$(module_dir "k8s.io/kubernetes@$K8S_VER")"
   [[ -f "$k8s_dir/build/pause/linux/pause.c" ]] || { log "pause.c not found in k8s.io/kubernetes@$K8S_VER"; exit 1; }
   gcc -Os -Wall -Werror -static -DVERSION="$K8S_VER" -o "$NODE_BIN/pause" "$k8s_dir/build/pause/linux/pause.c"
-  printf '%s\n' "$K8S_VER" >"$(stamp_file "$NODE_BIN/pause")"
+  set_stamp "$NODE_BIN/pause" "$K8S_VER"
   log "pause: installed from $K8S_VER"
 fi
 

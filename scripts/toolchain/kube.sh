@@ -28,19 +28,15 @@ KWOK_VER="v${KWOK_VERSION#v}"
 SRC_ROOT="$CACHE_ROOT/src"
 FORCE="${KUBE_TOOLCHAIN_FORCE:-0}"
 
-# One run at a time (CI and a developer may share the cache).
-if command -v flock >/dev/null 2>&1; then
-  exec 9>"$CACHE_ROOT/.kube-toolchain.lock"
-  flock 9
-fi
+lock_toolchain kube
 
-stamp_of() { cat "$BIN_DIR/.$1.version" 2>/dev/null || true; }
+# Stamps (common.sh), by binary name in $BIN_DIR.
 is_current() {
-  [[ "$FORCE" != 1 && -x "$BIN_DIR/$1" && "$(stamp_of "$1")" == "$2" ]] || return 1
+  [[ "$FORCE" != 1 ]] || return 1
+  stamped "$BIN_DIR/$1" "$2" || return 1
   # A symlink to a binary on PATH: that binary may have been upgraded since, so ask it again.
   [[ ! -L "$BIN_DIR/$1" ]] || version_matches "$1" "$(reported_version "$1" "$BIN_DIR/$1")" "$2"
 }
-set_stamp() { printf '%s\n' "$2" >"$BIN_DIR/.$1.version"; }
 
 # Prints the version a binary reports (v-prefixed), or nothing.
 reported_version() {
@@ -66,35 +62,11 @@ version_matches() {
   esac
 }
 
-# If a matching binary is on PATH (outside $BIN_DIR), symlink it into $BIN_DIR and return 0.
-link_from_path() {
-  local name="$1" want="$2" candidate real have bin_real
-  [[ "$FORCE" == 1 ]] && return 1
-  bin_real="$(cd "$BIN_DIR" && pwd -P)"
-  while IFS= read -r candidate; do
-    real="$(readlink -f "$candidate" 2>/dev/null || true)"
-    [[ -z "$real" || "$real" == "$bin_real"/* ]] && continue
-    have="$(reported_version "$name" "$real")"
-    if [[ -n "$have" ]] && version_matches "$name" "$have" "$want"; then
-      log "$name: using $candidate ($have) from PATH"
-      ln -sfn "$real" "$BIN_DIR/$name"
-      set_stamp "$name" "$want"
-      return 0
-    fi
-  done < <(type -aP "$name" 2>/dev/null || true)
-  return 1
-}
-
 # Moves freshly built binaries from a staging dir into $BIN_DIR and stamps them.
 install_built() {
   local from="$1" version="$2" name
   shift 2
-  for name in "$@"; do
-    rm -f "$BIN_DIR/$name"
-    mv -f "$from/$name" "$BIN_DIR/$name"
-    set_stamp "$name" "$version"
-    log "$name: installed $version"
-  done
+  for name in "$@"; do install_binary "$from/$name" "$BIN_DIR/$name" "$version"; done
 }
 
 module_time() { # release time of a module version, from the proxy's .info file (RFC 3339, UTC)
@@ -223,7 +195,7 @@ needed() { # needed VERSION NAME... -> prints the names to build
   shift
   for name in "$@"; do
     is_current "$name" "$version" && continue
-    link_from_path "$name" "$version" && continue
+    [[ "$FORCE" != 1 ]] && link_from_path "$name" "$version" reported_version version_matches && continue
     printf '%s\n' "$name"
   done
 }

@@ -27,7 +27,7 @@
 #
 # Usage: bash scripts/toolchain/pulumi.sh   (prints $BIN_DIR on stdout; logs go to stderr)
 #   PULUMI_TOOLCHAIN_FORCE=1   rebuild everything, ignoring stamps and installed copies.
-# shellcheck source=common.sh
+# shellcheck source-path=SCRIPTDIR source=common.sh
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 
 : "${PULUMI_VERSION:?PULUMI_VERSION is not set in scripts/versions.env}"
@@ -42,22 +42,17 @@ source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 
 PULUMI_VER="v${PULUMI_VERSION#v}"
 # The language host is built from this repository's source: a change to it must rebuild it.
-HOST_STAMP="$PULUMI_VER+$(sha256sum "$TOOLCHAIN_DIR/language-host/main.go" | cut -c1-12)"
+HOST_STAMP="$PULUMI_VER+$(content_hash 12 "$TOOLCHAIN_DIR/language-host/main.go")"
 SRC_ROOT="$CACHE_ROOT/src"
 FORCE="${PULUMI_TOOLCHAIN_FORCE:-0}"
 LDFLAGS_STRIP="-s -w"
 
 command -v go >/dev/null 2>&1 || { log "go is not on PATH; install Go 1.26 or newer"; exit 1; }
 
-# One run at a time (CI and a developer may share the cache).
-if command -v flock >/dev/null 2>&1; then
-  exec 9>"$CACHE_ROOT/.pulumi-toolchain.lock"
-  flock 9
-fi
+lock_toolchain pulumi
 
-stamp_of() { cat "$BIN_DIR/.$1.version" 2>/dev/null || true; }
-is_current() { [[ "$FORCE" != 1 && -x "$BIN_DIR/$1" && "$(stamp_of "$1")" == "$2" ]]; }
-set_stamp() { printf '%s\n' "$2" >"$BIN_DIR/.$1.version"; }
+# Stamps (common.sh), by binary name in $BIN_DIR.
+is_current() { [[ "$FORCE" != 1 ]] && stamped "$BIN_DIR/$1" "$2"; }
 
 # A fresh, writable work dir for one wrapper module.
 fresh_dir() {
@@ -81,28 +76,18 @@ go_build() {
 # A pulumi CLI of the pinned version already on PATH (outside $BIN_DIR), e.g. on a laptop: link it,
 # with the language host installed beside it when there is one.
 link_cli_from_path() {
-  local candidate real have bin_real dir name
+  local dir name
   [[ "$FORCE" == 1 ]] && return 1
-  bin_real="$(cd "$BIN_DIR" && pwd -P)"
-  while IFS= read -r candidate; do
-    real="$(readlink -f "$candidate" 2>/dev/null || true)"
-    [[ -z "$real" || "$real" == "$bin_real"/* ]] && continue
-    have="$(PULUMI_SKIP_UPDATE_CHECK=true "$real" version 2>/dev/null || true)"
-    [[ "$have" == "$PULUMI_VER" ]] || continue
-    dir="$(dirname "$real")"
-    log "pulumi: using $candidate ($have) from PATH"
-    ln -sfn "$real" "$BIN_DIR/pulumi"
-    set_stamp pulumi "$PULUMI_VER"
-    if [[ -x "$dir/pulumi-language-python" && -f "$dir/pulumi-language-python-exec" ]]; then
-      for name in pulumi-language-python pulumi-language-python-exec; do
-        ln -sfn "$dir/$name" "$BIN_DIR/$name"
-      done
-      set_stamp pulumi-language-python "$HOST_STAMP"
-    fi
-    return 0
-  done < <(type -aP pulumi 2>/dev/null || true)
-  return 1
+  link_from_path pulumi "$PULUMI_VER" cli_version || return 1
+  dir="$(dirname "$(readlink "$BIN_DIR/pulumi")")"
+  if [[ -x "$dir/pulumi-language-python" && -f "$dir/pulumi-language-python-exec" ]]; then
+    for name in pulumi-language-python pulumi-language-python-exec; do
+      ln -sfn "$dir/$name" "$BIN_DIR/$name"
+    done
+    set_stamp "$BIN_DIR/pulumi-language-python" "$HOST_STAMP"
+  fi
 }
+cli_version() { PULUMI_SKIP_UPDATE_CHECK=true "$2" version 2>/dev/null; } # cli_version NAME PATH
 
 build_cli() {
   local dir
@@ -132,7 +117,7 @@ EOF
   # The Automation API parses `pulumi version`, so the binary must carry a real version.
   go_build "$dir" pulumi "-X github.com/pulumi/pulumi/sdk/v3/go/common/version.Version=$PULUMI_VER" \
     github.com/pulumi/pulumi/pkg/v3/cmd/pulumi
-  set_stamp pulumi "$PULUMI_VER"
+  set_stamp "$BIN_DIR/pulumi" "$PULUMI_VER"
 }
 
 # The upstream Python language host is a separate module (sdk/python/cmd/pulumi-language-python/v3)
@@ -157,7 +142,7 @@ EOF
   sdk_dir="$(cd "$dir" && go list -m -f '{{.Dir}}' github.com/pulumi/pulumi/sdk/v3)"
   go_build "$dir" pulumi-language-python "-X github.com/pulumi/pulumi/sdk/v3/go/common/version.Version=$PULUMI_VER" .
   install_sdk_script "$sdk_dir/python/cmd/pulumi-language-python-exec" pulumi-language-python-exec
-  set_stamp pulumi-language-python "$HOST_STAMP"
+  set_stamp "$BIN_DIR/pulumi-language-python" "$HOST_STAMP"
 }
 
 # Copies a script from the sdk/v3 module (read-only in GOMODCACHE) into $BIN_DIR, executable.
@@ -175,7 +160,7 @@ install_dynamic_provider() {
   is_current "$name" "$PULUMI_VER" && return 0
   sdk_dir="$(module_dir "github.com/pulumi/pulumi/sdk/v3@$PULUMI_VER")"
   install_sdk_script "$sdk_dir/python/dist/$name" "$name"
-  set_stamp "$name" "$PULUMI_VER"
+  set_stamp "$BIN_DIR/$name" "$PULUMI_VER"
 }
 
 # --- Provider plugins ---------------------------------------------------------------------------
@@ -187,8 +172,7 @@ link_installed_plugin() {
   candidate="${PULUMI_HOME:-$HOME/.pulumi}/plugins/resource-$name-v$version/$bin"
   [[ -x "$candidate" ]] || return 1
   log "$bin: using $candidate"
-  ln -sfn "$candidate" "$BIN_DIR/$bin"
-  set_stamp "$bin" "$version"
+  link_binary "$candidate" "$BIN_DIR/$bin" "$version"
 }
 
 # pulumi-kubernetes' provider module has no provider/ tags; the proxy serves one commit of it by
@@ -215,7 +199,7 @@ build_kubernetes() {
   ) >&2
   go_build "$dir" "$bin" "-X github.com/pulumi/pulumi-kubernetes/provider/v4/pkg/version.Version=$version" \
     ./cmd/pulumi-resource-kubernetes
-  set_stamp "$bin" "$version"
+  set_stamp "$BIN_DIR/$bin" "$version"
 }
 
 # pulumi-random and pulumi-tls are not served by the module proxy, but what they are made of is:
@@ -270,7 +254,7 @@ EOF
   sed "s#@SHIM@#$tf_module/shim#" "$TOOLCHAIN_DIR/bridged-provider/main.go.tmpl" >"$dir/main.go"
   (cd "$dir/shim" && go mod tidy && cd "$dir" && go mod tidy) >&2
   go_build "$dir" "$bin" "-X main.name=$name -X main.version=$version -X main.namePrefix=$prefix" .
-  set_stamp "$bin" "$version"
+  set_stamp "$BIN_DIR/$bin" "$version"
 }
 
 # --- Main ---------------------------------------------------------------------------------------

@@ -23,9 +23,9 @@ from typing import TypeVar
 
 import yaml
 
+from tests.engine import PROJECT_SOURCES
+
 ROOT = Path(__file__).resolve().parents[1]
-# What a Pulumi program of this project needs of the project folder (as tests/engine.py copies it).
-PROJECT_SOURCES = ["Pulumi.yaml", "__main__.py", "settings", "components", "app", "policy"]
 # Every command of a benchmark is bounded; a step that takes this long is broken, not slow.
 STEP_TIMEOUT = 600.0
 PAGE_SIZE = os.sysconf("SC_PAGE_SIZE")

@@ -11,13 +11,13 @@ from __future__ import annotations
 
 import pulumi
 import pulumi_kubernetes as k8s
+from flask_k8s_components.flask_app import FlaskApp
+from flask_k8s_components.ingress import TlsCertificate
+from flask_k8s_components.ingress_nginx import IngressNginx
+from flask_k8s_components.kind_cluster import KindCluster
+from flask_k8s_components.kind_image import KindImage, KindImageArgs
+from flask_k8s_components.tls import CertManager, SelfSignedCertificate
 
-from components.flask_app import FlaskApp
-from components.ingress import TlsCertificate
-from components.ingress_nginx import IngressNginx
-from components.kind_cluster import KindCluster
-from components.kind_image import KindImage, KindImageArgs
-from components.tls import CertManager, SelfSignedCertificate
 from settings import load_settings
 
 settings = load_settings()
@@ -75,7 +75,7 @@ pulumi.export("namespace", app.namespace_name)
 pulumi.export("deploymentName", app.deployment_name)
 pulumi.export("serviceName", app.service_name)
 pulumi.export("ingressAddress", app.ingress_address)
-if settings.app.service.type == "LoadBalancer":
+if app.service is not None and settings.app.service is not None and settings.app.service.type == "LoadBalancer":
     pulumi.export("loadBalancerAddress", app.service.address)
 if kubeconfig is not None:
     pulumi.export("kubeconfig", pulumi.Output.secret(kubeconfig))

@@ -13,10 +13,10 @@ from dataclasses import replace
 
 import pulumi
 import pulumi_kubernetes as k8s
+from flask_k8s_components.flask_app import FlaskApp
+from flask_k8s_components.ingress import TlsCertificate
+from flask_k8s_components.tls import SelfSignedCertificate, SelfSignedCertificateArgs
 
-from components.flask_app import FlaskApp
-from components.ingress import TlsCertificate
-from components.tls import SelfSignedCertificate, SelfSignedCertificateArgs
 from settings import load_settings
 
 settings = load_settings()

@@ -178,7 +178,7 @@ configmap_no_secrets = ResourceValidationPolicy(
     ),
     # MANDATORY: a secret in a ConfigMap is readable by whoever may read ConfigMaps and sits unencrypted in
     # etcd and in the Pulumi state; once applied it has leaked and must be rotated. The word list is
-    # narrow (the one settings/ already refuses in app.env: components/vocabulary.py) and a false
+    # narrow (the one settings/ already refuses in app.env: flask_k8s_components/vocabulary.py) and a false
     # positive has a reviewed way out (allowedKeys), so blocking costs little.
     enforcement_level=EnforcementLevel.MANDATORY,
     severity=Severity.CRITICAL,

@@ -20,7 +20,7 @@ from __future__ import annotations
 from collections.abc import Collection, Iterator, Mapping, Sequence
 from typing import Any, Final
 
-from components.vocabulary import secret_looking_word
+from flask_k8s_components.vocabulary import secret_looking_word
 
 DEPLOYMENT: Final = "kubernetes:apps/v1:Deployment"
 POD: Final = "kubernetes:core/v1:Pod"

@@ -50,7 +50,7 @@ sync_project() { # sync_project STACK
   local stack_file="Pulumi.$1.yaml" salt=""
   [[ -f "$PROJECT/$stack_file" ]] && salt="$(grep '^encryptionsalt:' "$PROJECT/$stack_file" || true)"
   rm -rf "$PROJECT" && mkdir -p "$PROJECT"
-  cp -r "$ROOT"/{Pulumi.yaml,__main__.py,settings,components,app,policy} "$PROJECT/"
+  cp -r "$ROOT"/{Pulumi.yaml,__main__.py,settings,app,policy} "$PROJECT/"
   { [[ -z "$salt" ]] || printf '%s\n' "$salt"; cat "$ROOT/$stack_file"; } >"$PROJECT/$stack_file"
   ln -s "$ROOT/.venv" "$PROJECT/.venv"
 }
@@ -60,6 +60,7 @@ up() {
     say "installing the Python dependencies into .venv (README: Install)"
     python3 -m venv "$ROOT/.venv"
     "$ROOT/.venv/bin/pip" install --quiet -r "$ROOT/requirements.txt"
+    "$ROOT/.venv/bin/pip" install --quiet --no-deps --no-build-isolation -e "$ROOT/components"
   fi
   say "the pinned Pulumi CLI and plugins (built from Go modules unless installed: cold ~30 min)"
   PATH="$(bash "$SCRIPT_DIR/toolchain/pulumi.sh"):$PATH"

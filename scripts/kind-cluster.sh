@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # A real Kind cluster for the real-cluster tests (tests/kind) and for trying the app on a laptop:
 # the article's layout (a control plane labelled ingress-ready=true with host ports 80/443, two
-# workers; the same kind_config() that components/kind_cluster.py gives the dev stack), an ingress
+# workers; the same kind_config() that flask_k8s_components/kind_cluster.py gives the dev stack), an ingress
 # controller serving IngressClass nginx, and the app's image built from app/ and loaded.
 #
 # Usage:
@@ -86,7 +86,7 @@ kctl() { kubectl --kubeconfig "$KUBECONFIG_PATH" --context "kind-$CLUSTER_NAME" 
 # The product's own Kind layout, so the cluster under test is the one the dev stack creates.
 kind_config() {
   [[ -x "$PYTHON" ]] || die "no Python venv at .venv (README: Install)"
-  (cd "$ROOT" && "$PYTHON" -c 'import json; from components.kind_cluster import kind_config; print(json.dumps(kind_config(2)))')
+  (cd "$ROOT" && "$PYTHON" -c 'import json; from flask_k8s_components.kind_cluster import kind_config; print(json.dumps(kind_config(2)))')
 }
 
 install_ingress() {

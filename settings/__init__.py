@@ -17,10 +17,10 @@ from collections.abc import Sequence
 from typing import Any
 
 import pulumi
+from flask_k8s_components.vocabulary import secret_looking_word
 from pydantic import BaseModel, ValidationError
 from pydantic_core import ErrorDetails
 
-from components.vocabulary import secret_looking_word
 from settings import checks
 from settings.build import ClusterSettings, Secrets, StackSettings, TlsSettings, build
 from settings.checks import PROJECT, Problems

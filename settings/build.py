@@ -13,15 +13,15 @@ from dataclasses import dataclass
 from typing import TypeVar
 
 import pulumi
+from flask_k8s_components.flask_app import FlaskAppArgs, IngressSpec, NetworkPolicySpec, ServiceSpec
+from flask_k8s_components.ingress_nginx import IngressNginxArgs
+from flask_k8s_components.kind_cluster import KindClusterArgs
+from flask_k8s_components.namespace import LimitRangeSpec, QuotaSpec
+from flask_k8s_components.network_policy import EgressRule
+from flask_k8s_components.secrets import DatabaseArgs
+from flask_k8s_components.tls import CertManagerArgs, SelfSignedCertificateArgs
+from flask_k8s_components.workload import AutoscalingSpec, ResourcesSpec, RolloutSpec, SecuritySpec, TerminationSpec
 
-from components.flask_app import FlaskAppArgs, IngressSpec, NetworkPolicySpec, ServiceSpec
-from components.ingress_nginx import IngressNginxArgs
-from components.kind_cluster import KindClusterArgs
-from components.namespace import LimitRangeSpec, QuotaSpec
-from components.network_policy import EgressRule
-from components.secrets import DatabaseArgs
-from components.tls import CertManagerArgs, SelfSignedCertificateArgs
-from components.workload import AutoscalingSpec, ResourcesSpec, RolloutSpec, SecuritySpec, TerminationSpec
 from settings.checks import peak_pods
 from settings.schema import (
     DEFAULT_ENV,

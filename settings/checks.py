@@ -10,7 +10,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from components.vocabulary import MAX_NAME, image_tag, secret_looking_word
+from flask_k8s_components.vocabulary import MAX_NAME, image_tag, secret_looking_word
+
 from settings.schema import (
     AppConfig,
     AutoscalingConfig,

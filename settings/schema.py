@@ -19,12 +19,7 @@ import re
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 
-from kubernetes.utils.quantity import parse_quantity as _parse_quantity
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
-from pydantic.alias_generators import to_camel
-from pydantic_core import PydanticCustomError
-
-from components.vocabulary import (
+from flask_k8s_components.vocabulary import (
     DNS_NAME_RULE,
     dns_label_problem,
     is_dns_name,
@@ -34,6 +29,10 @@ from components.vocabulary import (
     is_label_value,
     is_qualified_name,
 )
+from kubernetes.utils.quantity import parse_quantity as _parse_quantity
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic.alias_generators import to_camel
+from pydantic_core import PydanticCustomError
 
 
 def _problem(message: str) -> PydanticCustomError:

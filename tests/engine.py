@@ -25,8 +25,9 @@ from pulumi import automation as auto
 
 from tests.harness import PROJECT, ROOT
 
-# What the program needs of the project folder.
-PROJECT_SOURCES = ["Pulumi.yaml", "__main__.py", "settings", "components", "app", "policy"]
+# What the program needs of the project folder. Not components/: the program imports the component
+# library installed in .venv (README: Install), as any other program would.
+PROJECT_SOURCES = ["Pulumi.yaml", "__main__.py", "settings", "app", "policy"]
 # What `pulumi stack init` writes into a stack file so the stack's secrets decrypt: with a passphrase,
 # only encryptionsalt; the other two with a key-management secrets provider.
 SECRETS_SETTINGS = ("secretsprovider", "encryptedkey", "encryptionsalt")

@@ -133,7 +133,7 @@ def test_2_up_creates_everything_and_the_namespace_limits_are_in_force(
     pods = core.list_namespaced_pod(NAMESPACE, label_selector=f"app={APP}").items
     assert len(pods) == HPA_MIN
     assert all(p.status.phase == "Running" for p in pods)
-    # The Service's own await is skipped (components/service.py): the Deployment's held `up` until
+    # The Service's own await is skipped (flask_k8s_components/service.py): the Deployment's held `up` until
     # the pods were Ready, so the endpoints have them at once, and the Ingress (the route to them)
     # was created only after the Deployment became Available.
     wait_for(f"{HPA_MIN} ready endpoints", lambda: ready_endpoints(core) == HPA_MIN, timeout=10)

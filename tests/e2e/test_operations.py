@@ -61,7 +61,7 @@ SECRET = "kubernetes:core/v1:Secret"
 CONFIG_REF = "spec.template.spec.containers[0].envFrom[0].configMapRef.name"
 CONFIG_VOLUME = "spec.template.spec.volumes[1].configMap.name"
 LOCKED = "the stack is currently locked by 1 lock(s)"
-# components/workload.py: the Deployment takes its declared fields back from any other field manager.
+# flask_k8s_components/workload.py: the Deployment takes its declared fields back from any other field manager.
 PATCH_FORCE_ANNOTATION = "pulumi.com/patchForce"
 
 
@@ -403,7 +403,7 @@ def test_f_a_second_up_while_one_runs_is_refused(ops: Ops, tmp_path: Path) -> No
 
 
 APP_SECRET_KEYS = ("SECRET_KEY", "JWT_SECRET_KEY", "DATABASE_PASSWORD", "DATABASE_URL")
-# The lengths components/secrets.py asks pulumi-random for.
+# The lengths flask_k8s_components/secrets.py asks pulumi-random for.
 GENERATED_LENGTHS = {"SECRET_KEY": 64, "JWT_SECRET_KEY": 64, "DATABASE_PASSWORD": 32}
 
 

@@ -9,19 +9,18 @@ from typing import Any
 import pulumi
 import pytest
 import yaml
-
-from components.app_config import APP_CONFIG_KEY, AppConfig, AppConfigArgs
-from components.flask_app import FlaskApp, FlaskAppArgs, IngressSpec
-from components.ingress import AppIngress, AppIngressArgs, TlsCertificate, TlsSpec
-from components.ingress_nginx import IngressNginx, IngressNginxArgs
-from components.kind_cluster import KindCluster, KindClusterArgs
-from components.kind_image import KindImage, KindImageArgs, source_hash
-from components.namespace import AppNamespace, AppNamespaceArgs, LimitRangeSpec, QuotaSpec
-from components.network_policy import AppNetworkPolicy, AppNetworkPolicyArgs, EgressRule
-from components.secrets import AppSecrets, AppSecretsArgs, DatabaseArgs
-from components.service import AppService, AppServiceArgs
-from components.tls import CertManager, CertManagerArgs, SelfSignedCertificate, SelfSignedCertificateArgs
-from components.workload import (
+from flask_k8s_components.app_config import APP_CONFIG_KEY, AppConfig, AppConfigArgs
+from flask_k8s_components.flask_app import FlaskApp, FlaskAppArgs, IngressSpec
+from flask_k8s_components.ingress import AppIngress, AppIngressArgs, TlsCertificate, TlsSpec
+from flask_k8s_components.ingress_nginx import IngressNginx, IngressNginxArgs
+from flask_k8s_components.kind_cluster import KindCluster, KindClusterArgs
+from flask_k8s_components.kind_image import KindImage, KindImageArgs, source_hash
+from flask_k8s_components.namespace import AppNamespace, AppNamespaceArgs, LimitRangeSpec, QuotaSpec
+from flask_k8s_components.network_policy import AppNetworkPolicy, AppNetworkPolicyArgs, EgressRule
+from flask_k8s_components.secrets import AppSecrets, AppSecretsArgs, DatabaseArgs
+from flask_k8s_components.service import AppService, AppServiceArgs
+from flask_k8s_components.tls import CertManager, CertManagerArgs, SelfSignedCertificate, SelfSignedCertificateArgs
+from flask_k8s_components.workload import (
     AutoscalingSpec,
     ResourcesSpec,
     RolloutSpec,
@@ -29,6 +28,7 @@ from components.workload import (
     Workload,
     WorkloadArgs,
 )
+
 from tests.harness import ROOT, Deployment, Registered, resolve, run
 
 QUOTA = QuotaSpec("4", "8Gi", "8", "16Gi", 20, 10, 5)
@@ -650,6 +650,24 @@ def test_flask_app_without_ingress() -> None:
     d, made = build(lambda: FlaskApp("flask-app", flask_app_args(ingress=None)))
     assert d.of_type("kubernetes:networking.k8s.io/v1:Ingress") == []
     assert made["component"].url is None
+
+
+def test_flask_app_without_a_service_creates_no_service_and_no_ingress() -> None:
+    d, made = build(lambda: FlaskApp("worker", flask_app_args(service=None, ingress=None)))
+    assert d.of_type("kubernetes:core/v1:Service") == []
+    assert d.of_type("flask-k8s:components:AppService") == []
+    assert d.of_type("kubernetes:networking.k8s.io/v1:Ingress") == []
+    assert made["component"].service is None and made["component"].service_name is None
+    assert len(d.of_type("kubernetes:apps/v1:Deployment")) == 1
+    # Its NetworkPolicy still admits the ingress controller's namespace unless told otherwise.
+    app_policy = d.one("kubernetes:networking.k8s.io/v1:NetworkPolicy", "worker-netpol-app")
+    assert app_policy.get("spec.ingress")[0]["ports"] == [{"protocol": "TCP", "port": 5000}]
+
+
+def test_flask_app_refuses_an_ingress_without_a_service_before_registering_anything() -> None:
+    d = run(lambda: FlaskApp("worker", flask_app_args(service=None)), expect_error=ValueError)
+    assert "an ingress needs a service" in str(d.error)
+    assert d.resources == []
 
 
 def test_two_flask_apps_in_one_stack_do_not_collide() -> None:

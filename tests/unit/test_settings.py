@@ -8,14 +8,14 @@ from typing import Any, get_origin
 import pulumi
 import pytest
 import yaml
+from flask_k8s_components.flask_app import FlaskAppArgs
+from flask_k8s_components.ingress_nginx import IngressNginxArgs
+from flask_k8s_components.kind_cluster import KindClusterArgs
+from flask_k8s_components.namespace import LimitRangeSpec, QuotaSpec
+from flask_k8s_components.secrets import DatabaseArgs
+from flask_k8s_components.workload import AutoscalingSpec
 from pydantic import BaseModel
 
-from components.flask_app import FlaskAppArgs
-from components.ingress_nginx import IngressNginxArgs
-from components.kind_cluster import KindClusterArgs
-from components.namespace import LimitRangeSpec, QuotaSpec
-from components.secrets import DatabaseArgs
-from components.workload import AutoscalingSpec
 from settings import PROJECT, ConfigError, StackSettings, load_settings
 from settings.build import KindImageSource
 from settings.checks import RENAMED
@@ -95,6 +95,7 @@ def test_defaults_are_the_articles_values() -> None:
         5000,
     )
     assert (app.rollout.max_surge, app.rollout.max_unavailable) == (1, 0)
+    assert app.service is not None
     assert (app.service.type, app.service.annotations) == ("ClusterIP", {})
     assert app.ingress is not None
     assert (app.ingress.host, app.ingress.ingress_class_name) == ("flask-app.local", "nginx")
@@ -140,6 +141,7 @@ def test_prod_is_an_existing_cluster_behind_a_load_balancer_with_cert_manager() 
         "flask-prod",
         None,
     )
+    assert app.service is not None
     assert app.service.type == "LoadBalancer"
     assert app.service.annotations == {"service.beta.kubernetes.io/aws-load-balancer-type": "nlb"}
     assert app.ingress is not None

@@ -19,7 +19,7 @@ import pulumi
 import pulumi_kubernetes as k8s
 import pulumi_random as random
 
-from components import TYPE_PREFIX
+from flask_k8s_components import TYPE_PREFIX
 
 # The article's SQLite URL, in /tmp: the only writable folder of the read-only container image.
 SQLITE_URL = "sqlite:////tmp/app.db"

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 import pulumi
 import pulumi_kubernetes as k8s
 
-from components import TYPE_PREFIX, resource_quantities
+from flask_k8s_components import TYPE_PREFIX, resource_quantities
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_kubernetes as k8s
 
-from components import TYPE_PREFIX
+from flask_k8s_components import TYPE_PREFIX
 
 MANIFEST_URL = (
     "https://raw.githubusercontent.com/kubernetes/ingress-nginx/{version}/deploy/static/provider/kind/deploy.yaml"

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 import pulumi
 import pulumi_kubernetes as k8s
 
-from components import TYPE_PREFIX
+from flask_k8s_components import TYPE_PREFIX
 
 APP_CONFIG_KEY = "APP_CONFIG"
 """The ConfigMap key holding the multi-line config file."""

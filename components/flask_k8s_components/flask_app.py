@@ -13,14 +13,14 @@ from dataclasses import dataclass, field
 
 import pulumi
 
-from components import TYPE_PREFIX
-from components.app_config import AppConfig, AppConfigArgs
-from components.ingress import AppIngress, AppIngressArgs, TlsCertificate, TlsSpec
-from components.namespace import AppNamespace, AppNamespaceArgs, LimitRangeSpec, QuotaSpec
-from components.network_policy import AppNetworkPolicy, AppNetworkPolicyArgs, EgressRule
-from components.secrets import AppSecrets, AppSecretsArgs, DatabaseArgs
-from components.service import AppService, AppServiceArgs
-from components.workload import (
+from flask_k8s_components import TYPE_PREFIX
+from flask_k8s_components.app_config import AppConfig, AppConfigArgs
+from flask_k8s_components.ingress import AppIngress, AppIngressArgs, TlsCertificate, TlsSpec
+from flask_k8s_components.namespace import AppNamespace, AppNamespaceArgs, LimitRangeSpec, QuotaSpec
+from flask_k8s_components.network_policy import AppNetworkPolicy, AppNetworkPolicyArgs, EgressRule
+from flask_k8s_components.secrets import AppSecrets, AppSecretsArgs, DatabaseArgs
+from flask_k8s_components.service import AppService, AppServiceArgs
+from flask_k8s_components.workload import (
     AutoscalingSpec,
     ResourcesSpec,
     RolloutSpec,
@@ -57,7 +57,7 @@ class ServiceSpec:
 
 @dataclass(frozen=True)
 class NetworkPolicySpec:
-    """Which traffic the namespace admits (see components/network_policy.py)."""
+    """Which traffic the namespace admits (see flask_k8s_components/network_policy.py)."""
 
     ingress_namespaces: list[str] = field(default_factory=lambda: ["ingress-nginx"])
     """Namespaces allowed to reach the app's port (the ingress controller's)."""
@@ -99,8 +99,8 @@ class FlaskAppArgs:
     """JWT key from encrypted config; None generates one."""
     database_password: pulumi.Output[str] | None = None
     """Database password from encrypted config; None generates one."""
-    service: ServiceSpec = field(default_factory=ServiceSpec)
-    """The Service."""
+    service: ServiceSpec | None = field(default_factory=ServiceSpec)
+    """The Service; None creates none, and then no Ingress either (a worker nothing calls)."""
     ingress: IngressSpec | None = None
     """The Ingress; None creates none (e.g. when a LoadBalancer Service is the entry point)."""
     namespace_labels: dict[str, str] = field(default_factory=dict)
@@ -130,8 +130,8 @@ class FlaskApp(pulumi.ComponentResource):
     """The app's namespace."""
     deployment_name: pulumi.Output[str]
     """The Deployment's name."""
-    service_name: pulumi.Output[str]
-    """The Service's name."""
+    service_name: pulumi.Output[str] | None
+    """The Service's name, or None without a Service."""
     url: pulumi.Output[str] | None
     """Where the app answers (from the Ingress host), or None without an Ingress."""
     ingress_address: pulumi.Output[str | None] | None
@@ -146,8 +146,8 @@ class FlaskApp(pulumi.ComponentResource):
     """Secrets and their Secret."""
     workload: Workload
     """The Deployment."""
-    service: AppService
-    """The Service."""
+    service: AppService | None
+    """The Service, if any."""
     ingress: AppIngress | None
     """The Ingress, if any."""
     network_policy: AppNetworkPolicy | None
@@ -170,6 +170,9 @@ class FlaskApp(pulumi.ComponentResource):
           Secret (cert-manager, a person);
         - `pod_annotations`: on the pod template, where a change rolls the pods (the hash of a
           rebuilt image)."""
+        if args.ingress is not None and args.service is None:
+            # Before anything is registered: an Ingress routes to the Service and has none to route to.
+            raise ValueError(f"FlaskApp {name}: an ingress needs a service (args.service is None)")
         super().__init__(f"{TYPE_PREFIX}:FlaskApp", name, None, opts)
         selector, labels = app_labels(args.name, args.version)
 
@@ -181,14 +184,16 @@ class FlaskApp(pulumi.ComponentResource):
             # Pods created before the quota and LimitRange exist would escape both.
             pulumi.ResourceOptions(parent=self, depends_on=[self.namespace.quota, self.namespace.limit_range]),
         )
-        self.service = self._service(f"{name}-service", args, selector, labels)
+        self.service = (
+            None if args.service is None else self._service(f"{name}-service", args.service, args, selector, labels)
+        )
         self.network_policy = self._network_policy(f"{name}-netpol", args, selector, labels)
         self.ingress = None
         self.url = None
         self.ingress_address = None
-        if args.ingress is not None:
+        if args.ingress is not None and self.service is not None:
             self.ingress = self._ingress(
-                f"{name}-ingress", args.name, args.ingress, labels, ingress_depends_on, tls_certificate
+                f"{name}-ingress", args.name, args.ingress, self.service, labels, ingress_depends_on, tls_certificate
             )
             self.url = pulumi.Output.from_input(
                 f"{'https' if args.ingress.tls_secret_name else 'http'}://{args.ingress.host}/"
@@ -197,7 +202,7 @@ class FlaskApp(pulumi.ComponentResource):
 
         self.namespace_name = ns
         self.deployment_name = self.workload.deployment_name
-        self.service_name = self.service.service_name
+        self.service_name = None if self.service is None else self.service.service_name
         self.database_url = self.secrets.database_url
         self.register_outputs(
             {
@@ -252,7 +257,9 @@ class FlaskApp(pulumi.ComponentResource):
         )
         return namespace, config, secrets
 
-    def _service(self, name: str, args: FlaskAppArgs, selector: dict[str, str], labels: dict[str, str]) -> AppService:
+    def _service(
+        self, name: str, spec: ServiceSpec, args: FlaskAppArgs, selector: dict[str, str], labels: dict[str, str]
+    ) -> AppService:
         child = pulumi.ResourceOptions(parent=self)
         ns = self.namespace.name
         return AppService(
@@ -262,8 +269,8 @@ class FlaskApp(pulumi.ComponentResource):
                 namespace=ns,
                 selector_labels=selector,
                 target_port=args.container_port,
-                type=args.service.type,
-                annotations=args.service.annotations,
+                type=spec.type,
+                annotations=spec.annotations,
                 labels=labels,
             ),
             child,
@@ -285,7 +292,7 @@ class FlaskApp(pulumi.ComponentResource):
                 port=args.container_port,
                 ingress_namespaces=args.network_policy.ingress_namespaces,
                 # Behind a cloud load balancer or node port, traffic arrives from outside the cluster.
-                allow_from_anywhere=args.service.type in ("LoadBalancer", "NodePort"),
+                allow_from_anywhere=args.service is not None and args.service.type in ("LoadBalancer", "NodePort"),
                 egress=args.network_policy.egress,
                 labels=labels,
             ),
@@ -328,6 +335,7 @@ class FlaskApp(pulumi.ComponentResource):
         name: str,
         app_name: str,
         spec: IngressSpec,
+        service: AppService,
         labels: dict[str, str],
         depends_on: Sequence[pulumi.Resource],
         certificate: TlsCertificate | None,
@@ -339,8 +347,8 @@ class FlaskApp(pulumi.ComponentResource):
                 name=f"{app_name}-ingress",
                 namespace=self.namespace.name,
                 host=spec.host,
-                service_name=self.service.service_name,
-                service_port=self.service.port,
+                service_name=service.service_name,
+                service_port=service.port,
                 tls=tls,
                 tls_certificate=certificate if tls else None,
                 ingress_class_name=spec.ingress_class_name,
@@ -349,7 +357,7 @@ class FlaskApp(pulumi.ComponentResource):
             ),
             pulumi.ResourceOptions(parent=self, depends_on=list(depends_on)),
             # Routed only once the Deployment's await has seen its pods Ready: the Service does not
-            # wait for endpoints (components/service.py), and an Ingress to no Ready pod serves 503s.
+            # wait for endpoints (flask_k8s_components/service.py), and an Ingress to no Ready pod serves 503s.
             # The Deployment, not the whole Workload (its HPA and PDB prove nothing about the pods),
             # and the Ingress alone: its TLS Secret can be written meanwhile.
             route_after=[self.workload.deployment],

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 import pulumi
 import pulumi_kubernetes as k8s
 
-from components import TYPE_PREFIX
+from flask_k8s_components import TYPE_PREFIX
 
 
 @dataclass(frozen=True)

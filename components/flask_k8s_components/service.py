@@ -12,8 +12,8 @@ from dataclasses import dataclass, field
 import pulumi
 import pulumi_kubernetes as k8s
 
-from components import TYPE_PREFIX
-from components.status import published_address
+from flask_k8s_components import TYPE_PREFIX
+from flask_k8s_components.status import published_address
 
 SERVICE_PORT = 80
 

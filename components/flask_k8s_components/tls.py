@@ -14,7 +14,7 @@ import pulumi
 import pulumi_kubernetes as k8s
 import pulumi_tls as tls
 
-from components import TYPE_PREFIX
+from flask_k8s_components import TYPE_PREFIX
 
 CERT_MANAGER_URL = "https://github.com/cert-manager/cert-manager/releases/download/{version}/cert-manager.yaml"
 LETSENCRYPT_PROD = "https://acme-v02.api.letsencrypt.org/directory"

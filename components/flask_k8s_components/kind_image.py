@@ -16,7 +16,7 @@ from pathlib import Path
 import pulumi
 import pulumi_command as command
 
-from components import TYPE_PREFIX
+from flask_k8s_components import TYPE_PREFIX
 
 # Build by-products that do not change the image.
 _IGNORED_PARTS = {"__pycache__", ".pytest_cache", ".ruff_cache", ".mypy_cache"}

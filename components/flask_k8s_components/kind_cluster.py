@@ -18,7 +18,7 @@ import pulumi
 import pulumi_command as command
 import yaml
 
-from components import TYPE_PREFIX
+from flask_k8s_components import TYPE_PREFIX
 
 
 @dataclass(frozen=True)

@@ -7,6 +7,7 @@
 #   pulumi-resource-kubernetes      pulumi-kubernetes' provider module        (PULUMI_KUBERNETES_*)
 #   pulumi-resource-random          terraform-provider-random, bridged        (PULUMI_RANDOM_*)
 #   pulumi-resource-tls             terraform-provider-tls, bridged           (PULUMI_TLS_*)
+#   pulumi-language-yaml            the YAML language host, pulumi-yaml's module  (PULUMI_YAML_VERSION)
 # The command provider cannot be built here: neither its module nor its framework
 # (pulumi-go-provider) is served by the module proxy, so PULUMI_COMMAND_VERSION stays empty.
 #
@@ -39,6 +40,7 @@ source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 : "${PULUMI_TLS_VERSION:?PULUMI_TLS_VERSION is not set in scripts/versions.env}"
 : "${PULUMI_TLS_TF_MODULE_VERSION:?PULUMI_TLS_TF_MODULE_VERSION is not set in scripts/versions.env}"
 : "${PULUMI_TERRAFORM_BRIDGE_VERSION:?PULUMI_TERRAFORM_BRIDGE_VERSION is not set in scripts/versions.env}"
+: "${PULUMI_YAML_VERSION:?PULUMI_YAML_VERSION is not set in scripts/versions.env}"
 
 PULUMI_VER="v${PULUMI_VERSION#v}"
 # The language host is built from this repository's source: a change to it must rebuild it.
@@ -163,6 +165,35 @@ install_dynamic_provider() {
   set_stamp "$BIN_DIR/$name" "$PULUMI_VER"
 }
 
+# The YAML language host (a YAML program using the component package, tests/e2e). Its module asks
+# for pkg/sdk v3 at the version it was released with, and the wrapper leaves that choice to it (see
+# versions.env); it repeats pkg's clipboard fork, as build_cli does.
+build_yaml_host() {
+  local bin=pulumi-language-yaml version="v${PULUMI_YAML_VERSION#v}" dir
+  is_current "$bin" "$version" && return 0
+  dir="$(fresh_dir "pulumi-yaml-$version")"
+  cat >"$dir/go.mod" <<EOF
+module local/pulumi-language-yaml
+
+go 1.26
+
+require github.com/pulumi/pulumi-yaml $version
+
+replace github.com/atotto/clipboard => github.com/tgummerer/clipboard v0.0.0-20241001131231-d02d263e614e
+EOF
+  cat >"$dir/tools.go" <<'EOF'
+//go:build tools
+
+package tools
+
+import _ "github.com/pulumi/pulumi-yaml/cmd/pulumi-language-yaml"
+EOF
+  (cd "$dir" && go mod tidy) >&2
+  go_build "$dir" "$bin" "-X github.com/pulumi/pulumi-yaml/pkg/version.Version=$version" \
+    github.com/pulumi/pulumi-yaml/cmd/pulumi-language-yaml
+  set_stamp "$BIN_DIR/$bin" "$version"
+}
+
 # --- Provider plugins ---------------------------------------------------------------------------
 
 # A plugin of the pinned version installed by `pulumi plugin install` (e.g. on a laptop): link it.
@@ -268,6 +299,7 @@ if ! is_current pulumi-language-python "$HOST_STAMP" || [[ ! -f "$BIN_DIR/pulumi
   build_language_host
 fi
 install_dynamic_provider
+build_yaml_host
 build_kubernetes
 build_bridged random "$PULUMI_RANDOM_VERSION" github.com/terraform-providers/terraform-provider-random \
   "$PULUMI_RANDOM_TF_MODULE_VERSION" Random

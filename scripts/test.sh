@@ -2,7 +2,10 @@
 # Every test of the project, layer by layer, each stopping the run when it fails:
 #   1. lint and types      ruff, ruff format, pyright, yamllint, actionlint (.pre-commit-config.yaml)
 #   2. unit                Pulumi mocks, seconds (tests/unit)
-#   3. end-to-end          the real engine against a kwok API server (tests/e2e)
+#   2b. library            the component library's wheel in an empty virtualenv, its example under
+#                          mocks there (tests/library)
+#   3. end-to-end          the real engine against a kwok API server (tests/e2e), a YAML program
+#                          using the component package included
 #   3b. benchmarks         one round of each deployment benchmark on kwok, so they never rot; their
 #                          numbers are printed, never checked against a threshold (benchmarks/)
 #   4. real cluster        the program on a Kind cluster with real containers behind an ingress (tests/kind)
@@ -23,6 +26,7 @@ layer() { # layer NAME COMMAND...
 
 layer "lint and types" .venv/bin/pre-commit run --all-files --show-diff-on-failure
 layer "unit tests" .venv/bin/pytest tests/unit
+layer "component library: its wheel in an empty virtualenv, the example program under mocks" .venv/bin/pytest tests/library
 # The toolchain scripts print their bin folder on stdout (for callers that put it on PATH): a path
 # of this machine, which a test log has no use for; their progress goes to stderr.
 layer "pinned Pulumi engine, plugins and kwok control plane (scripts/toolchain.sh)" bash -c 'bash scripts/toolchain.sh >/dev/null'

@@ -1,11 +1,13 @@
 # Every field of the kubernetes client's models is Optional; a missing one fails the test anyway.
 # pyright: reportOptionalMemberAccess=false, reportOptionalSubscript=false
-"""The component package from another Pulumi language: a YAML program deploys FlaskApp on kwok.
+"""The component library used by programs other than this project's, deployed on kwok.
 
-As an outside user would: the library's built wheel (not this work tree) is what the package's
-plugin runs; `pulumi package add` of the plugin folder creates the plugin's virtualenv, installs it
-and records the package in the program's Pulumi.yaml; `pulumi up` creates the app through
-`flask-k8s:index:FlaskApp`, and `pulumi destroy` leaves nothing on the cluster.
+As an outside user would, from the library's built wheel (never this work tree):
+- a Pulumi YAML program, through the component package: `pulumi package add` of the plugin folder
+  creates the plugin's virtualenv, installs the wheel there and records the package in the
+  program's Pulumi.yaml; `pulumi up` creates the app through `flask-k8s:index:FlaskApp`;
+- the Python example (two apps from one FlaskApp), in a virtualenv with the wheel installed.
+Each `pulumi destroy` leaves nothing on the cluster.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -21,7 +24,7 @@ from kubernetes import client
 
 from tests.e2e.cluster import STAND_IN_ADDRESS, IngressControllerStandIn, not_found, wait_for
 from tests.engine import pinned_tool_bin, project_stack
-from tests.wheel import LIBRARY, build_wheel, lock_constraints
+from tests.wheel import LIBRARY, build_wheel, lock_constraints, new_venv, pip_install
 
 pytestmark = pytest.mark.e2e
 
@@ -29,10 +32,19 @@ PROGRAM = LIBRARY / "examples" / "yaml"
 NAMESPACE = APP = "flask-yaml"
 
 
-def plugin_using_wheel(scratch: Path) -> Path:
+def namespace_gone(core: client.CoreV1Api, name: str) -> Callable[[], bool]:
+    return lambda: not_found(lambda: core.read_namespace(name))
+
+
+@pytest.fixture(scope="module")
+def wheel(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    """The library's wheel, and the lock's pins as constraints for its dependencies."""
+    scratch = tmp_path_factory.mktemp("wheel")
+    return build_wheel(scratch / "dist"), lock_constraints(scratch)
+
+
+def plugin_using_wheel(scratch: Path, wheel: Path, constraints: Path) -> Path:
     """A copy of components/plugin whose virtualenv is new and whose requirements are the wheel."""
-    wheel = build_wheel(scratch / "dist")
-    constraints = lock_constraints(scratch)
     plugin = scratch / "plugin"
     shutil.copytree(LIBRARY / "plugin", plugin, ignore=shutil.ignore_patterns("__pycache__", "venv"))
     manifest = yaml.safe_load((plugin / "PulumiPlugin.yaml").read_text())
@@ -43,10 +55,14 @@ def plugin_using_wheel(scratch: Path) -> Path:
 
 
 def test_a_yaml_program_deploys_and_destroys_the_app_through_the_package(
-    kubeconfig: str, kube: client.ApiClient, ingress_controller: IngressControllerStandIn, tmp_path: Path
+    kubeconfig: str,
+    kube: client.ApiClient,
+    ingress_controller: IngressControllerStandIn,
+    wheel: tuple[Path, Path],
+    tmp_path: Path,
 ) -> None:
     tool_bin = pinned_tool_bin(tools=("pulumi", "pulumi-language-yaml", "pulumi-language-python"))
-    plugin = plugin_using_wheel(tmp_path)
+    plugin = plugin_using_wheel(tmp_path, *wheel)
     program = tmp_path / "program"
     shutil.copytree(PROGRAM, program)
 
@@ -94,4 +110,45 @@ def test_a_yaml_program_deploys_and_destroys_the_app_through_the_package(
 
         destroyed = ps.stack.destroy(on_output=lambda _: None)
         assert destroyed.summary.result == "succeeded"
-        wait_for("the namespace to be gone", lambda: not_found(lambda: core.read_namespace(NAMESPACE)))
+        wait_for("the namespace to be gone", namespace_gone(core, NAMESPACE))
+
+
+def test_the_python_example_deploys_two_apps_from_the_wheel_and_destroys_them(
+    kubeconfig: str,
+    kube: client.ApiClient,
+    ingress_controller: IngressControllerStandIn,
+    wheel: tuple[Path, Path],
+    tmp_path: Path,
+) -> None:
+    tool_bin = pinned_tool_bin(tools=("pulumi", "pulumi-language-python"))
+    program = tmp_path / "program"
+    shutil.copytree(LIBRARY / "examples" / "python", program, ignore=shutil.ignore_patterns("__pycache__", "venv"))
+    # The example's Pulumi.yaml names the virtualenv `venv`: there, the wheel and nothing else.
+    pip_install(new_venv(program / "venv"), wheel[1], str(wheel[0]))
+
+    (tmp_path / "stack").mkdir()
+    with project_stack("test", kubeconfig, tool_bin, tmp_path / "stack", project=program) as ps:
+        up = ps.stack.up(on_output=lambda _: None)
+        assert up.summary.result == "succeeded"
+        outputs = {key: value.value for key, value in up.outputs.items()}
+        assert outputs == {
+            "url": "http://flask.example.com/",
+            "webNamespace": "flask-web",
+            "workerNamespace": "flask-worker",
+            "workerDeployment": "flask-worker",
+        }
+
+        apps, core, net = client.AppsV1Api(kube), client.CoreV1Api(kube), client.NetworkingV1Api(kube)
+        assert apps.read_namespaced_deployment("flask-web", "flask-web").status.available_replicas == 3
+        assert apps.read_namespaced_deployment("flask-worker", "flask-worker").status.available_replicas == 1
+        assert [s.metadata.name for s in core.list_namespaced_service("flask-web").items] == ["flask-web-service"]
+        assert core.list_namespaced_service("flask-worker").items == []
+        assert net.list_namespaced_ingress("flask-worker").items == []
+        assert "flask-web/flask-web-ingress" in ingress_controller.published
+        # Ingress rules: none, so the policy (of type Ingress) admits no caller.
+        assert not net.read_namespaced_network_policy("flask-worker-app", "flask-worker").spec.ingress
+
+        destroyed = ps.stack.destroy(on_output=lambda _: None)
+        assert destroyed.summary.result == "succeeded"
+        for namespace in ("flask-web", "flask-worker"):
+            wait_for(f"namespace {namespace} to be gone", namespace_gone(core, namespace))

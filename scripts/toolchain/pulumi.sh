@@ -64,6 +64,22 @@ fresh_dir() {
   printf '%s\n' "$dir"
 }
 
+# A wrapper module in DIR that builds PACKAGE (a main package of a required module) and requires
+# each MODULE VERSION given. Modules built on pulumi/pkg need pkg's replace of atotto/clipboard with a
+# fork: `go install` refuses a module with replaces, so the wrapper repeats it.
+# Usage: wrapper_module DIR NAME PACKAGE "MODULE VERSION"...
+wrapper_module() {
+  local dir="$1" name="$2" pkg="$3" requirement
+  shift 3
+  {
+    printf 'module local/%s\n\ngo 1.26\n\nrequire (\n' "$name"
+    for requirement in "$@"; do printf '\t%s\n' "$requirement"; done
+    printf ')\n\nreplace github.com/atotto/clipboard => github.com/tgummerer/clipboard v0.0.0-20241001131231-d02d263e614e\n'
+  } >"$dir/go.mod"
+  printf '//go:build tools\n\npackage tools\n\nimport _ "%s"\n' "$pkg" >"$dir/tools.go"
+  (cd "$dir" && go mod tidy) >&2
+}
+
 # go build into a temporary file, then move it into place, so an interrupted build never leaves a
 # binary that looks complete. Usage: go_build DIR OUTNAME LDFLAGS PACKAGE
 go_build() {
@@ -94,28 +110,9 @@ cli_version() { PULUMI_SKIP_UPDATE_CHECK=true "$2" version 2>/dev/null; } # cli_
 build_cli() {
   local dir
   dir="$(fresh_dir "pulumi-cli-$PULUMI_VER")"
-  # pkg/go.mod replaces sdk/v3 with its local copy and atotto/clipboard with a fork: `go install`
-  # refuses a module with replaces, so the wrapper requires both at one version and repeats the fork.
-  cat >"$dir/go.mod" <<EOF
-module local/pulumi-cli
-
-go 1.26
-
-require (
-	github.com/pulumi/pulumi/pkg/v3 $PULUMI_VER
-	github.com/pulumi/pulumi/sdk/v3 $PULUMI_VER
-)
-
-replace github.com/atotto/clipboard => github.com/tgummerer/clipboard v0.0.0-20241001131231-d02d263e614e
-EOF
-  cat >"$dir/tools.go" <<'EOF'
-//go:build tools
-
-package tools
-
-import _ "github.com/pulumi/pulumi/pkg/v3/cmd/pulumi"
-EOF
-  (cd "$dir" && go mod tidy) >&2
+  # pkg/go.mod replaces sdk/v3 with its local copy: the wrapper requires both at one version.
+  wrapper_module "$dir" pulumi-cli github.com/pulumi/pulumi/pkg/v3/cmd/pulumi \
+    "github.com/pulumi/pulumi/pkg/v3 $PULUMI_VER" "github.com/pulumi/pulumi/sdk/v3 $PULUMI_VER"
   # The Automation API parses `pulumi version`, so the binary must carry a real version.
   go_build "$dir" pulumi "-X github.com/pulumi/pulumi/sdk/v3/go/common/version.Version=$PULUMI_VER" \
     github.com/pulumi/pulumi/pkg/v3/cmd/pulumi
@@ -167,28 +164,13 @@ install_dynamic_provider() {
 
 # The YAML language host (a YAML program using the component package, tests/e2e). Its module asks
 # for pkg/sdk v3 at the version it was released with, and the wrapper leaves that choice to it (see
-# versions.env); it repeats pkg's clipboard fork, as build_cli does.
+# versions.env).
 build_yaml_host() {
   local bin=pulumi-language-yaml version="v${PULUMI_YAML_VERSION#v}" dir
   is_current "$bin" "$version" && return 0
   dir="$(fresh_dir "pulumi-yaml-$version")"
-  cat >"$dir/go.mod" <<EOF
-module local/pulumi-language-yaml
-
-go 1.26
-
-require github.com/pulumi/pulumi-yaml $version
-
-replace github.com/atotto/clipboard => github.com/tgummerer/clipboard v0.0.0-20241001131231-d02d263e614e
-EOF
-  cat >"$dir/tools.go" <<'EOF'
-//go:build tools
-
-package tools
-
-import _ "github.com/pulumi/pulumi-yaml/cmd/pulumi-language-yaml"
-EOF
-  (cd "$dir" && go mod tidy) >&2
+  wrapper_module "$dir" pulumi-language-yaml github.com/pulumi/pulumi-yaml/cmd/pulumi-language-yaml \
+    "github.com/pulumi/pulumi-yaml $version"
   go_build "$dir" "$bin" "-X github.com/pulumi/pulumi-yaml/pkg/version.Version=$version" \
     github.com/pulumi/pulumi-yaml/cmd/pulumi-language-yaml
   set_stamp "$BIN_DIR/$bin" "$version"

@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 import subprocess
 import sys
+import tomllib
 import venv
 from pathlib import Path
 
@@ -18,6 +19,11 @@ from tests.harness import ROOT
 LIBRARY = ROOT / "components"
 # A pinned requirement line of the lock: `name==version \` (its hashes follow on the next lines).
 _PINNED = re.compile(r"^([A-Za-z0-9][A-Za-z0-9._\[\],-]*==[^\s\\]+)")
+
+
+def declared_version() -> str:
+    """The library's version, as components/pyproject.toml declares it."""
+    return tomllib.loads((LIBRARY / "pyproject.toml").read_text())["project"]["version"]
 
 
 def build_wheel(dest: Path) -> Path:

@@ -9,12 +9,11 @@ from __future__ import annotations
 
 import shutil
 import subprocess
-import tomllib
 from pathlib import Path
 
 import pytest
 
-from tests.wheel import LIBRARY, build_wheel, lock_constraints, new_venv, pip_install
+from tests.wheel import LIBRARY, build_wheel, declared_version, lock_constraints, new_venv, pip_install
 
 # Imports every module of the installed package; prints where it was found and its version.
 IMPORT_ALL = """
@@ -48,7 +47,7 @@ def test_the_wheel_carries_every_module_its_version_and_type_marker(
     assert result.returncode == 0, result.stderr[-3000:]
     where, version = result.stdout.split()
     assert Path(where).is_relative_to(venv), "imported from outside the new virtualenv"
-    assert version == tomllib.loads((LIBRARY / "pyproject.toml").read_text())["project"]["version"]
+    assert version == declared_version()
     assert (Path(where).parent / "py.typed").is_file()
     check = run(python, "-m", "pip", "check", cwd=tmp_path)
     assert check.returncode == 0, check.stdout

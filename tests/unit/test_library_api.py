@@ -11,7 +11,6 @@ from __future__ import annotations
 import copy
 import dataclasses
 import json
-import tomllib
 import typing
 from collections.abc import Mapping
 from pathlib import Path
@@ -26,10 +25,10 @@ from flask_k8s_components.network_policy import EgressRule
 from flask_k8s_components.secrets import DatabaseArgs
 from flask_k8s_components.workload import AutoscalingSpec, ResourcesSpec, RolloutSpec, SecuritySpec, TerminationSpec
 
-from tests.harness import ROOT, resolve
+from tests.harness import resolve
+from tests.wheel import LIBRARY, declared_version
 
-COMPONENTS = ROOT / "components"
-RECORDS = COMPONENTS / "api"
+RECORDS = LIBRARY / "api"
 FLASK_APP = "flask-k8s:index:FlaskApp"
 
 HOW_TO_RECORD = (
@@ -79,7 +78,7 @@ def check_records(records: Path, current: Mapping[str, Any]) -> None:
 
 
 def test_the_installed_version_is_the_one_in_pyproject() -> None:
-    declared = tomllib.loads((COMPONENTS / "pyproject.toml").read_text())["project"]["version"]
+    declared = declared_version()
     assert declared == api.version(), (
         f"components/pyproject.toml says {declared}, the installed metadata {api.version()}; "
         "reinstall: .venv/bin/pip install --no-deps --no-build-isolation -e components"
@@ -101,13 +100,13 @@ def test_the_current_version_is_recorded_exactly(surface: dict[str, Any]) -> Non
 
 
 def test_the_changelog_has_an_entry_for_the_current_version() -> None:
-    changelog = (COMPONENTS / "CHANGELOG.md").read_text()
+    changelog = (LIBRARY / "CHANGELOG.md").read_text()
     headings = [line for line in changelog.splitlines() if line.startswith(f"## {api.version()} ")]
     assert headings, f"components/CHANGELOG.md has no `## {api.version()} - <date>` heading"
 
 
 def test_the_readme_reference_is_generated_from_the_code() -> None:
-    readme = (COMPONENTS / "README.md").read_text()
+    readme = (LIBRARY / "README.md").read_text()
     assert readme.count(api.START) == 1 and readme.count(api.END) == 1, "components/README.md lost its markers"
     # On a mismatch: .venv/bin/python -m flask_k8s_components.api --update-readme components/README.md
     assert api.reference_block(readme) == api.reference_markdown()

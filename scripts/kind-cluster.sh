@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # A real Kind cluster for the real-cluster tests (tests/kind) and for trying the app on a laptop:
 # the article's layout (a control plane labelled ingress-ready=true with host ports 80/443, two
-# workers; the same kind_config() that flask_k8s_components/kind_cluster.py gives the dev stack), an ingress
-# controller serving IngressClass nginx, and the app's image built from app/ and loaded.
+# workers; the same kind_config() that flask_k8s_components/kind_cluster.py gives the dev stack) and
+# the app's image built from app/ and loaded. No ingress controller: the Pulumi program installs
+# Traefik itself (cluster.ingressController.*), here as for every user.
 #
 # Usage:
 #   scripts/kind-cluster.sh up [KUBECONFIG_PATH]   (re)create the cluster; prints the kubeconfig path
@@ -15,13 +16,14 @@
 # Two ways to get there:
 #   default       Docker and kind are installed (a laptop, a GitHub runner): the node image is
 #                 kindest/node:v$KUBERNETES_VERSION (pulled, or assembled by `kind build node-image
-#                 --type release` where kind publishes none for that patch release), ingress-nginx
-#                 is applied from its Kind manifest. Nothing is compiled.
+#                 --type release` where kind publishes none for that patch release); the nodes pull
+#                 the official Traefik image when the program deploys it. Nothing is compiled.
 #   KIND_OFFLINE=1  no container registry is reachable (CI here): a Docker engine from Debian's
-#                 packages is started (scripts/kind/engine.sh), kind and the node image are built
-#                 from Go modules and Debian packages (scripts/toolchain/kind.sh, scripts/kind/images.sh,
-#                 cached: cold about 7 minutes after the other layers' tools, warm seconds), and Traefik's ingress-nginx
-#                 compatibility provider stands in for ingress-nginx (scripts/kind/ingress-traefik.yaml).
+#                 packages is started (scripts/kind/engine.sh), kind, the node image and Traefik's
+#                 image local/traefik:v$TRAEFIK_VERSION are built from Go modules and Debian packages
+#                 (scripts/toolchain/kind.sh, scripts/kind/images.sh, cached: cold about 7 minutes
+#                 after the other layers' tools, warm seconds), and `up` loads that Traefik image into
+#                 the nodes for the stack's cluster.ingressController.image (scripts/demo.sh sets it).
 #
 # Environment:
 #   KIND_CLUSTER_NAME   cluster name (default flask-ci; kubeconfig context kind-<name>)
@@ -89,19 +91,12 @@ kind_config() {
   (cd "$ROOT" && "$PYTHON" -c 'import json; from flask_k8s_components.kind_cluster import kind_config; print(json.dumps(kind_config(2)))')
 }
 
-install_ingress() {
-  if [[ "$OFFLINE" == 1 ]]; then
-    local image="local/traefik:v${TRAEFIK_VERSION#v}"
-    say "ingress: Traefik $TRAEFIK_VERSION standing in for ingress-nginx (IngressClass nginx)"
-    kind load docker-image "$image" --name "$CLUSTER_NAME" --nodes "$CLUSTER_NAME-control-plane" >&2
-    sed "s#TRAEFIK_IMAGE#$image#" "$SCRIPT_DIR/kind/ingress-traefik.yaml" | kctl apply -f - >&2
-  else
-    local version
-    version="$(cd "$ROOT" && "$PYTHON" -c 'import yaml; print(yaml.safe_load(open("Pulumi.yaml"))["config"]["ingressNginxVersion"]["default"])')"
-    say "ingress: ingress-nginx $version (its Kind manifest)"
-    kctl apply -f "https://raw.githubusercontent.com/kubernetes/ingress-nginx/$version/deploy/static/provider/kind/deploy.yaml" >&2
-  fi
-  kctl -n ingress-nginx rollout status deployment/ingress-nginx-controller --timeout="$WAIT" >&2
+# Offline the nodes cannot pull Traefik: they get the image scripts/kind/images.sh built, on every
+# node, as where it runs is the program's choice.
+load_ingress_image() {
+  local image="local/traefik:v${TRAEFIK_VERSION#v}"
+  say "loading $image for the program's ingress controller (cluster.ingressController.image)"
+  kind load docker-image "$image" --name "$CLUSTER_NAME" >&2
 }
 
 load_image() { # load_image IMAGE [DOCKERFILE]: build app/ (or DOCKERFILE) and load it into every node
@@ -133,7 +128,7 @@ up() {
   }
   chmod 600 "$KUBECONFIG_PATH"
   kctl wait --for=condition=Ready nodes --all --timeout="$WAIT" >&2
-  install_ingress
+  if [[ "$OFFLINE" == 1 ]]; then load_ingress_image; fi
   load_image "$APP_IMAGE"
   say "cluster $CLUSTER_NAME is ready (context kind-$CLUSTER_NAME)"
   printf '%s\n' "$KUBECONFIG_PATH"

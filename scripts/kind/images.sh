@@ -7,7 +7,8 @@
 #                                    the node image, as `kind build node-image` makes it, with the
 #                                    control-plane, CoreDNS, etcd, pause and kindnetd stand-in
 #                                    images side-loaded into its containerd
-#   local/traefik:v$TRAEFIK_VERSION  the ingress controller standing in for ingress-nginx
+#   local/traefik:v$TRAEFIK_VERSION  Traefik, the ingress controller the Pulumi program installs: built
+#                                    here instead of pulled (the stack's cluster.ingressController.image)
 # Each image carries a label with a hash of everything it is made from; an image whose label
 # matches is kept, so a warm run takes seconds. Needs a Docker engine (scripts/kind/engine.sh).
 #

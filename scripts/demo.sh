@@ -85,6 +85,12 @@ up() {
   export KUBECONFIG="$kubeconfig"
   sync_project "$stack"
   pulumi stack select "$stack" --create --cwd "$PROJECT" >&2
+  # Offline the nodes cannot pull the official Traefik image: kind-cluster.sh loaded the one
+  # built here. Set on every run: sync_project has just copied the stack file afresh.
+  if [[ "$stack" == kind-ci && "${KIND_OFFLINE:-0}" == 1 ]]; then
+    pulumi config set --path cluster.ingressController.image "local/traefik:v${TRAEFIK_VERSION#v}" \
+      --stack "$stack" --cwd "$PROJECT" >&2
+  fi
   pulumi up --stack "$stack" --cwd "$PROJECT" --yes --skip-preview >&2
   pulumi stack output caCertificate --stack "$stack" --cwd "$PROJECT" >"$DEMO_DIR/ca.crt"
   local url host

@@ -6,6 +6,7 @@ real, in bash, with stand-in `docker`, `kind`, `kubectl`, `pulumi` and `go` exec
 each appends its arguments (one JSON line per call) to a log and prints what the real tool prints
 where the scripts read it. So a renamed config key, a missing file or a manifest fetched from a URL
 fails here instead of on a user's laptop. Nothing reaches the network, Docker or the real cache.
+The last test runs demo.sh's KIND_OFFLINE=1 branch the same way, which CI does not run either.
 """
 
 from __future__ import annotations
@@ -236,3 +237,76 @@ def test_demo_on_a_laptop_deploys_stack_kind_ci_and_removes_it(laptop: Laptop) -
     assert ["destroy", "--stack", "kind-ci", "--cwd", project, "--yes", "--skip-preview"] in laptop.argvs("pulumi")
     assert ["delete", "cluster", "--name", CLUSTER, "--kubeconfig", str(kubeconfig)] in laptop.argvs("kind")
     assert (laptop.standins / "kind-clusters").read_text().split() == []
+
+
+def stamped_binary(path: Path, version: str, text: str = "#!/bin/sh\nexit 0\n") -> None:
+    executable(path, text)
+    (path.parent / f".{path.name}.version").write_text(f"{version}\n")
+
+
+def prebuilt_offline_tools(laptop: Laptop) -> None:
+    """The cache as scripts/toolchain/kube.sh and kind.sh leave it for KIND_OFFLINE=1: every binary
+    stamped with its pinned version, so they build nothing (the `go` stand-in fails if they try)."""
+
+    def v(key: str) -> str:
+        return "v" + VERSIONS[key].removeprefix("v")
+
+    bin_dir, node_bin = laptop.cache / "bin", laptop.cache / "kind-node" / "bin"
+    built = {
+        bin_dir: {
+            v("KUBERNETES_VERSION"): [
+                "kube-apiserver",
+                "kube-controller-manager",
+                "kube-scheduler",
+                "kubeadm",
+                "kubelet",
+                "kube-proxy",
+            ],
+            v("ETCD_VERSION"): ["etcd"],
+            v("KWOK_VERSION"): ["kwok", "kwokctl"],
+        },
+        node_bin: {
+            v("CONTAINERD_VERSION"): ["containerd", "ctr", "containerd-shim-runc-v2"],
+            v("RUNC_VERSION"): ["runc"],
+            v("CRICTL_VERSION"): ["crictl"],
+            v("CNI_PLUGINS_VERSION"): ["host-local", "loopback", "ptp", "portmap"],
+            v("COREDNS_VERSION"): ["coredns"],
+            v("TRAEFIK_VERSION"): ["traefik"],
+            v("KUBERNETES_VERSION"): ["pause"],
+        },
+    }
+    for folder, versions in built.items():
+        for version, names in versions.items():
+            for name in names:
+                stamped_binary(folder / name, version)
+    # kind and kubectl are built into the bin folder, which kind-cluster.sh puts first on PATH: there
+    # they are the stand-ins.
+    for tool, key in (("kind", "KIND_VERSION"), ("kubectl", "KUBERNETES_VERSION")):
+        stamped_binary(bin_dir / tool, v(key), (laptop.standins / tool).read_text())
+
+
+def test_demo_offline_points_the_stack_at_the_traefik_image_it_loads(laptop: Laptop) -> None:
+    assert (ROOT / ".venv" / "bin" / "python").exists(), "no .venv (README: Install)"
+    prebuilt_offline_tools(laptop)
+    # The node image as scripts/kind/images.sh names it; given here, so that script (all Docker) is skipped.
+    node_image = f"local/kind-node:v{VERSIONS['KUBERNETES_VERSION']}"
+    laptop.env |= {"KIND_OFFLINE": "1", "KIND_NODE_IMAGE": node_image}
+    project = str(laptop.cache / "demo" / "project")
+    result = laptop.run("scripts/demo.sh")
+    assert_ok(result, "KIND_OFFLINE=1 demo.sh")
+    assert not laptop.calls("go")
+
+    kind = laptop.argvs("kind")
+    (create,) = [a for a in kind if a[:2] == ["create", "cluster"]]
+    assert create[create.index("--image") + 1] == node_image
+    traefik = f"local/traefik:v{VERSIONS['TRAEFIK_VERSION'].removeprefix('v')}"
+    # Into every node (no --nodes): where Traefik runs is the program's choice.
+    assert ["load", "docker-image", traefik, "--name", CLUSTER] in kind
+    assert_applies_nothing_from_a_url(laptop)
+
+    pulumi = laptop.argvs("pulumi")
+    set_image = ["config", "set", "--path", "cluster.ingressController.image", traefik, "--stack", "kind-ci"]
+    assert [*set_image, "--cwd", project] in pulumi, pulumi
+    # `pulumi config set --stack` fails on a stack that does not exist yet: after select --create.
+    order = [a[0] if a[0] != "stack" else f"stack {a[1]}" for a in pulumi if a[:1] != ["version"]]
+    assert order[:3] == ["stack select", "config", "up"], pulumi

@@ -1,6 +1,7 @@
 """FlaskApp: everything one Flask app needs on a cluster, composed from the other components.
 
-Namespace (quota, limits) -> ConfigMap and Secret -> Deployment -> Service -> Ingress. Kubernetes
+Namespace (quota, limits) -> ConfigMap and Secret -> Deployment -> Service -> a route: an Ingress
+or a Gateway API HTTPRoute, with the TLS its mode needs (flask_k8s_components/tls.py). Kubernetes
 objects get their names from the app's name (`flask-app`, `flask-app-service`, ...) and the Pulumi
 children get theirs from this component's name, so two FlaskApps with different names and
 namespaces coexist in one stack.
@@ -15,11 +16,14 @@ import pulumi
 
 from flask_k8s_components import TYPE_PREFIX
 from flask_k8s_components.app_config import AppConfig, AppConfigArgs
-from flask_k8s_components.ingress import AppIngress, AppIngressArgs, TlsCertificate, TlsSpec
+from flask_k8s_components.gateway import AppGatewayRoute, AppGatewayRouteArgs, SharedGateway
+from flask_k8s_components.ingress import AppIngress, AppIngressArgs
 from flask_k8s_components.namespace import AppNamespace, AppNamespaceArgs, LimitRangeSpec, QuotaSpec
 from flask_k8s_components.network_policy import AppNetworkPolicy, AppNetworkPolicyArgs, EgressRule
+from flask_k8s_components.route_status import ClusterAccess
 from flask_k8s_components.secrets import AppSecrets, AppSecretsArgs, DatabaseArgs
 from flask_k8s_components.service import AppService, AppServiceArgs
+from flask_k8s_components.tls import RouteTls
 from flask_k8s_components.workload import (
     AutoscalingSpec,
     ResourcesSpec,
@@ -39,10 +43,26 @@ class IngressSpec:
     """Host name the Ingress answers for."""
     ingress_class_name: str = "nginx"
     """IngressClass name."""
-    tls_secret_name: str | None = None
-    """TLS Secret for the host; None serves plain HTTP."""
+    tls: RouteTls = field(default_factory=RouteTls)
+    """TLS for the host (none serves plain HTTP)."""
     annotations: dict[str, str] = field(default_factory=dict)
     """Ingress annotations."""
+
+
+@dataclass(frozen=True)
+class GatewaySpec:
+    """How the app is exposed through Gateway API (an HTTPRoute, on a Gateway made here or a shared one)."""
+
+    host: str
+    """Host name the route answers for."""
+    tls: RouteTls = field(default_factory=RouteTls)
+    """TLS of the Gateway made here (none with a shared Gateway: it has its own)."""
+    gateway_class_name: str = "traefik"
+    """GatewayClass of the Gateway made here."""
+    shared_gateway: SharedGateway | None = None
+    """Attach to this Gateway instead of making one."""
+    max_body_bytes: int | None = None
+    """Largest request body (a Traefik Middleware: only where Traefik serves the route)."""
 
 
 @dataclass(frozen=True)
@@ -59,7 +79,7 @@ class ServiceSpec:
 class NetworkPolicySpec:
     """Which traffic the namespace admits (see flask_k8s_components/network_policy.py)."""
 
-    ingress_namespaces: list[str] = field(default_factory=lambda: ["ingress-nginx"])
+    ingress_namespaces: list[str] = field(default_factory=lambda: ["traefik"])
     """Namespaces allowed to reach the app's port (the ingress controller's)."""
     egress: list[EgressRule] = field(default_factory=list)
     """Allowed egress destinations besides DNS."""
@@ -103,6 +123,8 @@ class FlaskAppArgs:
     """The Service; None creates none, and then no Ingress either (a worker nothing calls)."""
     ingress: IngressSpec | None = None
     """The Ingress; None creates none (e.g. when a LoadBalancer Service is the entry point)."""
+    gateway: GatewaySpec | None = None
+    """A Gateway API route instead of the Ingress; None creates none."""
     namespace_labels: dict[str, str] = field(default_factory=dict)
     """Extra labels for the Namespace object."""
     image_pull_policy: str = "IfNotPresent"
@@ -133,9 +155,11 @@ class FlaskApp(pulumi.ComponentResource):
     service_name: pulumi.Output[str] | None
     """The Service's name, or None without a Service."""
     url: pulumi.Output[str] | None
-    """Where the app answers (from the Ingress host), or None without an Ingress."""
+    """Where the app answers (from the route's host), or None without a route."""
     ingress_address: pulumi.Output[str | None] | None
-    """Address the ingress controller published, or None without an Ingress."""
+    """Address the ingress controller published on the Ingress, or None without an Ingress."""
+    ca_certificate: pulumi.Output[str] | None
+    """The route's self-signed CA certificate (public), or None in other TLS modes."""
     database_url: pulumi.Output[str]
     """DATABASE_URL (secret)."""
     namespace: AppNamespace
@@ -150,6 +174,8 @@ class FlaskApp(pulumi.ComponentResource):
     """The Service, if any."""
     ingress: AppIngress | None
     """The Ingress, if any."""
+    gateway_route: AppGatewayRoute | None
+    """The Gateway API route, if any."""
     network_policy: AppNetworkPolicy | None
     """The NetworkPolicies, if any."""
 
@@ -160,19 +186,23 @@ class FlaskApp(pulumi.ComponentResource):
         opts: pulumi.ResourceOptions | None = None,
         *,
         ingress_depends_on: Sequence[pulumi.Resource] = (),
-        tls_certificate: TlsCertificate | None = None,
         pod_annotations: Mapping[str, pulumi.Input[str]] | None = None,
+        cluster: ClusterAccess | None = None,
+        certificate_aliases: Sequence[pulumi.Input[str | pulumi.Alias]] = (),
     ) -> None:
         """Keyword arguments, for what other resources produce:
-        - `ingress_depends_on`: what the Ingress waits for besides the app's pods (the ingress
+        - `ingress_depends_on`: what the route waits for besides the app's pods (the ingress
           controller, the issuer of its certificate);
-        - `tls_certificate`: stored as the Ingress's TLS Secret; None when something else fills that
-          Secret (cert-manager, a person);
         - `pod_annotations`: on the pod template, where a change rolls the pods (the hash of a
-          rebuilt image)."""
-        if args.ingress is not None and args.service is None:
-            # Before anything is registered: an Ingress routes to the Service and has none to route to.
-            raise ValueError(f"FlaskApp {name}: an ingress needs a service (args.service is None)")
+          rebuilt image);
+        - `cluster`: how to read the cluster, so that `pulumi up` waits until a Gateway API route
+          serves (flask_k8s_components/route_status.py); None does not wait;
+        - `certificate_aliases`: where the program made the route's self-signed certificate before."""
+        if (args.ingress is not None or args.gateway is not None) and args.service is None:
+            # Before anything is registered: a route goes to the Service and has none to route to.
+            raise ValueError(f"FlaskApp {name}: a route (ingress or gateway) needs a service (args.service is None)")
+        if args.ingress is not None and args.gateway is not None:
+            raise ValueError(f"FlaskApp {name}: choose one route, ingress or gateway, not both")
         super().__init__(f"{TYPE_PREFIX}:FlaskApp", name, None, opts)
         selector, labels = app_labels(args.name, args.version)
 
@@ -189,16 +219,31 @@ class FlaskApp(pulumi.ComponentResource):
         )
         self.network_policy = self._network_policy(f"{name}-netpol", args, selector, labels)
         self.ingress = None
+        self.gateway_route = None
         self.url = None
         self.ingress_address = None
+        self.ca_certificate = None
         if args.ingress is not None and self.service is not None:
             self.ingress = self._ingress(
-                f"{name}-ingress", args.name, args.ingress, self.service, labels, ingress_depends_on, tls_certificate
+                f"{name}-ingress",
+                args.name,
+                args.ingress,
+                self.service,
+                labels,
+                ingress_depends_on,
+                certificate_aliases,
             )
             self.url = pulumi.Output.from_input(
-                f"{'https' if args.ingress.tls_secret_name else 'http'}://{args.ingress.host}/"
+                f"{'https' if args.ingress.tls.enabled else 'http'}://{args.ingress.host}/"
             )
             self.ingress_address = self.ingress.address
+            self.ca_certificate = self.ingress.ca_certificate
+        if args.gateway is not None and self.service is not None:
+            self.gateway_route = self._gateway_route(
+                f"{name}-route", args, self.service, labels, ingress_depends_on, cluster, certificate_aliases
+            )
+            self.url = self.gateway_route.url
+            self.ca_certificate = self.gateway_route.ca_certificate
 
         self.namespace_name = ns
         self.deployment_name = self.workload.deployment_name
@@ -211,6 +256,7 @@ class FlaskApp(pulumi.ComponentResource):
                 "service_name": self.service_name,
                 "url": self.url,
                 "ingress_address": self.ingress_address,
+                "ca_certificate": self.ca_certificate,
                 "database_url": self.database_url,
                 "namespace": self.namespace,
                 "config": self.config,
@@ -218,6 +264,7 @@ class FlaskApp(pulumi.ComponentResource):
                 "workload": self.workload,
                 "service": self.service,
                 "ingress": self.ingress,
+                "gateway_route": self.gateway_route,
                 "network_policy": self.network_policy,
             }
         )
@@ -338,9 +385,8 @@ class FlaskApp(pulumi.ComponentResource):
         service: AppService,
         labels: dict[str, str],
         depends_on: Sequence[pulumi.Resource],
-        certificate: TlsCertificate | None,
+        certificate_aliases: Sequence[pulumi.Input[str | pulumi.Alias]],
     ) -> AppIngress:
-        tls = [TlsSpec(hosts=[spec.host], secret_name=spec.tls_secret_name)] if spec.tls_secret_name else []
         return AppIngress(
             name,
             AppIngressArgs(
@@ -349,8 +395,7 @@ class FlaskApp(pulumi.ComponentResource):
                 host=spec.host,
                 service_name=service.service_name,
                 service_port=service.port,
-                tls=tls,
-                tls_certificate=certificate if tls else None,
+                tls=spec.tls,
                 ingress_class_name=spec.ingress_class_name,
                 annotations=spec.annotations,
                 labels=labels,
@@ -361,6 +406,42 @@ class FlaskApp(pulumi.ComponentResource):
             # The Deployment, not the whole Workload (its HPA and PDB prove nothing about the pods),
             # and the Ingress alone: its TLS Secret can be written meanwhile.
             route_after=[self.workload.deployment],
+            certificate_aliases=certificate_aliases,
+        )
+
+    def _gateway_route(
+        self,
+        name: str,
+        args: FlaskAppArgs,
+        service: AppService,
+        labels: dict[str, str],
+        depends_on: Sequence[pulumi.Resource],
+        cluster: ClusterAccess | None,
+        certificate_aliases: Sequence[pulumi.Input[str | pulumi.Alias]],
+    ) -> AppGatewayRoute:
+        spec = args.gateway
+        assert spec is not None
+        return AppGatewayRoute(
+            name,
+            AppGatewayRouteArgs(
+                name=args.name,
+                namespace=self.namespace.name,
+                host=spec.host,
+                service_name=service.service_name,
+                service_port=service.port,
+                tls=spec.tls,
+                gateway_class_name=spec.gateway_class_name,
+                shared_gateway=spec.shared_gateway,
+                max_body_bytes=spec.max_body_bytes,
+                # As long as a rollout may take: the route is the last thing an update waits for.
+                timeout_seconds=args.rollout.timeout_seconds,
+                labels=labels,
+            ),
+            pulumi.ResourceOptions(parent=self, depends_on=list(depends_on)),
+            # Routed only once the Deployment's await has seen its pods Ready (as the Ingress is).
+            route_after=[self.workload.deployment],
+            cluster=cluster,
+            certificate_aliases=certificate_aliases,
         )
 
 

@@ -1,8 +1,9 @@
-"""AppIngress: HTTP(S) routing from the cluster edge to the app's Service, with TLS.
+"""AppIngress: HTTP(S) routing from the cluster edge to the app's Service through an Ingress.
 
-TLS is modelled as Kubernetes does, a list of {hosts, secretName}. Who fills the TLS Secret is the
-stack's choice (a self-signed certificate on Kind, cert-manager in production): this component
-only takes its name and any annotations (e.g. `cert-manager.io/cluster-issuer`).
+TLS is one typed choice (flask_k8s_components/tls.py: RouteTls): the Ingress lists its host under
+the mode's Secret, and the component creates what the mode needs (a self-signed certificate and
+its Secret, or cert-manager's issuer annotation). Which controller serves it is the IngressClass's
+business (the program installs Traefik for `nginx`: flask_k8s_components/ingress_controller.py).
 """
 
 from __future__ import annotations
@@ -15,26 +16,7 @@ import pulumi_kubernetes as k8s
 
 from flask_k8s_components import TYPE_PREFIX
 from flask_k8s_components.status import published_address
-
-
-@dataclass(frozen=True)
-class TlsSpec:
-    """One TLS entry of the Ingress."""
-
-    hosts: list[str]
-    """Host names the certificate covers."""
-    secret_name: str
-    """Secret (type kubernetes.io/tls) holding the certificate and key."""
-
-
-@dataclass(frozen=True)
-class TlsCertificate:
-    """A certificate and key to store as the TLS Secret (when nothing else, e.g. cert-manager, does)."""
-
-    certificate: pulumi.Input[str]
-    """PEM certificate chain."""
-    private_key: pulumi.Input[str]
-    """PEM private key (secret)."""
+from flask_k8s_components.tls import RouteTls, route_certificate
 
 
 @dataclass(frozen=True)
@@ -51,10 +33,8 @@ class AppIngressArgs:
     """Backend Service."""
     service_port: int
     """Backend Service port."""
-    tls: list[TlsSpec] = field(default_factory=list)
-    """TLS entries; empty serves plain HTTP."""
-    tls_certificate: TlsCertificate | None = None
-    """If given, stored as the (single) TLS entry's Secret; otherwise that Secret is someone else's."""
+    tls: RouteTls = field(default_factory=RouteTls)
+    """TLS for the host; mode none serves plain HTTP."""
     ingress_class_name: str = "nginx"
     """IngressClass that implements this Ingress."""
     annotations: dict[str, str] = field(default_factory=dict)
@@ -73,7 +53,9 @@ class AppIngress(pulumi.ComponentResource):
     ingress: k8s.networking.v1.Ingress
     """The Ingress object."""
     tls_secret: k8s.core.v1.Secret | None
-    """The TLS Secret this component created, if any."""
+    """The TLS Secret this component created (self-signed mode), if any."""
+    ca_certificate: pulumi.Output[str] | None
+    """The self-signed CA's certificate (public), if any: what `curl --cacert` needs."""
 
     def __init__(
         self,
@@ -82,38 +64,32 @@ class AppIngress(pulumi.ComponentResource):
         opts: pulumi.ResourceOptions | None = None,
         *,
         route_after: Sequence[pulumi.Resource] = (),
+        certificate_aliases: Sequence[pulumi.Input[str | pulumi.Alias]] = (),
     ) -> None:
         """`route_after`: what the Ingress object (not its TLS Secret) waits for before it routes, e.g.
-        the Deployment whose await proves the pods Ready."""
+        the Deployment whose await proves the pods Ready. `certificate_aliases`: where a program
+        made the self-signed certificate before (tls.route_certificate)."""
         super().__init__(f"{TYPE_PREFIX}:AppIngress", name, None, opts)
-        if args.tls_certificate is not None and len(args.tls) != 1:
-            raise ValueError("tls_certificate needs exactly one TLS entry to name its Secret")
-        self.tls_secret = None
+        tls = args.tls
+        made = route_certificate(self, name, tls, args.host, args.namespace, args.labels, certificate_aliases)
+        self.tls_secret, self.ca_certificate = made.secret, made.ca_certificate
         depends_on: list[pulumi.Resource] = list(route_after)
-        if args.tls_certificate is not None:
-            self.tls_secret = k8s.core.v1.Secret(
-                f"{name}-tls",
-                metadata=k8s.meta.v1.ObjectMetaArgs(
-                    name=args.tls[0].secret_name, namespace=args.namespace, labels=args.labels
-                ),
-                type="kubernetes.io/tls",
-                string_data={
-                    "tls.crt": args.tls_certificate.certificate,
-                    "tls.key": pulumi.Output.secret(args.tls_certificate.private_key),
-                },
-                opts=pulumi.ResourceOptions(parent=self),
-            )
+        if self.tls_secret is not None:
             # Without its Secret the controller would serve its default certificate meanwhile.
             depends_on.append(self.tls_secret)
+        annotations = dict(args.annotations)
+        if tls.mode == "cert-manager":
+            annotations["cert-manager.io/cluster-issuer"] = tls.cluster_issuer
         self.ingress = k8s.networking.v1.Ingress(
             name,
             metadata=k8s.meta.v1.ObjectMetaArgs(
-                name=args.name, namespace=args.namespace, labels=args.labels, annotations=args.annotations or None
+                name=args.name, namespace=args.namespace, labels=args.labels, annotations=annotations or None
             ),
             spec=k8s.networking.v1.IngressSpecArgs(
                 ingress_class_name=args.ingress_class_name,
-                tls=[k8s.networking.v1.IngressTLSArgs(hosts=t.hosts, secret_name=t.secret_name) for t in args.tls]
-                or None,
+                tls=[k8s.networking.v1.IngressTLSArgs(hosts=[args.host], secret_name=tls.secret_name)]
+                if tls.enabled
+                else None,
                 rules=[
                     k8s.networking.v1.IngressRuleArgs(
                         host=args.host,
@@ -148,5 +124,6 @@ class AppIngress(pulumi.ComponentResource):
                 "address": self.address,
                 "ingress": self.ingress,
                 "tls_secret": self.tls_secret,
+                "ca_certificate": self.ca_certificate,
             }
         )

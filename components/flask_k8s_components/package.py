@@ -77,13 +77,39 @@ class ServiceSpec(TypedDict):
     annotations: NotRequired[dict[str, str]]
 
 
+class RouteTls(TypedDict):
+    """How a route serves TLS: mode none, secret, self-signed or cert-manager."""
+
+    mode: NotRequired[str]
+    secret_name: NotRequired[str]
+    cluster_issuer: NotRequired[str]
+
+
 class IngressSpec(TypedDict):
     """How the app is exposed through an Ingress."""
 
     host: str
     ingress_class_name: NotRequired[str]
-    tls_secret_name: NotRequired[str]
+    tls: NotRequired[RouteTls]
     annotations: NotRequired[dict[str, str]]
+
+
+class SharedGateway(TypedDict):
+    """A Gateway run by someone else that the route attaches to."""
+
+    name: str
+    namespace: str
+    section_name: NotRequired[str]
+
+
+class GatewaySpec(TypedDict):
+    """How the app is exposed through Gateway API."""
+
+    host: str
+    tls: NotRequired[RouteTls]
+    gateway_class_name: NotRequired[str]
+    shared_gateway: NotRequired[SharedGateway]
+    max_body_bytes: NotRequired[int]
 
 
 class SecuritySpec(TypedDict):
@@ -154,6 +180,7 @@ class FlaskAppInputs(TypedDict):
     database_password: NotRequired[pulumi.Input[str]]
     service: NotRequired[ServiceSpec]
     ingress: NotRequired[IngressSpec]
+    gateway: NotRequired[GatewaySpec]
     namespace_labels: NotRequired[dict[str, str]]
     image_pull_policy: NotRequired[str]
     security: NotRequired[SecuritySpec]
@@ -171,7 +198,7 @@ _SECRET_INPUTS = ("secret_key", "jwt_secret_key", "database_password")
 
 class FlaskApp(pulumi.ComponentResource):
     """One Flask app on Kubernetes: namespace with quota and LimitRange, ConfigMap, generated secrets,
-    Deployment, Service and, with `ingress`, a TLS Ingress."""
+    Deployment, Service and, with `ingress` or `gateway`, a TLS route."""
 
     namespace_name: pulumi.Output[str]
     """The app's namespace."""
@@ -180,7 +207,7 @@ class FlaskApp(pulumi.ComponentResource):
     service_name: pulumi.Output[str]
     """The Service's name."""
     url: pulumi.Output[str] | None
-    """Where the app answers (from the Ingress host); absent without an Ingress."""
+    """Where the app answers (from the route's host); absent without a route."""
     database_url: pulumi.Output[str]
     """DATABASE_URL (secret)."""
 

@@ -1,14 +1,19 @@
-"""Certificates for the Ingress: a self-signed chain for local use, or cert-manager in production.
+"""TLS for the app's route (Ingress or Gateway): one typed choice, and what each choice needs.
 
-SelfSignedCertificate makes a local CA and a leaf certificate for the host with pulumi-tls; the
-keys live only in the (encrypted) stack state and in the TLS Secret. The CA certificate is public
-and is what `curl --cacert` needs. CertManager optionally installs cert-manager from a pinned
-release and an ACME ClusterIssuer; the Ingress then only names the issuer in an annotation.
+RouteTls is the choice a route takes: none (plain HTTP), an existing Secret someone else fills, a
+self-signed chain for local use, or cert-manager. The route creates what its mode needs as its own
+children (route_certificate): SelfSignedCertificate makes a local CA and a leaf certificate for the
+route's host with pulumi-tls (the keys live only in the encrypted stack state and in the TLS
+Secret; the CA certificate is public and is what `curl --cacert` needs); with cert-manager the
+route names the ClusterIssuer in an annotation and cert-manager fills the Secret. CertManager
+optionally installs cert-manager from a pinned release and an ACME ClusterIssuer.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Literal
 
 import pulumi
 import pulumi_kubernetes as k8s
@@ -132,3 +137,70 @@ class CertManager(pulumi.ComponentResource):
             opts=pulumi.ResourceOptions(parent=self, depends_on=[self.manifest]),
         )
         self.register_outputs({"issuer_name": self.issuer_name, "manifest": self.manifest, "issuer": self.issuer})
+
+
+@dataclass(frozen=True)
+class RouteTls:
+    """How a route serves TLS for its host."""
+
+    mode: Literal["none", "secret", "self-signed", "cert-manager"] = "none"
+    """none: plain HTTP; secret: an existing TLS Secret; self-signed: a local CA and certificate made
+    here; cert-manager: cert-manager issues the certificate into the Secret."""
+    secret_name: str = ""
+    """The TLS Secret (every mode but none): read, written (self-signed) or filled by cert-manager."""
+    cluster_issuer: str = ""
+    """cert-manager mode: the ClusterIssuer named in the route's annotation."""
+
+    def __post_init__(self) -> None:
+        # Before anything is registered: a mode without what it needs would fail on the cluster.
+        if self.mode != "none" and not self.secret_name:
+            raise ValueError(f"RouteTls mode {self.mode!r} needs a secret_name")
+        if self.mode == "cert-manager" and not self.cluster_issuer:
+            raise ValueError("RouteTls mode 'cert-manager' needs a cluster_issuer")
+
+    @property
+    def enabled(self) -> bool:
+        """Whether the route serves HTTPS."""
+        return self.mode != "none"
+
+
+@dataclass
+class RouteCertificate:
+    """What route_certificate made for a route."""
+
+    secret: k8s.core.v1.Secret | None
+    """The TLS Secret written from a self-signed certificate, if any."""
+    ca_certificate: pulumi.Output[str] | None
+    """The self-signed chain's CA certificate (public), if any."""
+
+
+def route_certificate(
+    route: pulumi.ComponentResource,
+    name: str,
+    tls: RouteTls,
+    host: str,
+    namespace: pulumi.Input[str],
+    labels: dict[str, str],
+    certificate_aliases: Sequence[pulumi.Input[str | pulumi.Alias]] = (),
+) -> RouteCertificate:
+    """The children a route needs for its TLS mode: with self-signed, a certificate for `host` and
+    the TLS Secret holding it (`<name>-cert`, `<name>-tls`); nothing for the other modes.
+    `certificate_aliases`: where a program made that certificate before (its keys are kept)."""
+    if tls.mode != "self-signed":
+        return RouteCertificate(secret=None, ca_certificate=None)
+    certificate = SelfSignedCertificate(
+        f"{name}-cert",
+        SelfSignedCertificateArgs(host=host),
+        pulumi.ResourceOptions(parent=route, aliases=list(certificate_aliases)),
+    )
+    secret = k8s.core.v1.Secret(
+        f"{name}-tls",
+        metadata=k8s.meta.v1.ObjectMetaArgs(name=tls.secret_name, namespace=namespace, labels=labels),
+        type="kubernetes.io/tls",
+        string_data={
+            "tls.crt": certificate.certificate,
+            "tls.key": pulumi.Output.secret(certificate.private_key),
+        },
+        opts=pulumi.ResourceOptions(parent=route),
+    )
+    return RouteCertificate(secret=secret, ca_certificate=certificate.ca_certificate)

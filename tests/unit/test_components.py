@@ -10,16 +10,23 @@ import pulumi
 import pytest
 import yaml
 from flask_k8s_components.app_config import APP_CONFIG_KEY, AppConfig, AppConfigArgs
-from flask_k8s_components.flask_app import FlaskApp, FlaskAppArgs, IngressSpec
-from flask_k8s_components.ingress import AppIngress, AppIngressArgs, TlsCertificate, TlsSpec
-from flask_k8s_components.ingress_nginx import IngressNginx, IngressNginxArgs
+from flask_k8s_components.flask_app import FlaskApp, FlaskAppArgs, GatewaySpec, IngressSpec
+from flask_k8s_components.gateway import AppGatewayRoute, AppGatewayRouteArgs, SharedGateway
+from flask_k8s_components.ingress import AppIngress, AppIngressArgs
+from flask_k8s_components.ingress_controller import CrdSources, IngressController, IngressControllerArgs
 from flask_k8s_components.kind_cluster import KindCluster, KindClusterArgs
 from flask_k8s_components.kind_image import KindImage, KindImageArgs, source_hash
 from flask_k8s_components.namespace import AppNamespace, AppNamespaceArgs, LimitRangeSpec, QuotaSpec
 from flask_k8s_components.network_policy import AppNetworkPolicy, AppNetworkPolicyArgs, EgressRule
 from flask_k8s_components.secrets import AppSecrets, AppSecretsArgs, DatabaseArgs
 from flask_k8s_components.service import AppService, AppServiceArgs
-from flask_k8s_components.tls import CertManager, CertManagerArgs, SelfSignedCertificate, SelfSignedCertificateArgs
+from flask_k8s_components.tls import (
+    CertManager,
+    CertManagerArgs,
+    RouteTls,
+    SelfSignedCertificate,
+    SelfSignedCertificateArgs,
+)
 from flask_k8s_components.workload import (
     AutoscalingSpec,
     ResourcesSpec,
@@ -72,7 +79,7 @@ def flask_app_args(**overrides: Any) -> FlaskAppArgs:
         "env": {"FLASK_ENV": "production", "LOG_LEVEL": "info"},
         "config_file": "[database]\npool_size = 10\n",
         "database": DATABASE,
-        "ingress": IngressSpec(host="flask-app.local", tls_secret_name="flask-app-tls"),
+        "ingress": IngressSpec(host="flask-app.local", tls=RouteTls("secret", "flask-app-tls")),
     }
     values.update(overrides)
     return FlaskAppArgs(**values)
@@ -520,7 +527,7 @@ def ingress_args(**overrides: Any) -> AppIngressArgs:
         "host": "flask-app.local",
         "service_name": "flask-app-service",
         "service_port": 80,
-        "tls": [TlsSpec(hosts=["flask-app.local"], secret_name="flask-app-tls")],
+        "tls": RouteTls("secret", "flask-app-tls"),
         "annotations": {"nginx.ingress.kubernetes.io/proxy-body-size": "5m"},
     }
     values.update(overrides)
@@ -543,25 +550,219 @@ def test_ingress_routes_the_host_to_the_service_with_tls() -> None:
             "backend": {"service": {"name": "flask-app-service", "port": {"number": 80}}},
         }
     ]
-    # Without a certificate to store, the TLS Secret is someone else's (cert-manager's).
+    # In secret mode the TLS Secret is someone else's: nothing is made for it.
     assert d.of_type("kubernetes:core/v1:Secret") == []
     assert made["component"].tls_secret is None
+    assert made["component"].ca_certificate is None
     assert_children_named_and_parented(d, "flask-k8s:components:AppIngress", "web")
 
 
-def test_ingress_stores_a_given_certificate_with_its_key_secret() -> None:
-    cert = TlsCertificate(certificate="CERT", private_key="KEY")
-    d, _ = build(lambda: AppIngress("web", ingress_args(tls_certificate=cert)))
+def test_ingress_self_signed_makes_its_certificate_and_secret_for_its_host() -> None:
+    d, made = build(lambda: AppIngress("web", ingress_args(tls=RouteTls("self-signed", "flask-app-tls"))))
     secret = d.one("kubernetes:core/v1:Secret", "web-tls")
     assert secret.get("type") == "kubernetes.io/tls"
     assert secret.get("metadata.name") == "flask-app-tls"
     assert secret.is_secret("stringData.tls.key")
     assert secret.urn in d.one("kubernetes:networking.k8s.io/v1:Ingress").dependencies
+    # The host is given once: the certificate is for the route's own host.
+    assert d.one("tls:index/certRequest:CertRequest").get("dnsNames") == ["flask-app.local"]
+    assert d.one("flask-k8s:components:SelfSignedCertificate").name == "web-cert"
+    assert resolve(made["component"].ca_certificate)[0].startswith("-----BEGIN CERTIFICATE-----")
+    assert_children_named_and_parented(d, "flask-k8s:components:AppIngress", "web")
+
+
+def test_ingress_cert_manager_names_its_issuer_and_makes_no_secret() -> None:
+    tls = RouteTls("cert-manager", "flask-app-tls", cluster_issuer="letsencrypt-prod")
+    d, _ = build(lambda: AppIngress("web", ingress_args(tls=tls)))
+    ing = d.one("kubernetes:networking.k8s.io/v1:Ingress")
+    assert ing.get("metadata.annotations")["cert-manager.io/cluster-issuer"] == "letsencrypt-prod"
+    assert ing.get("spec.tls") == [{"hosts": ["flask-app.local"], "secretName": "flask-app-tls"}]
+    assert d.of_type("kubernetes:core/v1:Secret") == []
 
 
 def test_ingress_without_tls_has_no_tls_section() -> None:
-    d, _ = build(lambda: AppIngress("web", ingress_args(tls=[])))
+    d, _ = build(lambda: AppIngress("web", ingress_args(tls=RouteTls())))
     assert "tls" not in d.one("kubernetes:networking.k8s.io/v1:Ingress").get("spec")
+
+
+def test_route_tls_refuses_a_mode_without_what_it_needs() -> None:
+    with pytest.raises(ValueError, match="needs a secret_name"):
+        RouteTls("self-signed")
+    with pytest.raises(ValueError, match="needs a cluster_issuer"):
+        RouteTls("cert-manager", "flask-app-tls")
+
+
+# --- AppGatewayRoute -----------------------------------------------------------------------------------------
+
+
+def gateway_args(**overrides: Any) -> AppGatewayRouteArgs:
+    values: dict[str, Any] = {
+        "name": "flask-app",
+        "namespace": "flask-app",
+        "host": "flask-app.local",
+        "service_name": "flask-app-service",
+        "service_port": 80,
+        "tls": RouteTls("self-signed", "flask-app-tls"),
+        "max_body_bytes": 5 * 2**20,
+    }
+    values.update(overrides)
+    return AppGatewayRouteArgs(**values)
+
+
+def test_gateway_route_makes_a_tls_gateway_a_route_and_an_https_redirect() -> None:
+    d, made = build(lambda: AppGatewayRoute("web", gateway_args()))
+    gateway = d.one("kubernetes:gateway.networking.k8s.io/v1:Gateway", "web-gateway")
+    assert gateway.get("spec.gatewayClassName") == "traefik"
+    listeners = {item["name"]: item for item in gateway.get("spec.listeners")}
+    assert listeners["https"]["port"] == 443 and listeners["https"]["protocol"] == "HTTPS"
+    assert listeners["https"]["tls"] == {
+        "mode": "Terminate",
+        "certificateRefs": [{"kind": "Secret", "name": "flask-app-tls"}],
+    }
+    assert listeners["http"]["port"] == 80 and listeners["http"]["protocol"] == "HTTP"
+    assert {item["hostname"] for item in listeners.values()} == {"flask-app.local"}
+    assert all(item["allowedRoutes"] == {"namespaces": {"from": "Same"}} for item in listeners.values())
+    routes = {r.name: r for r in d.of_type("kubernetes:gateway.networking.k8s.io/v1:HTTPRoute")}
+    route, redirect = routes["web-route"], routes["web-redirect"]
+    (parent,) = route.get("spec.parentRefs")
+    assert parent["sectionName"] == "https" and parent["name"].startswith("web-gateway")
+    (rule,) = route.get("spec.rules")
+    assert rule["backendRefs"] == [{"name": "flask-app-service", "port": 80}]
+    assert rule["filters"] == [
+        {
+            "type": "ExtensionRef",
+            "extensionRef": {"group": "traefik.io", "kind": "Middleware", "name": "flask-app-body-limit"},
+        }
+    ]
+    (redirect_parent,) = redirect.get("spec.parentRefs")
+    assert redirect_parent["sectionName"] == "http"
+    assert redirect.get("spec.rules") == [
+        {"filters": [{"type": "RequestRedirect", "requestRedirect": {"scheme": "https", "statusCode": 301}}]}
+    ]
+    middleware = d.one("kubernetes:traefik.io/v1alpha1:Middleware")
+    assert middleware.get("spec") == {"buffering": {"maxRequestBodyBytes": 5 * 2**20}}
+    # Named by Pulumi, so that a new parent gets new objects and the old ones serve until it accepts them.
+    assert "name" not in route.get("metadata") and "name" not in gateway.get("metadata")
+    assert gateway.urn in route.dependencies and middleware.urn in route.dependencies
+    secret = d.one("kubernetes:core/v1:Secret", "web-tls")
+    assert secret.urn in gateway.dependencies
+    component = made["component"]
+    assert resolve(component.url)[0] == "https://flask-app.local/"
+    # No cluster access under mocks: nothing waited for.
+    assert resolve(component.serving)[0] == "not checked"
+    assert_children_named_and_parented(d, "flask-k8s:components:AppGatewayRoute", "web")
+
+
+def test_gateway_route_on_a_shared_gateway_makes_only_its_route() -> None:
+    shared = SharedGateway("platform", "gateways", "https")
+    d, made = build(
+        lambda: AppGatewayRoute("web", gateway_args(tls=RouteTls(), shared_gateway=shared, max_body_bytes=None))
+    )
+    assert d.of_type("kubernetes:gateway.networking.k8s.io/v1:Gateway") == []
+    (route,) = d.of_type("kubernetes:gateway.networking.k8s.io/v1:HTTPRoute")
+    assert route.get("spec.parentRefs") == [
+        {
+            "group": "gateway.networking.k8s.io",
+            "kind": "Gateway",
+            "name": "platform",
+            "namespace": "gateways",
+            "sectionName": "https",
+        }
+    ]
+    assert "filters" not in route.get("spec.rules")[0]
+    assert d.of_type("kubernetes:core/v1:Secret") == []
+    assert resolve(made["component"].url)[0] == "https://flask-app.local/"
+
+
+def test_gateway_route_refuses_its_own_tls_on_a_shared_gateway() -> None:
+    with pytest.raises(ValueError, match="shared Gateway takes that Gateway's TLS"):
+        gateway_args(shared_gateway=SharedGateway("platform", "gateways"))
+
+
+def test_gateway_route_cert_manager_annotates_the_gateway() -> None:
+    tls = RouteTls("cert-manager", "flask-app-tls", cluster_issuer="letsencrypt-prod")
+    d, _ = build(
+        lambda: AppGatewayRoute("web", gateway_args(tls=tls, gateway_class_name="gke-l7-global-external-managed"))
+    )
+    gateway = d.one("kubernetes:gateway.networking.k8s.io/v1:Gateway")
+    assert gateway.get("metadata.annotations") == {"cert-manager.io/cluster-issuer": "letsencrypt-prod"}
+    assert gateway.get("spec.gatewayClassName") == "gke-l7-global-external-managed"
+    assert d.of_type("kubernetes:core/v1:Secret") == []
+
+
+# --- IngressController ---------------------------------------------------------------------------------------
+
+
+def test_ingress_controller_is_traefik_on_the_kind_node_ports_hardened() -> None:
+    args = IngressControllerArgs(crds=CrdSources.folder("/crds"))
+    d, made = build(lambda: IngressController("front", args))
+    deployment = d.one("kubernetes:apps/v1:Deployment")
+    spec = deployment.get("spec.template.spec")
+    (container,) = spec["containers"]
+    assert container["image"] == "traefik:v3.7.13"
+    flags = container["args"]
+    for flag in (
+        "--providers.kubernetesIngressNGINX=true",
+        "--providers.kubernetesIngressNGINX.ingressClass=nginx",
+        "--providers.kubernetesGateway=true",
+        "--providers.kubernetesCRD=true",
+        "--providers.kubernetesIngressNGINX.publishStatusAddress=localhost",
+        "--global.checkNewVersion=false",
+        "--global.sendAnonymousUsage=false",
+    ):
+        assert flag in flags, flag
+    assert {(p["containerPort"], p.get("hostPort")) for p in container["ports"]} == {(80, 80), (443, 443), (9000, None)}
+    assert spec["nodeSelector"] == {"ingress-ready": "true"}
+    assert deployment.get("spec.strategy") == {"type": "Recreate"}
+    # Hardened like the app: non-root, no capabilities, read-only root, seccomp, resources, readiness.
+    assert container["securityContext"] == {
+        "allowPrivilegeEscalation": False,
+        "readOnlyRootFilesystem": True,
+        "capabilities": {"drop": ["ALL"]},
+    }
+    assert spec["securityContext"]["runAsNonRoot"] is True
+    assert spec["securityContext"]["seccompProfile"] == {"type": "RuntimeDefault"}
+    assert spec["securityContext"]["sysctls"] == [{"name": "net.ipv4.ip_unprivileged_port_start", "value": "0"}]
+    assert container["readinessProbe"]["httpGet"] == {"path": "/ping", "port": 9000}
+    assert set(container["resources"]) == {"requests", "limits"}
+    namespace = d.one("kubernetes:core/v1:Namespace")
+    assert namespace.get("metadata.labels")["pod-security.kubernetes.io/enforce"] == "privileged"
+    assert namespace.get("metadata.labels")["pod-security.kubernetes.io/warn"] == "restricted"
+    ingress_class = d.one("kubernetes:networking.k8s.io/v1:IngressClass")
+    assert ingress_class.get("metadata.name") == "nginx"
+    assert ingress_class.get("spec.controller") == "k8s.io/ingress-nginx"
+    gateway_class = d.one("kubernetes:gateway.networking.k8s.io/v1:GatewayClass")
+    assert gateway_class.get("spec.controllerName") == "traefik.io/gateway-controller"
+    assert gateway_class.get("metadata.annotations")["pulumi.com/waitFor"] == "condition=Accepted"
+    files = sorted(c.get("file") for c in d.of_type("kubernetes:yaml/v2:ConfigFile"))
+    assert files == ["/crds/gateway-api-v1.6.1-standard-install.yaml", "/crds/traefik-v3.7.13-crds.yaml"]
+    for crds in d.of_type("kubernetes:yaml/v2:ConfigFile"):
+        assert crds.urn in deployment.dependencies
+    assert d.of_type("kubernetes:core/v1:Service") == []
+    assert d.of_type("kubernetes:policy/v1:PodDisruptionBudget") == []
+    assert resolve(made["component"].namespace_name)[0] == "traefik"
+    assert_children_named_and_parented(d, "flask-k8s:components:IngressController", "front")
+
+
+def test_ingress_controller_behind_a_load_balancer_is_restricted_and_rolls() -> None:
+    args = IngressControllerArgs(crds=None, exposure="LoadBalancer", replicas=2)
+    d, _ = build(lambda: IngressController("front", args))
+    service = d.one("kubernetes:core/v1:Service")
+    assert service.get("spec.type") == "LoadBalancer"
+    container = d.one("kubernetes:apps/v1:Deployment").get("spec.template.spec.containers")[0]
+    assert all("hostPort" not in p for p in container["ports"])
+    assert "--providers.kubernetesIngressNGINX.publishService=traefik/traefik" in container["args"]
+    assert d.one("kubernetes:apps/v1:Deployment").get("spec.strategy.type") == "RollingUpdate"
+    labels = d.one("kubernetes:core/v1:Namespace").get("metadata.labels")
+    assert labels["pod-security.kubernetes.io/enforce"] == "restricted"
+    assert d.one("kubernetes:policy/v1:PodDisruptionBudget").get("spec.maxUnavailable") == 1
+    assert d.of_type("kubernetes:yaml/v2:ConfigFile") == []
+
+
+def test_crd_releases_are_the_pinned_ones() -> None:
+    sources = CrdSources.releases()
+    assert sources.gateway_api.endswith("/v1.6.1/standard-install.yaml")
+    assert "/traefik/v3.7.13/" in sources.traefik
 
 
 # --- FlaskApp ------------------------------------------------------------------------------------------------
@@ -625,9 +826,8 @@ def test_flask_app_deployment_waits_for_quota_and_limit_range() -> None:
 def test_flask_app_ingress_waits_for_the_ready_deployment() -> None:
     # The Service is not awaited (skipAwait), so the Deployment's await is what proves pods Ready:
     # the Ingress, and so the route to the app, comes after it.
-    cert = TlsCertificate(certificate="CERT", private_key="KEY")
-    spec = IngressSpec(host="flask-app.local", tls_secret_name="flask-app-tls")
-    d, _ = build(lambda: FlaskApp("flask-app", flask_app_args(ingress=spec), tls_certificate=cert))
+    spec = IngressSpec(host="flask-app.local", tls=RouteTls("self-signed", "flask-app-tls"))
+    d, _ = build(lambda: FlaskApp("flask-app", flask_app_args(ingress=spec)))
     assert d.one("kubernetes:core/v1:Service").get("metadata.annotations") == {"pulumi.com/skipAwait": "true"}
     ingress = d.one("kubernetes:networking.k8s.io/v1:Ingress")
     deployment = d.one("kubernetes:apps/v1:Deployment")
@@ -666,8 +866,31 @@ def test_flask_app_without_a_service_creates_no_service_and_no_ingress() -> None
 
 def test_flask_app_refuses_an_ingress_without_a_service_before_registering_anything() -> None:
     d = run(lambda: FlaskApp("worker", flask_app_args(service=None)), expect_error=ValueError)
-    assert "an ingress needs a service" in str(d.error)
+    assert "a route (ingress or gateway) needs a service" in str(d.error)
     assert d.resources == []
+
+
+def test_flask_app_refuses_two_routes_before_registering_anything() -> None:
+    both = flask_app_args(gateway=GatewaySpec(host="flask-app.local"))
+    d = run(lambda: FlaskApp("web", both), expect_error=ValueError)
+    assert "choose one route, ingress or gateway, not both" in str(d.error)
+    assert d.resources == []
+
+
+def test_flask_app_serves_through_a_gateway_route_instead_of_an_ingress() -> None:
+    spec = GatewaySpec(host="flask-app.local", tls=RouteTls("self-signed", "flask-app-tls"), max_body_bytes=1024)
+    d, made = build(lambda: FlaskApp("flask-app", flask_app_args(ingress=None, gateway=spec)))
+    assert d.of_type("kubernetes:networking.k8s.io/v1:Ingress") == []
+    route = d.one("kubernetes:gateway.networking.k8s.io/v1:HTTPRoute", "flask-app-route-route")
+    deployment = d.one("kubernetes:apps/v1:Deployment")
+    # Routed only once the Deployment's await has seen its pods Ready, as the Ingress is.
+    assert deployment.urn in route.dependencies
+    (rule,) = route.get("spec.rules")
+    assert rule["backendRefs"] == [{"name": "flask-app-service", "port": 80}]
+    app = made["component"]
+    assert resolve(app.url)[0] == "https://flask-app.local/"
+    assert resolve(app.ca_certificate)[0].startswith("-----BEGIN CERTIFICATE-----")
+    assert app.ingress is None and app.gateway_route is not None
 
 
 def test_two_flask_apps_in_one_stack_do_not_collide() -> None:
@@ -829,15 +1052,7 @@ def test_image_source_folder_must_exist(tmp_path: Path) -> None:
         source_hash(tmp_path / "missing")
 
 
-# --- IngressNginx, TLS -----------------------------------------------------------------------------------------
-
-
-def test_ingress_nginx_is_pinned_to_a_release() -> None:
-    d, _ = build(lambda: IngressNginx("nginx", IngressNginxArgs(version="controller-v1.14.3")))
-    manifest = d.one("kubernetes:yaml/v2:ConfigFile", "nginx-manifest")
-    assert manifest.get("file") == (
-        "https://raw.githubusercontent.com/kubernetes/ingress-nginx/controller-v1.14.3/deploy/static/provider/kind/deploy.yaml"
-    )
+# --- TLS -----------------------------------------------------------------------------------------------------
 
 
 def test_self_signed_certificate_is_a_ca_and_a_leaf_for_the_host() -> None:

@@ -23,6 +23,7 @@ from flask_k8s_components.flask_app import FlaskAppArgs, IngressSpec, NetworkPol
 from flask_k8s_components.namespace import LimitRangeSpec, QuotaSpec
 from flask_k8s_components.network_policy import EgressRule
 from flask_k8s_components.secrets import DatabaseArgs
+from flask_k8s_components.tls import RouteTls
 from flask_k8s_components.workload import AutoscalingSpec, ResourcesSpec, RolloutSpec, SecuritySpec, TerminationSpec
 
 from tests.harness import resolve
@@ -168,14 +169,14 @@ def test_a_removed_package_input_is_breaking(surface: dict[str, Any]) -> None:
 
 def test_removed_keyword_parameters_type_fields_and_package_outputs_are_breaking(surface: dict[str, Any]) -> None:
     new = copy.deepcopy(surface)
-    del new["components"]["FlaskApp"]["keyword_parameters"]["tls_certificate"]
+    del new["components"]["FlaskApp"]["keyword_parameters"]["certificate_aliases"]
     del new["types"]["ResourcesSpec"]["fields"]["cpu_limit"]
-    del new["types"]["TlsSpec"]
+    del new["types"]["RouteTls"]
     del new["package"]["resources"][FLASK_APP]["outputs"]["url"]
     assert api.breaking_changes(surface, new) == [
-        "FlaskApp: keyword parameter `tls_certificate` was removed or renamed",
+        "FlaskApp: keyword parameter `certificate_aliases` was removed or renamed",
         "type ResourcesSpec: field `cpu_limit` was removed or renamed",
-        "type `TlsSpec` was removed or renamed",
+        "type `RouteTls` was removed or renamed",
         f"package {FLASK_APP}: output `url` was removed or renamed",
     ]
 
@@ -287,7 +288,7 @@ FULL_INPUTS: dict[str, Any] = {
     "ingress": {
         "host": "flask-app.local",
         "ingress_class_name": "traefik",
-        "tls_secret_name": "flask-app-tls",
+        "tls": {"mode": "secret", "secret_name": "flask-app-tls"},
         "annotations": {"a": "b"},
     },
     "namespace_labels": {"team": "web"},
@@ -345,7 +346,7 @@ def test_flask_app_args_builds_every_nested_spec() -> None:
         ingress=IngressSpec(
             host="flask-app.local",
             ingress_class_name="traefik",
-            tls_secret_name="flask-app-tls",
+            tls=RouteTls(mode="secret", secret_name="flask-app-tls"),
             annotations={"a": "b"},
         ),
         namespace_labels={"team": "web"},

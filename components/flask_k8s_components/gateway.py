@@ -1,0 +1,303 @@
+"""AppGatewayRoute: HTTP(S) routing from the cluster edge to the app's Service through Gateway API.
+
+Gateway API (Gateway, GatewayClass, HTTPRoute: GA since v1.0) is SIG Network's successor to
+Ingress. The route attaches either to a Gateway this component makes (one HTTPS listener
+terminating TLS with the route's certificate, one HTTP listener answered by a redirect to HTTPS) or
+to a shared Gateway that a platform team runs elsewhere (the route stays in the app's namespace; the
+Gateway's listeners admit it through `allowedRoutes`, and TLS is that Gateway's business).
+
+Two properties a user relies on:
+- `pulumi up` returns only once the Gateway is Programmed and the route Accepted with resolved
+  references, and fails quoting the controller's conditions when not (route_status.py).
+- A change of what the route attaches to never detaches the route that serves now: the Gateway
+  and the HTTPRoutes are named by Pulumi (a random suffix) and replaced create-before-delete when
+  their parent changes, so a new parent that never accepts them fails the update while the old
+  objects keep serving (the old ones go only when an update succeeds).
+
+The article's request-body limit (ingress-nginx's proxy-body-size) has no Gateway API filter;
+with Traefik (the controller the program installs) it is a Traefik Middleware referenced by an
+ExtensionRef filter. Another Gateway implementation has its own policy for it (README).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import pulumi
+import pulumi_kubernetes as k8s
+
+from flask_k8s_components import TYPE_PREFIX
+from flask_k8s_components.route_status import ClusterAccess, ObjectRef, RouteWait, route_serving
+from flask_k8s_components.tls import RouteTls, route_certificate
+
+API_VERSION = "gateway.networking.k8s.io/v1"
+HTTP_LISTENER, HTTPS_LISTENER = "http", "https"
+
+
+@dataclass(frozen=True)
+class SharedGateway:
+    """A Gateway run by someone else that the route attaches to."""
+
+    name: str
+    """The Gateway's name."""
+    namespace: str
+    """Its namespace."""
+    section_name: str | None = None
+    """The listener to attach to; None: every listener that admits the route."""
+
+
+@dataclass(frozen=True)
+class AppGatewayRouteArgs:
+    """Inputs of AppGatewayRoute."""
+
+    name: str
+    """Prefix of the objects' names (the app's name)."""
+    namespace: pulumi.Input[str]
+    """Namespace of the route (that of the Service)."""
+    host: str
+    """Host the route (and the Gateway's listeners) answer for."""
+    service_name: pulumi.Input[str]
+    """Backend Service."""
+    service_port: int
+    """Backend Service port."""
+    tls: RouteTls = field(default_factory=RouteTls)
+    """TLS of the Gateway this component makes; must be none with a shared Gateway (its own TLS)."""
+    gateway_class_name: str = "traefik"
+    """GatewayClass of the Gateway this component makes."""
+    shared_gateway: SharedGateway | None = None
+    """Attach to this Gateway instead of making one."""
+    max_body_bytes: int | None = None
+    """Largest request body, through a Traefik Middleware (only where Traefik serves the route)."""
+    timeout_seconds: int = 300
+    """How long `pulumi up` waits for the route to serve."""
+    labels: dict[str, str] = field(default_factory=dict)
+    """Labels for every object."""
+
+    def __post_init__(self) -> None:
+        if self.shared_gateway is not None and self.tls.enabled:
+            raise ValueError("a route on a shared Gateway takes that Gateway's TLS: tls mode must be none")
+
+
+class AppGatewayRoute(pulumi.ComponentResource):
+    """An HTTPRoute for one host to the app's Service, on a Gateway made here or a shared one."""
+
+    gateway: k8s.apiextensions.CustomResource | None
+    """The Gateway this component made, if any."""
+    route: k8s.apiextensions.CustomResource
+    """The HTTPRoute to the app."""
+    redirect: k8s.apiextensions.CustomResource | None
+    """The HTTPRoute redirecting plain HTTP to HTTPS (a Gateway made here, with TLS)."""
+    body_limit: k8s.apiextensions.CustomResource | None
+    """The Traefik Middleware holding the body limit, if any."""
+    tls_secret: k8s.core.v1.Secret | None
+    """The TLS Secret this component created (self-signed mode), if any."""
+    ca_certificate: pulumi.Output[str] | None
+    """The self-signed CA's certificate (public), if any."""
+    url: pulumi.Output[str]
+    """Where the app answers."""
+    serving: pulumi.Output[str]
+    """"serving" once the Gateway and routes are accepted (an update fails otherwise); "not
+    checked" in a preview or without cluster access."""
+
+    def __init__(
+        self,
+        name: str,
+        args: AppGatewayRouteArgs,
+        opts: pulumi.ResourceOptions | None = None,
+        *,
+        route_after: Sequence[pulumi.Resource] = (),
+        cluster: ClusterAccess | None = None,
+        certificate_aliases: Sequence[pulumi.Input[str | pulumi.Alias]] = (),
+    ) -> None:
+        """`route_after`: what the routes wait for before they route (the Deployment whose await
+        proves the pods Ready, the controller). `cluster`: where to read the objects' status, so
+        that `pulumi up` waits until the route serves (tests under mocks give none)."""
+        super().__init__(f"{TYPE_PREFIX}:AppGatewayRoute", name, None, opts)
+        tls = args.tls
+        made = route_certificate(self, name, tls, args.host, args.namespace, args.labels, certificate_aliases)
+        self.tls_secret, self.ca_certificate = made.secret, made.ca_certificate
+        after = [*route_after, *([made.secret] if made.secret is not None else [])]
+
+        self.gateway = None if args.shared_gateway is not None else self._gateway(name, args, after)
+        if self.gateway is not None:
+            parent_ns: pulumi.Input[str] = args.namespace
+            parent_name: pulumi.Input[str] = name_of(self.gateway)
+            section: str | None = HTTPS_LISTENER if tls.enabled else HTTP_LISTENER
+        else:
+            assert args.shared_gateway is not None
+            parent_ns, parent_name = args.shared_gateway.namespace, args.shared_gateway.name
+            section = args.shared_gateway.section_name
+        route_opts = pulumi.ResourceOptions(
+            parent=self,
+            depends_on=[*after, *([self.gateway] if self.gateway else [])],
+            # A new parent makes new routes first: until they are accepted the old ones keep serving.
+            replace_on_changes=["spec.parentRefs"],
+            delete_before_replace=False,
+        )
+        self.body_limit = self._body_limit(name, args) if args.max_body_bytes else None
+        filters: list[dict[str, Any]] = []
+        if self.body_limit is not None:
+            filters.append(
+                {
+                    "type": "ExtensionRef",
+                    "extensionRef": {"group": "traefik.io", "kind": "Middleware", "name": name_of(self.body_limit)},
+                }
+            )
+        self.route = k8s.apiextensions.CustomResource(
+            f"{name}-route",
+            api_version=API_VERSION,
+            kind="HTTPRoute",
+            metadata=k8s.meta.v1.ObjectMetaArgs(namespace=args.namespace, labels=args.labels),
+            spec={
+                "parentRefs": [_parent_ref(parent_name, parent_ns, section)],
+                "hostnames": [args.host],
+                "rules": [
+                    {
+                        "matches": [{"path": {"type": "PathPrefix", "value": "/"}}],
+                        **({"filters": filters} if filters else {}),
+                        "backendRefs": [{"name": args.service_name, "port": args.service_port}],
+                    }
+                ],
+            },
+            opts=pulumi.ResourceOptions.merge(
+                route_opts, pulumi.ResourceOptions(depends_on=[self.body_limit] if self.body_limit else [])
+            ),
+        )
+        self.redirect = None
+        if self.gateway is not None and tls.enabled:
+            self.redirect = k8s.apiextensions.CustomResource(
+                f"{name}-redirect",
+                api_version=API_VERSION,
+                kind="HTTPRoute",
+                metadata=k8s.meta.v1.ObjectMetaArgs(namespace=args.namespace, labels=args.labels),
+                spec={
+                    "parentRefs": [_parent_ref(parent_name, parent_ns, HTTP_LISTENER)],
+                    "hostnames": [args.host],
+                    "rules": [
+                        {
+                            "filters": [
+                                {"type": "RequestRedirect", "requestRedirect": {"scheme": "https", "statusCode": 301}}
+                            ]
+                        }
+                    ],
+                },
+                opts=route_opts,
+            )
+        self.url = pulumi.Output.from_input(
+            f"{'https' if tls.enabled or args.shared_gateway else 'http'}://{args.host}/"
+        )
+        routes = [self.route, *([self.redirect] if self.redirect else [])]
+        self.serving = route_serving(cluster, self._wait(args, parent_ns, parent_name, routes))
+        self.register_outputs(
+            {
+                "gateway": self.gateway,
+                "route": self.route,
+                "redirect": self.redirect,
+                "body_limit": self.body_limit,
+                "tls_secret": self.tls_secret,
+                "ca_certificate": self.ca_certificate,
+                "url": self.url,
+                "serving": self.serving,
+            }
+        )
+
+    def _gateway(
+        self, name: str, args: AppGatewayRouteArgs, after: Sequence[pulumi.Resource]
+    ) -> k8s.apiextensions.CustomResource:
+        tls = args.tls
+        same_namespace = {"namespaces": {"from": "Same"}}
+        listeners: list[dict[str, Any]] = [
+            {
+                "name": HTTP_LISTENER,
+                "protocol": "HTTP",
+                "port": 80,
+                "hostname": args.host,
+                "allowedRoutes": same_namespace,
+            }
+        ]
+        if tls.enabled:
+            listeners.append(
+                {
+                    "name": HTTPS_LISTENER,
+                    "protocol": "HTTPS",
+                    "port": 443,
+                    "hostname": args.host,
+                    "tls": {"mode": "Terminate", "certificateRefs": [{"kind": "Secret", "name": tls.secret_name}]},
+                    "allowedRoutes": same_namespace,
+                }
+            )
+        annotations = {"cert-manager.io/cluster-issuer": tls.cluster_issuer} if tls.mode == "cert-manager" else None
+        return k8s.apiextensions.CustomResource(
+            f"{name}-gateway",
+            api_version=API_VERSION,
+            kind="Gateway",
+            metadata=k8s.meta.v1.ObjectMetaArgs(namespace=args.namespace, labels=args.labels, annotations=annotations),
+            spec={"gatewayClassName": args.gateway_class_name, "listeners": listeners},
+            opts=pulumi.ResourceOptions(
+                parent=self,
+                depends_on=list(after),
+                # Another class means another controller: the new Gateway must be programmed before
+                # the old one goes.
+                replace_on_changes=["spec.gatewayClassName"],
+                delete_before_replace=False,
+            ),
+        )
+
+    def _body_limit(self, name: str, args: AppGatewayRouteArgs) -> k8s.apiextensions.CustomResource:
+        return k8s.apiextensions.CustomResource(
+            f"{name}-body-limit",
+            api_version="traefik.io/v1alpha1",
+            kind="Middleware",
+            metadata=k8s.meta.v1.ObjectMetaArgs(
+                name=f"{args.name}-body-limit", namespace=args.namespace, labels=args.labels
+            ),
+            # Traefik answers 413 to a larger body, as ingress-nginx does above proxy-body-size.
+            spec={"buffering": {"maxRequestBodyBytes": args.max_body_bytes}},
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+
+    def _wait(
+        self,
+        args: AppGatewayRouteArgs,
+        parent_ns: pulumi.Input[str],
+        parent_name: pulumi.Input[str],
+        routes: list[k8s.apiextensions.CustomResource],
+    ) -> pulumi.Output[RouteWait]:
+        made = self.gateway is not None
+
+        def build(values: list[Any]) -> RouteWait:
+            namespace, parent_namespace, parent, *names = (str(v) for v in values)
+            return RouteWait(
+                gateway=ObjectRef(parent_namespace, parent) if made else None,
+                parent=ObjectRef(parent_namespace, parent),
+                routes=[ObjectRef(namespace, n) for n in names],
+                timeout_seconds=float(args.timeout_seconds),
+            )
+
+        return pulumi.Output.all(
+            pulumi.Output.from_input(args.namespace),
+            pulumi.Output.from_input(parent_ns),
+            pulumi.Output.from_input(parent_name),
+            *[name_of(r) for r in routes],
+        ).apply(build)
+
+
+def _parent_ref(name: pulumi.Input[str], namespace: pulumi.Input[str], section: str | None) -> dict[str, Any]:
+    ref: dict[str, Any] = {
+        "group": "gateway.networking.k8s.io",
+        "kind": "Gateway",
+        "name": name,
+        "namespace": namespace,
+    }
+    if section is not None:
+        ref["sectionName"] = section
+    return ref
+
+
+def name_of(resource: k8s.apiextensions.CustomResource) -> pulumi.Output[str]:
+    """A custom resource's name, as the API server has it (Pulumi names these objects)."""
+    # The SDK sets each returned property as an attribute; CustomResource declares none of them.
+    metadata: pulumi.Output[Any] = getattr(resource, "metadata")  # noqa: B009
+    return metadata.apply(lambda m: str(m["name"] if isinstance(m, dict) else m.name))

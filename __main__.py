@@ -12,11 +12,11 @@ from __future__ import annotations
 import pulumi
 import pulumi_kubernetes as k8s
 from flask_k8s_components.flask_app import FlaskApp
-from flask_k8s_components.ingress import TlsCertificate
-from flask_k8s_components.ingress_nginx import IngressNginx
+from flask_k8s_components.ingress_controller import IngressController
 from flask_k8s_components.kind_cluster import KindCluster
 from flask_k8s_components.kind_image import KindImage, KindImageArgs
-from flask_k8s_components.tls import CertManager, SelfSignedCertificate
+from flask_k8s_components.route_status import ClusterAccess
+from flask_k8s_components.tls import CertManager
 
 from settings import load_settings
 
@@ -50,23 +50,26 @@ if kind is not None and cluster.kind_image is not None:
     # A rebuilt image under the same tag rolls the pods.
     pod_annotations["flask-k8s/image-source-hash"] = image.source_hash
 
-ingress_after: list[pulumi.Resource] = []
-if cluster.ingress_nginx is not None:
-    ingress_after.append(IngressNginx("ingress-nginx", cluster.ingress_nginx, on_cluster))
+# The front door: Traefik serving the Ingress (IngressClass nginx) and Gateway API routes. The route
+# waits for it, and for the issuer of its certificate.
+route_after: list[pulumi.Resource] = []
+if cluster.ingress_controller is not None:
+    route_after.append(IngressController("ingress-controller", cluster.ingress_controller, on_cluster))
 if settings.tls.cert_manager is not None:
-    ingress_after.append(CertManager("cert-manager", settings.tls.cert_manager, on_cluster))
-self_signed = SelfSignedCertificate("tls", settings.tls.self_signed) if settings.tls.self_signed else None
+    route_after.append(CertManager("cert-manager", settings.tls.cert_manager, on_cluster))
 
 # --- The app ---------------------------------------------------------------------------------------------
 app = FlaskApp(
     settings.app.name,
     settings.app,
     on_cluster,
-    ingress_depends_on=ingress_after,
-    tls_certificate=TlsCertificate(certificate=self_signed.certificate, private_key=self_signed.private_key)
-    if self_signed
-    else None,
+    ingress_depends_on=route_after,
     pod_annotations=pod_annotations,
+    # `pulumi up` reads the Gateway API route's status through the provider's own credentials.
+    cluster=ClusterAccess(kubeconfig=kubeconfig, context=cluster.context),
+    # Until release 2.0.0 of the components this program made the self-signed certificate itself,
+    # as `tls` at the root of the stack: the route's certificate keeps its keys (and so the CA).
+    certificate_aliases=[pulumi.Alias(name="tls", parent=pulumi.ROOT_STACK_RESOURCE)],
 )
 
 # --- Exports ---------------------------------------------------------------------------------------------
@@ -79,5 +82,5 @@ if app.service is not None and settings.app.service is not None and settings.app
     pulumi.export("loadBalancerAddress", app.service.address)
 if kubeconfig is not None:
     pulumi.export("kubeconfig", pulumi.Output.secret(kubeconfig))
-if self_signed is not None:
-    pulumi.export("caCertificate", self_signed.ca_certificate)
+if app.ca_certificate is not None:
+    pulumi.export("caCertificate", app.ca_certificate)

@@ -14,8 +14,6 @@ from dataclasses import replace
 import pulumi
 import pulumi_kubernetes as k8s
 from flask_k8s_components.flask_app import FlaskApp
-from flask_k8s_components.ingress import TlsCertificate
-from flask_k8s_components.tls import SelfSignedCertificate, SelfSignedCertificateArgs
 
 from settings import load_settings
 
@@ -31,12 +29,11 @@ on_cluster = pulumi.ResourceOptions(provider=provider)
 for index in range(apps):
     suffix = f"{index:02d}"
     host = f"app-{suffix}.{base.ingress.host}"
-    certificate = SelfSignedCertificate(f"tls-{suffix}", SelfSignedCertificateArgs(host=host))
+    # Each app's route makes its own self-signed certificate for its host (tls.RouteTls).
     FlaskApp(
         f"{base.name}-{suffix}",
         replace(base, namespace=f"{base.namespace}-{suffix}", ingress=replace(base.ingress, host=host)),
         on_cluster,
-        tls_certificate=TlsCertificate(certificate=certificate.certificate, private_key=certificate.private_key),
     )
 
 pulumi.export("apps", apps)

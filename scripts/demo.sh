@@ -85,10 +85,13 @@ up() {
   export KUBECONFIG="$kubeconfig"
   sync_project "$stack"
   pulumi stack select "$stack" --create --cwd "$PROJECT" >&2
-  # Offline the nodes cannot pull the official Traefik image: kind-cluster.sh loaded the one
-  # built here. Set on every run: sync_project has just copied the stack file afresh.
+  # Offline the nodes cannot pull the official Traefik image (kind-cluster.sh loaded the one built
+  # here) and the program cannot fetch the CRDs from their releases (crds.sh wrote them from Go
+  # modules). Set on every run: sync_project has just copied the stack file afresh.
   if [[ "$stack" == kind-ci && "${KIND_OFFLINE:-0}" == 1 ]]; then
     pulumi config set --path cluster.ingressController.image "local/traefik:v${TRAEFIK_VERSION#v}" \
+      --stack "$stack" --cwd "$PROJECT" >&2
+    pulumi config set --path cluster.ingressController.crds.dir "$(bash "$SCRIPT_DIR/toolchain/crds.sh")" \
       --stack "$stack" --cwd "$PROJECT" >&2
   fi
   pulumi up --stack "$stack" --cwd "$PROJECT" --yes --skip-preview >&2

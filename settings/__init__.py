@@ -62,6 +62,8 @@ def _check_relations(p: Problems, groups: dict[str, Any], secrets: Secrets) -> N
             checks.check_cluster(p, groups["cluster"], app, groups["service"], secrets.kubeconfig is not None)
     if groups["tls"] is not None and groups["ingress"] is not None:
         checks.check_tls(p, groups["tls"], groups["ingress"])
+    if groups["ingress"] is not None and groups["cluster"] is not None:
+        checks.check_route(p, groups["ingress"], groups["cluster"])
     if groups["database"] is not None:
         checks.check_database(p, groups["database"], secrets.database_password is not None)
 
@@ -104,6 +106,17 @@ def _report(p: Problems, key: str, model: type[BaseModel], loc: tuple[Any, ...],
     message = _message(e["type"], e["msg"], model, loc)
     if not loc and key in checks.RENAMED:
         message += f"; the flat layout's {key} is now {checks.RENAMED[key]}"
+    path = ".".join([key, *map(str, loc)])
+    if e["type"] == "extra_forbidden" and path in checks.MOVED:
+        # Each old key the stack sets, with where it went.
+        old = e.get("input")
+        for sub in sorted(old) if isinstance(old, dict) else [None]:
+            where = f"{path}.{sub}" if sub is not None else path
+            moved = checks.MOVED.get(where, checks.MOVED[path])
+            value = old[sub] if isinstance(old, dict) and sub is not None else old
+            new = moved.split(" ")[0]
+            p.add(where, value, f"was renamed: set `pulumi config set --path {new} ...` instead; {moved}")
+        return
     p.add(".".join([key, *map(str, loc)]), e.get("input"), message, shown=shown)
 
 

@@ -3,23 +3,26 @@
 Derived, unless the stack sets them: the namespace's ResourceQuota (the peak pod count of a rollout
 times the app's own requests and limits), the LimitRange's container defaults (the app's requests
 and limits), the image pull policy, the app's environment (the article's values under app.env) and
-the Ingress's TLS entry and issuer annotation (from the tls group).
+the route (an Ingress or a Gateway API route, with its TLS mode from the tls group), and the ingress
+controller's CRD sources.
 """
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TypeVar
 
 import pulumi
-from flask_k8s_components.flask_app import FlaskAppArgs, IngressSpec, NetworkPolicySpec, ServiceSpec
-from flask_k8s_components.ingress_nginx import IngressNginxArgs
+from flask_k8s_components.flask_app import FlaskAppArgs, GatewaySpec, IngressSpec, NetworkPolicySpec, ServiceSpec
+from flask_k8s_components.gateway import SharedGateway
+from flask_k8s_components.ingress_controller import CrdSources, IngressControllerArgs
 from flask_k8s_components.kind_cluster import KindClusterArgs
 from flask_k8s_components.namespace import LimitRangeSpec, QuotaSpec
 from flask_k8s_components.network_policy import EgressRule
 from flask_k8s_components.secrets import DatabaseArgs
-from flask_k8s_components.tls import CertManagerArgs, SelfSignedCertificateArgs
+from flask_k8s_components.tls import CertManagerArgs, RouteTls
 from flask_k8s_components.workload import AutoscalingSpec, ResourcesSpec, RolloutSpec, SecuritySpec, TerminationSpec
 
 from settings.checks import peak_pods
@@ -34,6 +37,7 @@ from settings.schema import (
     NamespaceConfig,
     ServiceConfig,
     TlsConfig,
+    body_size_bytes,
     parse_quantity,
 )
 
@@ -72,18 +76,16 @@ class ClusterSettings:
     """existing target: kubeconfig contents (secret)."""
     context: str | None
     """existing target: context of the local kubeconfig."""
-    ingress_nginx: IngressNginxArgs | None
-    """ingress-nginx for Kind, if installed."""
+    ingress_controller: IngressControllerArgs | None
+    """The ingress controller (Traefik), if the stack installs it."""
 
 
 @dataclass(frozen=True)
 class TlsSettings:
-    """Where the Ingress's certificate comes from."""
+    """What the stack installs for TLS besides the route's own certificate (RouteTls)."""
 
     mode: str
     """self-signed, cert-manager, secret or none."""
-    self_signed: SelfSignedCertificateArgs | None
-    """A local CA and certificate (self-signed mode)."""
     cert_manager: CertManagerArgs | None
     """cert-manager and its ClusterIssuer, if the stack installs them."""
 
@@ -108,11 +110,11 @@ def build(groups: Mapping[str, object], secrets: Secrets) -> StackSettings:
         _as(groups["autoscaling"], AutoscalingConfig),
         _as(groups["namespace"], NamespaceConfig),
         _as(groups["service"], ServiceConfig),
-        _ingress_spec(ingress, tls),
         _as(groups["database"], DatabaseConfig),
         secrets,
         side_loaded=cluster.target == "kind" and cluster.kind.load_image,
     )
+    app_args = dataclasses.replace(app_args, **route_specs(ingress, tls, cluster))
     return StackSettings(app=app_args, cluster=cluster_settings(cluster, app, secrets), tls=tls_settings(tls, ingress))
 
 
@@ -128,13 +130,28 @@ def cluster_settings(cluster: ClusterConfig, app: AppConfig, secrets: Secrets) -
         kind = KindClusterArgs(cluster_name=k.name, workers=k.workers, create=k.create, node_image=k.node_image or None)
         if k.load_image:
             kind_image = KindImageSource(image=app.image, source_dir=k.app_source_dir)
-    nginx = cluster.ingress_nginx
     return ClusterSettings(
         kind=kind,
         kind_image=kind_image,
         kubeconfig=secrets.kubeconfig,
         context=cluster.context or None,
-        ingress_nginx=IngressNginxArgs(version=nginx.version) if nginx.install else None,
+        ingress_controller=ingress_controller_args(cluster),
+    )
+
+
+def ingress_controller_args(cluster: ClusterConfig) -> IngressControllerArgs | None:
+    controller = cluster.ingress_controller
+    if not controller.install:
+        return None
+    crds = controller.crds
+    return IngressControllerArgs(
+        image=controller.image,
+        crds=(CrdSources.folder(crds.dir.rstrip("/")) if crds.dir else CrdSources.releases()) if crds.install else None,
+        namespace=controller.namespace,
+        replicas=controller.replicas,
+        exposure=controller.exposure,
+        service_annotations=dict(controller.service_annotations),
+        gateway_class_name=controller.gateway_class_name,
     )
 
 
@@ -142,7 +159,6 @@ def tls_settings(tls: TlsConfig, ingress: IngressConfig) -> TlsSettings:
     manager = tls.cert_manager
     return TlsSettings(
         mode=tls.mode,
-        self_signed=SelfSignedCertificateArgs(host=ingress.host) if tls.mode == "self-signed" else None,
         cert_manager=CertManagerArgs(
             version=manager.version,
             issuer_name=manager.cluster_issuer,
@@ -154,17 +170,48 @@ def tls_settings(tls: TlsConfig, ingress: IngressConfig) -> TlsSettings:
     )
 
 
-def _ingress_spec(ingress: IngressConfig, tls: TlsConfig) -> IngressSpec | None:
+def route_tls(tls: TlsConfig) -> RouteTls:
+    """The tls group as the route's one typed choice."""
+    if tls.mode == "none":
+        return RouteTls()
+    issuer = tls.cert_manager.cluster_issuer if tls.mode == "cert-manager" else ""
+    return RouteTls(mode=tls.mode, secret_name=tls.secret_name, cluster_issuer=issuer)
+
+
+def route_specs(ingress: IngressConfig, tls: TlsConfig, cluster: ClusterConfig) -> dict[str, object]:
+    """FlaskAppArgs' `ingress` and `gateway`: the one route the stack chose (or none)."""
     if not ingress.enabled:
-        return None
-    annotations = {**DEFAULT_INGRESS_ANNOTATIONS, **ingress.annotations}
-    if tls.mode == "cert-manager":
-        annotations["cert-manager.io/cluster-issuer"] = tls.cert_manager.cluster_issuer
-    return IngressSpec(
-        host=ingress.host,
-        ingress_class_name=ingress.class_name,
-        tls_secret_name=None if tls.mode == "none" else tls.secret_name,
-        annotations=annotations,
+        return {"ingress": None, "gateway": None}
+    if ingress.api == "ingress":
+        spec = IngressSpec(
+            host=ingress.host,
+            ingress_class_name=ingress.class_name,
+            tls=route_tls(tls),
+            annotations={**DEFAULT_INGRESS_ANNOTATIONS, **ingress.annotations},
+        )
+        return {"ingress": spec, "gateway": None}
+    gateway, shared = ingress.gateway, ingress.gateway.shared
+    return {
+        "ingress": None,
+        "gateway": GatewaySpec(
+            host=ingress.host,
+            tls=route_tls(tls),
+            gateway_class_name=gateway.class_name,
+            shared_gateway=SharedGateway(shared.name, shared.namespace, shared.section_name or None)
+            if shared.name
+            else None,
+            max_body_bytes=body_size_bytes(gateway.max_body_size) if served_by_traefik(ingress, cluster) else None,
+        ),
+    }
+
+
+def served_by_traefik(ingress: IngressConfig, cluster: ClusterConfig) -> bool:
+    """Whether the Gateway route's class is the one of the Traefik this stack installs."""
+    controller = cluster.ingress_controller
+    return (
+        controller.install
+        and not ingress.gateway.shared.name
+        and (ingress.gateway.class_name == controller.gateway_class_name)
     )
 
 
@@ -173,7 +220,6 @@ def flask_app_args(
     autoscaling: AutoscalingConfig,
     namespace: NamespaceConfig,
     service: ServiceConfig,
-    ingress: IngressSpec | None,
     database: DatabaseConfig,
     secrets: Secrets,
     *,
@@ -205,7 +251,6 @@ def flask_app_args(
         jwt_secret_key=secrets.jwt_secret_key,
         database_password=secrets.database_password,
         service=ServiceSpec(type=service.type, annotations=dict(service.annotations)),
-        ingress=ingress,
         security=SecuritySpec(app.security.run_as_user, app.security.read_only_root_filesystem),
         termination=TerminationSpec(term.pre_stop_sleep_seconds, term.grace_period_seconds),
         rollout=RolloutSpec(

@@ -236,6 +236,12 @@ def check_cluster(
             p.add("app.image", app.image, "cannot be pinned by digest when cluster.kind.loadImage builds it locally")
         if service.type == "LoadBalancer":
             p.add("service.type", service.type, "needs a cloud load balancer, which Kind has not: use ClusterIP")
+        if cluster.ingress_controller.exposure == "LoadBalancer":
+            p.add(
+                "cluster.ingressController.exposure",
+                "LoadBalancer",
+                "needs a cloud load balancer, which Kind has not: use hostPorts",
+            )
     else:
         if not kubeconfig_set and not cluster.context:
             # Falling back to the ambient current context is how people deploy to the wrong cluster.
@@ -244,13 +250,46 @@ def check_cluster(
                 "",
                 "the existing target needs it, or a kubeconfig (pulumi config set --secret kubeconfig ...)",
             )
-        if cluster.ingress_nginx.install:
-            p.add("cluster.ingressNginx.install", True, "installs the Kind flavour: only with cluster.target kind")
+
+
+def check_route(p: Problems, ingress: IngressConfig, cluster: ClusterConfig) -> None:
+    """The Gateway API route's settings, checked whichever route the stack uses now."""
+    shared = ingress.gateway.shared
+    if shared.name and not shared.namespace:
+        p.add("ingress.gateway.shared.namespace", "", "is required with ingress.gateway.shared.name")
+    if not shared.name and (shared.namespace or shared.section_name):
+        path = "ingress.gateway.shared.namespace" if shared.namespace else "ingress.gateway.shared.sectionName"
+        p.add(path, shared.namespace or shared.section_name, "only applies with ingress.gateway.shared.name")
+    if ingress.api == "gateway" and ingress.annotations:
+        # Annotations nobody reads would mislead whoever reads the stack file.
+        p.add(
+            "ingress.annotations",
+            ingress.annotations,
+            "are the Ingress's (ingress.api ingress); a Gateway API route takes none (see ingress.gateway)",
+        )
+    controller = cluster.ingress_controller
+    if (
+        ingress.api == "gateway"
+        and "max_body_size" in ingress.gateway.model_fields_set
+        and not p.wrong("cluster.ingressController", "ingress.gateway.className")
+        and not (controller.install and not shared.name and ingress.gateway.class_name == controller.gateway_class_name)
+    ):
+        # A limit nobody enforces would mislead whoever reads the stack file.
+        p.add(
+            "ingress.gateway.maxBodySize",
+            ingress.gateway.max_body_size,
+            "is enforced through Traefik's Middleware: only on a Gateway of the class "
+            "cluster.ingressController installs; set the limit in your Gateway's own policy instead",
+        )
 
 
 def check_tls(p: Problems, tls: TlsConfig, ingress: IngressConfig) -> None:
     if tls.mode != "none" and not ingress.enabled:
-        p.add("tls.mode", tls.mode, "terminates TLS at the Ingress: set ingress.enabled true or tls.mode none")
+        p.add("tls.mode", tls.mode, "terminates TLS at the route: set ingress.enabled true or tls.mode none")
+    if tls.mode != "none" and ingress.api == "gateway" and ingress.gateway.shared.name:
+        p.add(
+            "tls.mode", tls.mode, "a shared Gateway (ingress.gateway.shared) terminates TLS itself: set tls.mode none"
+        )
     manager = tls.cert_manager
     if not manager.install or p.wrong("tls.mode"):
         return
@@ -292,8 +331,8 @@ RENAMED: dict[str, str] = {
     "kindNodeImage": "cluster.kind.nodeImage",
     "kindLoadImage": "cluster.kind.loadImage",
     "appSourceDir": "cluster.kind.appSourceDir",
-    "installIngressNginx": "cluster.ingressNginx.install",
-    "ingressNginxVersion": "cluster.ingressNginx.version",
+    "installIngressNginx": "cluster.ingressController.install",
+    "ingressNginxVersion": "cluster.ingressController.image",
     "tlsMode": "tls.mode",
     "tlsSecretName": "tls.secretName",
     "certManagerClusterIssuer": "tls.certManager.clusterIssuer",
@@ -362,4 +401,14 @@ RENAMED: dict[str, str] = {
     "egressAllowed": "namespace.networkPolicy.egress",
     "topologySpreadZones": "app.spreadZones",
     "rejectLatestTag": "app.rejectLatestTag",
+}
+
+
+# Keys inside a group that moved (the path of the old key or object -> where it went, and why).
+# ingress-nginx is retired (SIG Network, announced 2025-11-11; no fixes after March 2026): the
+# program installs Traefik, which serves the same IngressClass and annotations (README: Migrating).
+MOVED: dict[str, str] = {
+    "cluster.ingressNginx": "cluster.ingressController (Traefik; ingress-nginx is retired)",
+    "cluster.ingressNginx.install": "cluster.ingressController.install (Traefik; ingress-nginx is retired)",
+    "cluster.ingressNginx.version": "cluster.ingressController.image (traefik:v<version>; ingress-nginx is retired)",
 }

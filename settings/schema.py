@@ -19,6 +19,7 @@ import re
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 
+from flask_k8s_components.ingress_controller import TRAEFIK_IMAGE
 from flask_k8s_components.vocabulary import (
     DNS_NAME_RULE,
     dns_label_problem,
@@ -78,14 +79,15 @@ def _image(value: str) -> str:
     return value
 
 
-def _dns_label(what: str, *, rfc1035: bool = False) -> AfterValidator:
-    def check(value: str) -> str:
-        problem = dns_label_problem(value, what, rfc1035=rfc1035)
-        if problem:
-            raise _problem(problem)
-        return value
+def _check_dns_label(value: str, what: str, *, rfc1035: bool = False) -> str:
+    problem = dns_label_problem(value, what, rfc1035=rfc1035)
+    if problem:
+        raise _problem(problem)
+    return value
 
-    return AfterValidator(check)
+
+def _dns_label(what: str, *, rfc1035: bool = False) -> AfterValidator:
+    return AfterValidator(lambda value: _check_dns_label(value, what, rfc1035=rfc1035))
 
 
 def _host(value: str) -> str:
@@ -171,13 +173,40 @@ class KindConfig(_Group):
     app_source_dir: str = Field(default="app", description="Folder of the app's Dockerfile, relative to the project.")
 
 
-class IngressNginxConfig(_Group):
+class CrdsConfig(_Group):
     install: bool = Field(
-        default=False, description="Install ingress-nginx for Kind before the app's Ingress (kind only)."
+        default=True, description="Install the Gateway API (standard channel) and Traefik CRDs with the controller."
     )
-    version: Annotated[str, _release(r"^controller-v\d+\.\d+\.\d+$", "controller-v1.14.3 (never main)")] = Field(
-        default="controller-v1.14.3", description="ingress-nginx release whose Kind manifest is installed."
+    dir: str = Field(
+        default="",
+        description="Empty: read them from their releases' URLs; a folder: the files scripts/toolchain/crds.sh "
+        "writes (offline).",
     )
+
+
+class IngressControllerConfig(_Group):
+    install: bool = Field(
+        default=False,
+        description="Install Traefik, serving IngressClass ingress.className and GatewayClass gatewayClassName.",
+    )
+    image: Image = Field(
+        default=TRAEFIK_IMAGE,
+        description="Traefik's image: the official one at the pinned version, or one built and loaded (offline).",
+    )
+    namespace: NamespaceName = Field(default="traefik", description="Namespace created for the controller.")
+    replicas: int = Field(default=1, ge=1, le=10, description="Controller pods (a PDB above 1).")
+    exposure: Literal["hostPorts", "LoadBalancer"] = Field(
+        default="hostPorts",
+        description="hostPorts: ports 80/443 of the ingress-ready=true node (Kind); LoadBalancer: a cloud load "
+        "balancer Service.",
+    )
+    service_annotations: Annotations = Field(
+        default_factory=dict, description="Annotations of the LoadBalancer Service (exposure LoadBalancer)."
+    )
+    gateway_class_name: Annotated[str, _dns_label("a GatewayClass name")] = Field(
+        default="traefik", description="GatewayClass the controller serves."
+    )
+    crds: CrdsConfig = Field(default_factory=CrdsConfig, description="Its CRDs.")
 
 
 class ClusterConfig(_Group):
@@ -190,7 +219,9 @@ class ClusterConfig(_Group):
         default="", description="existing: context of the local kubeconfig (when no kubeconfig secret)."
     )
     kind: KindConfig = Field(default_factory=KindConfig, description="The Kind cluster (target kind).")
-    ingress_nginx: IngressNginxConfig = Field(default_factory=IngressNginxConfig, description="ingress-nginx add-on.")
+    ingress_controller: IngressControllerConfig = Field(
+        default_factory=IngressControllerConfig, description="The ingress controller the program installs (Traefik)."
+    )
 
 
 # --- app ----------------------------------------------------------------------------------------------
@@ -377,7 +408,8 @@ class NetworkPolicyConfig(_Group):
         default=True, description="Default-deny ingress; the ingress controller may reach the app port."
     )
     ingress_controller_namespace: NamespaceName = Field(
-        default="ingress-nginx", description="Namespace of the ingress controller allowed in."
+        default="traefik",
+        description="Namespace of the ingress controller allowed in (cluster.ingressController.namespace's default).",
     )
     egress: list[EgressRule] = Field(
         default_factory=list, description="Egress allowed besides DNS: [{cidr, port}] (e.g. the database)."
@@ -402,16 +434,66 @@ class ServiceConfig(_Group):
     )
 
 
+_BODY_SIZE = re.compile(r"(0|[1-9][0-9]{0,9})([kKmMgG]?)")
+
+
+def _body_size(value: Any) -> str:
+    text = str(value) if isinstance(value, int) and not isinstance(value, bool) else value
+    if not isinstance(text, str) or not _BODY_SIZE.fullmatch(text):
+        raise _problem("must be a size as ingress-nginx writes it: bytes, or a number with k, m or g (e.g. 5m)")
+    return text
+
+
+def body_size_bytes(value: str) -> int:
+    """A size in ingress-nginx's grammar (5m) in bytes: k, m and g are powers of 1024, as in nginx."""
+    match = _BODY_SIZE.fullmatch(value)
+    assert match is not None, value
+    return int(match.group(1)) * 1024 ** " kmg".index(match.group(2).lower() or " ")
+
+
+class SharedGatewayConfig(_Group):
+    name: Annotated[str, AfterValidator(lambda v: _check_dns_label(v, "a Gateway name") if v else v)] = Field(
+        default="", description="Empty: the program makes a Gateway for the app; else attach to this Gateway."
+    )
+    namespace: Annotated[str, AfterValidator(lambda v: _check_dns_label(v, "a namespace name") if v else v)] = Field(
+        default="", description="The shared Gateway's namespace (required with name)."
+    )
+    section_name: Annotated[str, AfterValidator(lambda v: _check_dns_label(v, "a listener name") if v else v)] = Field(
+        default="", description="The listener to attach to; empty: every listener that admits the route."
+    )
+
+
+class GatewayConfig(_Group):
+    class_name: Annotated[str, _dns_label("a GatewayClass name")] = Field(
+        default="traefik", description="GatewayClass of the Gateway the program makes (the cloud's or platform's)."
+    )
+    shared: SharedGatewayConfig = Field(
+        default_factory=SharedGatewayConfig, description="A Gateway run elsewhere to attach the route to."
+    )
+    max_body_size: Annotated[str, BeforeValidator(_body_size)] = Field(
+        default="5m",
+        description="Largest request body (the article's 5m), through a Traefik Middleware: only where Traefik "
+        "(cluster.ingressController) serves the class.",
+    )
+
+
 class IngressConfig(_Group):
-    enabled: bool = Field(default=True, description="Create the Ingress.")
-    class_name: Annotated[str, _dns_label("an IngressClass name")] = Field(default="nginx", description="IngressClass.")
+    enabled: bool = Field(default=True, description="Route traffic to the app from outside the cluster.")
+    api: Literal["ingress", "gateway"] = Field(
+        default="ingress", description="ingress: an Ingress (the article's); gateway: a Gateway API HTTPRoute."
+    )
+    class_name: Annotated[str, _dns_label("an IngressClass name")] = Field(
+        default="nginx", description="IngressClass (api ingress)."
+    )
     host: Annotated[str, AfterValidator(_host)] = Field(
-        default="flask-app.local", description="Host name of the Ingress and its certificate."
+        default="flask-app.local", description="Host name of the route and its certificate."
     )
     annotations: Annotations = Field(
         default_factory=dict,
-        description="Merged over nginx.ingress.kubernetes.io/proxy-body-size=5m (the article's).",
+        description="Ingress annotations (api ingress), merged over nginx.ingress.kubernetes.io/proxy-body-size=5m "
+        "(the article's).",
     )
+    gateway: GatewayConfig = Field(default_factory=GatewayConfig, description="The Gateway API route (api gateway).")
 
 
 DEFAULT_INGRESS_ANNOTATIONS: dict[str, str] = {"nginx.ingress.kubernetes.io/proxy-body-size": "5m"}
@@ -419,7 +501,7 @@ DEFAULT_INGRESS_ANNOTATIONS: dict[str, str] = {"nginx.ingress.kubernetes.io/prox
 
 class CertManagerConfig(_Group):
     cluster_issuer: Annotated[str, _dns_label("a ClusterIssuer name")] = Field(
-        default="letsencrypt-prod", description="ClusterIssuer named in the Ingress's annotation."
+        default="letsencrypt-prod", description="ClusterIssuer named in the Ingress's (or Gateway's) annotation."
     )
     install: bool = Field(
         default=False, description="Install cert-manager and an ACME ClusterIssuer (needs acmeEmail)."
@@ -434,10 +516,10 @@ class TlsConfig(_Group):
     mode: Literal["self-signed", "cert-manager", "secret", "none"] = Field(
         default="self-signed",
         description="self-signed: a local CA (output caCertificate); cert-manager; secret: an existing Secret; "
-        "none: plain HTTP.",
+        "none: plain HTTP (and the only mode with a shared Gateway, which has its own TLS).",
     )
     secret_name: Annotated[str, _dns_label("a Secret name")] = Field(
-        default="flask-app-tls", description="Secret holding the Ingress's certificate."
+        default="flask-app-tls", description="Secret holding the route's certificate."
     )
     cert_manager: CertManagerConfig = Field(default_factory=CertManagerConfig, description="cert-manager mode.")
 

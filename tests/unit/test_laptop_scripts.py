@@ -279,6 +279,12 @@ def prebuilt_offline_tools(laptop: Laptop) -> None:
         for version, names in versions.items():
             for name in names:
                 stamped_binary(folder / name, version)
+    # The CRD files crds.sh writes from Go modules, as an earlier run left them.
+    crds = laptop.cache / "crds"
+    crds.mkdir(parents=True, exist_ok=True)
+    gateway_api, traefik = v("GATEWAY_API_VERSION"), v("TRAEFIK_VERSION")
+    for name in (f"gateway-api-{gateway_api}-standard-install.yaml", f"traefik-{traefik}-crds.yaml"):
+        (crds / name).write_text("# CRDs\n")
     # kind and kubectl are built into the bin folder, which kind-cluster.sh puts first on PATH: there
     # they are the stand-ins.
     for tool, key in (("kind", "KIND_VERSION"), ("kubectl", "KUBERNETES_VERSION")):
@@ -307,6 +313,9 @@ def test_demo_offline_points_the_stack_at_the_traefik_image_it_loads(laptop: Lap
     pulumi = laptop.argvs("pulumi")
     set_image = ["config", "set", "--path", "cluster.ingressController.image", traefik, "--stack", "kind-ci"]
     assert [*set_image, "--cwd", project] in pulumi, pulumi
+    # The CRDs from the folder crds.sh wrote, not from their releases' URLs.
+    set_crds = ["config", "set", "--path", "cluster.ingressController.crds.dir", str(laptop.cache / "crds")]
+    assert [*set_crds, "--stack", "kind-ci", "--cwd", project] in pulumi, pulumi
     # `pulumi config set --stack` fails on a stack that does not exist yet: after select --create.
     order = [a[0] if a[0] != "stack" else f"stack {a[1]}" for a in pulumi if a[:1] != ["version"]]
-    assert order[:3] == ["stack select", "config", "up"], pulumi
+    assert order[:4] == ["stack select", "config", "config", "up"], pulumi

@@ -9,10 +9,12 @@ import pulumi
 import pytest
 import yaml
 from flask_k8s_components.flask_app import FlaskAppArgs
-from flask_k8s_components.ingress_nginx import IngressNginxArgs
+from flask_k8s_components.gateway import SharedGateway
+from flask_k8s_components.ingress_controller import CrdSources, IngressControllerArgs
 from flask_k8s_components.kind_cluster import KindClusterArgs
 from flask_k8s_components.namespace import LimitRangeSpec, QuotaSpec
 from flask_k8s_components.secrets import DatabaseArgs
+from flask_k8s_components.tls import RouteTls
 from flask_k8s_components.workload import AutoscalingSpec
 from pydantic import BaseModel
 
@@ -99,8 +101,9 @@ def test_defaults_are_the_articles_values() -> None:
     assert (app.service.type, app.service.annotations) == ("ClusterIP", {})
     assert app.ingress is not None
     assert (app.ingress.host, app.ingress.ingress_class_name) == ("flask-app.local", "nginx")
-    assert app.ingress.tls_secret_name == "flask-app-tls"
+    assert app.ingress.tls == RouteTls("self-signed", "flask-app-tls")
     assert app.ingress.annotations == {"nginx.ingress.kubernetes.io/proxy-body-size": "5m"}
+    assert app.gateway is None
     assert app.env == {**DEFAULT_ENV, "GRACEFUL_TIMEOUT": "20"}
     assert app.config_file.startswith("[database]\npool_size = 10\n")
     assert (app.database, app.autoscaling) == (None, None)
@@ -111,17 +114,22 @@ def test_defaults_create_a_kind_cluster_and_load_the_image_into_it() -> None:
     settings = load(stack=None)
     assert settings.cluster.kind == KindClusterArgs(cluster_name="devops-lab", workers=2, create=True, node_image=None)
     assert settings.cluster.kind_image == KindImageSource(image="flask-app:1.0", source_dir="app")
-    assert (settings.cluster.kubeconfig, settings.cluster.context, settings.cluster.ingress_nginx) == (None, None, None)
+    assert (settings.cluster.kubeconfig, settings.cluster.context, settings.cluster.ingress_controller) == (
+        None,
+        None,
+        None,
+    )
     assert (settings.tls.mode, settings.tls.cert_manager) == ("self-signed", None)
-    assert settings.tls.self_signed is not None
-    assert settings.tls.self_signed.host == "flask-app.local"
 
 
 def test_dev_is_the_article_on_kind_with_its_quota() -> None:
     settings = load(stack="dev")
     app = settings.app
     assert app.quota == QuotaSpec("4", "8Gi", "8", "16Gi", pods=20, services=10, persistent_volume_claims=5)
-    assert settings.cluster.ingress_nginx == IngressNginxArgs(version="controller-v1.14.3")
+    # The program's own front door (ingress-nginx is retired), its CRDs from their releases.
+    controller = settings.cluster.ingress_controller
+    assert controller == IngressControllerArgs(crds=CrdSources.releases())
+    assert controller is not None and controller.image == "traefik:v3.7.13"
     assert settings.cluster.kind is not None
     assert app.env == {
         "FLASK_ENV": "development",
@@ -135,24 +143,24 @@ def test_dev_is_the_article_on_kind_with_its_quota() -> None:
 def test_prod_is_an_existing_cluster_behind_a_load_balancer_with_cert_manager() -> None:
     settings = load(stack="prod")
     cluster, app = settings.cluster, settings.app
-    assert (cluster.kind, cluster.kind_image, cluster.context, cluster.ingress_nginx) == (
-        None,
-        None,
-        "flask-prod",
-        None,
+    assert (cluster.kind, cluster.kind_image, cluster.context) == (None, None, "flask-prod")
+    # The load balancer is the controller's: the app's Service stays inside the cluster.
+    assert cluster.ingress_controller == IngressControllerArgs(
+        crds=CrdSources.releases(),
+        exposure="LoadBalancer",
+        replicas=2,
+        service_annotations={"service.beta.kubernetes.io/aws-load-balancer-type": "nlb"},
     )
     assert app.service is not None
-    assert app.service.type == "LoadBalancer"
-    assert app.service.annotations == {"service.beta.kubernetes.io/aws-load-balancer-type": "nlb"}
-    assert app.ingress is not None
-    assert app.ingress.host == "flask-app.example.com"
-    assert app.ingress.annotations == {
-        "nginx.ingress.kubernetes.io/proxy-body-size": "5m",
-        "nginx.ingress.kubernetes.io/ssl-redirect": "true",
-        "cert-manager.io/cluster-issuer": "letsencrypt-prod",
-    }
-    # cert-manager is the cluster's own: the stack only names its issuer.
-    assert (settings.tls.mode, settings.tls.cert_manager, settings.tls.self_signed) == ("cert-manager", None, None)
+    assert app.service.type == "ClusterIP"
+    assert app.ingress is None
+    assert app.gateway is not None
+    assert app.gateway.host == "flask-app.example.com"
+    # cert-manager is the cluster's own: the stack only names its issuer, on the Gateway.
+    assert app.gateway.tls == RouteTls("cert-manager", "flask-app-tls", cluster_issuer="letsencrypt-prod")
+    assert (app.gateway.gateway_class_name, app.gateway.shared_gateway) == ("traefik", None)
+    assert app.gateway.max_body_bytes == 5 * 2**20
+    assert (settings.tls.mode, settings.tls.cert_manager) == ("cert-manager", None)
 
 
 def test_prod_pins_its_image_scales_with_an_hpa_and_spreads_zones() -> None:
@@ -187,10 +195,10 @@ def test_kind_ci_is_an_existing_kind_cluster_with_short_rollouts() -> None:
     assert (app.image, app.image_pull_policy) == ("flask-app:ci", "IfNotPresent")
     assert (app.rollout.progress_deadline_seconds, app.rollout.timeout_seconds) == (60, 120)
     assert app.ingress is not None
-    assert app.ingress.annotations == {
-        "nginx.ingress.kubernetes.io/proxy-body-size": "5m",
-        "nginx.ingress.kubernetes.io/service-upstream": "true",
-    }
+    # What users get: no annotation only CI sets (the controller keeps requests off terminating pods).
+    assert app.ingress.annotations == {"nginx.ingress.kubernetes.io/proxy-body-size": "5m"}
+    # The same controller as dev installs; offline, its image and CRDs are parameters (tests/kind).
+    assert settings.cluster.ingress_controller == load(stack="dev").cluster.ingress_controller
 
 
 @pytest.mark.parametrize("stack", [None, *STACKS])
@@ -482,7 +490,8 @@ def test_failed_run_still_raises_for_unexpected_errors() -> None:
             "latest",
             "must be a release such as v1.34 (a pinned Kubernetes minor version)",
         ),
-        ("cluster.ingressNginx.version", "main", "must be a release such as controller-v1.14.3 (never main)"),
+        ("cluster.ingressController.exposure", "NodePort", "input should be 'hostPorts' or 'LoadBalancer'"),
+        ("ingress.api", "httproute", "input should be 'ingress' or 'gateway'"),
         ("tls.certManager.version", "1.18", "must be a release such as v1.18.2"),
         ("app.version", "1.0 beta", "must be a valid label value: at most 63 of [A-Za-z0-9_.-]"),
     ],
@@ -559,7 +568,7 @@ def test_ingress_host_must_be_a_dns_name(host: str) -> None:
 def test_a_wildcard_ingress_host_is_accepted() -> None:
     ingress = app_of({"ingress.host": "*.apps.example.com", "tls.mode": "none"}).ingress
     assert ingress is not None
-    assert (ingress.host, ingress.tls_secret_name) == ("*.apps.example.com", None)
+    assert (ingress.host, ingress.tls) == ("*.apps.example.com", RouteTls())
 
 
 @pytest.mark.parametrize(
@@ -666,7 +675,7 @@ def test_egress_rules_are_networks_with_optional_ports() -> None:
     policy = app_of({"namespace.networkPolicy.egress": egress}).network_policy
     assert policy is not None
     assert [(e.cidr, e.port) for e in policy.egress] == [("10.0.12.0/24", 5432), ("192.168.0.0/16", None)]
-    assert policy.ingress_namespaces == ["ingress-nginx"]
+    assert policy.ingress_namespaces == ["traefik"]
 
 
 # --- Rules between values ---------------------------------------------------------------------------------
@@ -801,34 +810,137 @@ def test_an_image_loaded_into_kind_cannot_be_pinned_by_digest() -> None:
     )
 
 
-def test_ingress_nginx_is_installed_on_kind_only() -> None:
-    assert only_problem({"cluster.ingressNginx.install": True}, stack="prod") == (
-        "flask-k8s:cluster.ingressNginx.install = True: installs the Kind flavour: only with cluster.target kind"
+def test_every_old_ingress_nginx_key_is_refused_with_its_new_path() -> None:
+    found = problems({"cluster.ingressNginx.install": True, "cluster.ingressNginx.version": "controller-v1.14.3"})
+    assert found == [
+        "flask-k8s:cluster.ingressNginx.install = True: was renamed: set `pulumi config set --path "
+        "cluster.ingressController.install ...` instead; cluster.ingressController.install (Traefik; ingress-nginx "
+        "is retired)",
+        "flask-k8s:cluster.ingressNginx.version = 'controller-v1.14.3': was renamed: set `pulumi config set --path "
+        "cluster.ingressController.image ...` instead; cluster.ingressController.image (traefik:v<version>; "
+        "ingress-nginx is retired)",
+    ]
+
+
+def test_the_flat_layouts_ingress_nginx_keys_point_to_the_controller() -> None:
+    found = problems({"installIngressNginx": True, "ingressNginxVersion": "controller-v1.14.3"})
+    assert found == [
+        "flask-k8s:ingressNginxVersion was renamed: set `pulumi config set --path "
+        "cluster.ingressController.image ...` instead (README)",
+        "flask-k8s:installIngressNginx was renamed: set `pulumi config set --path "
+        "cluster.ingressController.install ...` instead (README)",
+    ]
+
+
+def test_the_controller_can_be_installed_on_an_existing_cluster_behind_a_load_balancer() -> None:
+    settings = load(
+        {"cluster.ingressController.install": True, "cluster.ingressController.exposure": "LoadBalancer"}, stack="prod"
+    )
+    assert settings.cluster.ingress_controller is not None
+    assert settings.cluster.ingress_controller.exposure == "LoadBalancer"
+
+
+def test_kind_has_no_load_balancer_for_the_controller() -> None:
+    assert only_problem({"cluster.ingressController.exposure": "LoadBalancer"}) == (
+        "flask-k8s:cluster.ingressController.exposure = 'LoadBalancer': needs a cloud load balancer, which Kind has "
+        "not: use hostPorts"
     )
 
 
-def test_tls_needs_an_ingress() -> None:
-    assert only_problem({"ingress.enabled": False}) == (
-        "flask-k8s:tls.mode = 'self-signed': terminates TLS at the Ingress: set ingress.enabled true or tls.mode none"
+def test_offline_the_controllers_crds_come_from_a_folder() -> None:
+    controller = load({"cluster.ingressController.crds.dir": "/cache/crds/"}).cluster.ingress_controller
+    assert controller is not None
+    assert controller.crds == CrdSources.folder("/cache/crds")
+    assert load({"cluster.ingressController.crds.install": False}).cluster.ingress_controller.crds is None  # type: ignore[union-attr]
+
+
+def test_a_gateway_route_on_the_programs_traefik_carries_the_body_limit() -> None:
+    app = app_of({"ingress.api": "gateway"})
+    assert app.ingress is None and app.gateway is not None
+    assert app.gateway.tls == RouteTls("self-signed", "flask-app-tls")
+    assert (app.gateway.gateway_class_name, app.gateway.max_body_bytes) == ("traefik", 5 * 2**20)
+    assert app_of({"ingress.api": "gateway", "ingress.gateway.maxBodySize": "10m"}).gateway.max_body_bytes == (  # type: ignore[union-attr]
+        10 * 2**20
     )
-    settings = load({"ingress.enabled": False, "tls.mode": "none"})
-    assert (settings.app.ingress, settings.tls.self_signed) == (None, None)
+
+
+def test_a_gateway_route_on_another_class_has_no_traefik_middleware() -> None:
+    app = app_of({"ingress.api": "gateway", "ingress.gateway.className": "gke-l7-rilb"})
+    assert app.gateway is not None and app.gateway.max_body_bytes is None
+    assert only_problem(
+        {"ingress.api": "gateway", "ingress.gateway.className": "gke-l7-rilb", "ingress.gateway.maxBodySize": "5m"}
+    ) == (
+        "flask-k8s:ingress.gateway.maxBodySize = '5m': is enforced through Traefik's Middleware: only on a Gateway of "
+        "the class cluster.ingressController installs; set the limit in your Gateway's own policy instead"
+    )
+
+
+def test_a_route_on_a_shared_gateway() -> None:
+    shared = {
+        "ingress.api": "gateway",
+        "ingress.gateway.shared.name": "platform",
+        "ingress.gateway.shared.namespace": "gateways",
+        "ingress.gateway.shared.sectionName": "https",
+        "tls.mode": "none",
+    }
+    app = app_of(shared)
+    assert app.gateway is not None
+    assert app.gateway.shared_gateway == SharedGateway("platform", "gateways", "https")
+    assert (app.gateway.tls, app.gateway.max_body_bytes) == (RouteTls(), None)
+    assert only_problem({**shared, "tls.mode": "self-signed"}) == (
+        "flask-k8s:tls.mode = 'self-signed': a shared Gateway (ingress.gateway.shared) terminates TLS itself: set "
+        "tls.mode none"
+    )
+    assert only_problem({**shared, "ingress.gateway.shared.namespace": ""}) == (
+        "flask-k8s:ingress.gateway.shared.namespace = '': is required with ingress.gateway.shared.name"
+    )
 
 
 @pytest.mark.parametrize(
-    ("mode", "secret_name", "self_signed"),
-    [("self-signed", "flask-app-tls", True), ("secret", "flask-app-tls", False), ("none", None, False)],
+    ("path", "value"),
+    [("ingress.gateway.shared.namespace", "gateways"), ("ingress.gateway.shared.sectionName", "https")],
 )
-def test_tls_modes_without_cert_manager(mode: str, secret_name: str | None, self_signed: bool) -> None:
+def test_a_shared_gateways_details_need_its_name(path: str, value: str) -> None:
+    assert only_problem({path: value}) == f"flask-k8s:{path} = {value!r}: only applies with ingress.gateway.shared.name"
+
+
+def test_ingress_annotations_mean_nothing_to_a_gateway_route() -> None:
+    assert only_problem({"ingress.api": "gateway", "ingress.annotations": {"a.example.com/x": "1"}}) == (
+        "flask-k8s:ingress.annotations = {'a.example.com/x': '1'}: are the Ingress's (ingress.api ingress); a Gateway "
+        "API route takes none (see ingress.gateway)"
+    )
+
+
+@pytest.mark.parametrize("size", ["5 m", "5mb", "-1", "5.5m", "m"])
+def test_a_gateway_body_size_is_nginx_grammar(size: str) -> None:
+    assert only_problem({"ingress.gateway.maxBodySize": size}) == (
+        f"flask-k8s:ingress.gateway.maxBodySize = {size!r}: must be a size as ingress-nginx writes it: bytes, or a "
+        "number with k, m or g (e.g. 5m)"
+    )
+
+
+def test_tls_needs_a_route() -> None:
+    assert only_problem({"ingress.enabled": False}) == (
+        "flask-k8s:tls.mode = 'self-signed': terminates TLS at the route: set ingress.enabled true or tls.mode none"
+    )
+    settings = load({"ingress.enabled": False, "tls.mode": "none"})
+    assert (settings.app.ingress, settings.app.gateway) == (None, None)
+
+
+@pytest.mark.parametrize(
+    ("mode", "tls"),
+    [
+        ("self-signed", RouteTls("self-signed", "flask-app-tls")),
+        ("secret", RouteTls("secret", "flask-app-tls")),
+        ("none", RouteTls()),
+    ],
+)
+def test_tls_modes_without_cert_manager(mode: str, tls: RouteTls) -> None:
     settings = load({"tls.mode": mode})
     assert settings.app.ingress is not None
-    assert settings.app.ingress.tls_secret_name == secret_name
+    assert settings.app.ingress.tls == tls
     assert "cert-manager.io/cluster-issuer" not in settings.app.ingress.annotations
-    assert (settings.tls.mode, settings.tls.self_signed is not None, settings.tls.cert_manager) == (
-        mode,
-        self_signed,
-        None,
-    )
+    assert (settings.tls.mode, settings.tls.cert_manager) == (mode, None)
 
 
 def test_cert_manager_is_installed_only_in_its_mode() -> None:

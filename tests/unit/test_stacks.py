@@ -9,6 +9,7 @@ import pytest
 from tests.harness import MOCK_KUBECONFIG, PROJECT, ROOT, Deployment, run_stack, stack_config
 
 K8S_PROVIDER = "pulumi:providers:kubernetes"
+APP_DEPLOYMENT = "flask-app-workload-deployment"
 # Every stack file whose cluster is Kind (cluster.target defaults to kind), so a new one is covered too.
 KIND_STACKS = [
     stack
@@ -41,8 +42,8 @@ def assert_every_kubernetes_object_uses_the_stack_provider(d: Deployment) -> Non
 
 
 def test_dev_creates_the_articles_objects(dev: Deployment) -> None:
-    assert dev.one("kubernetes:core/v1:Namespace").get("metadata.name") == "flask-app"
-    dep = dev.one("kubernetes:apps/v1:Deployment")
+    assert dev.one("kubernetes:core/v1:Namespace", "flask-app-ns").get("metadata.name") == "flask-app"
+    dep = dev.one("kubernetes:apps/v1:Deployment", "flask-app-workload-deployment")
     assert dep.get("metadata.name") == "flask-app"
     assert dep.get("metadata.namespace") == "flask-app"
     assert dep.get("metadata.labels")["app"] == "flask-app"
@@ -100,7 +101,7 @@ def test_dev_builds_and_loads_the_image_and_rolls_pods_on_source_change(dev: Dep
     component = dev.one("flask-k8s:components:KindImage")
     assert image.parent == component.urn
     assert dev.one("command:local:Command", "kind-create").urn in component.dependencies
-    dep = dev.one("kubernetes:apps/v1:Deployment")
+    dep = dev.one("kubernetes:apps/v1:Deployment", APP_DEPLOYMENT)
     assert dep.get("spec.template.metadata.annotations") == {"flask-k8s/image-source-hash": source_hash}
 
 
@@ -117,11 +118,38 @@ def test_a_recreated_cluster_gets_the_image_loaded_again(dev: Deployment, change
     assert triggers(changed, "app-image-build-load") != triggers(dev, "app-image-build-load")
 
 
-def test_dev_installs_ingress_nginx_before_the_ingress(dev: Deployment) -> None:
-    manifest = dev.one("kubernetes:yaml/v2:ConfigFile", "ingress-nginx-manifest")
-    assert "controller-v1.14.3" in manifest.get("file")
-    # depends_on a component waits for all of its children: here, the applied manifest.
-    assert manifest.urn in dev.one("flask-k8s:components:AppIngress").dependencies
+def test_dev_installs_the_maintained_controller_before_the_ingress_and_no_ingress_nginx(dev: Deployment) -> None:
+    # depends_on a component waits for all of its children: the controller's Deployment is Ready
+    # and its classes exist.
+    waits_for = dev.one("flask-k8s:components:AppIngress").dependencies
+    for child in ("ingress-controller-deployment", "ingress-controller-ingress-class"):
+        assert any(urn.endswith(f"::{child}") for urn in waits_for), (child, waits_for)
+    (container,) = dev.one("kubernetes:apps/v1:Deployment", "ingress-controller-deployment").get(
+        "spec.template.spec.containers"
+    )
+    assert container["image"] == "traefik:v3.7.13"
+    assert dev.one("kubernetes:networking.k8s.io/v1:IngressClass").get("metadata.name") == "nginx"
+    # Nothing of ingress-nginx: no manifest from its repository, no object in its namespace.
+    for config_file in dev.of_type("kubernetes:yaml/v2:ConfigFile"):
+        assert "ingress-nginx" not in config_file.get("file"), config_file.urn
+    for obj in dev.kubernetes_objects():
+        metadata = obj.inputs.get("metadata") or {}
+        assert "ingress-nginx" not in (metadata.get("namespace"), metadata.get("name")), obj.urn
+
+
+def test_dev_can_route_through_gateway_api_instead() -> None:
+    d = run_stack("dev", {"ingress.api": "gateway"})
+    assert d.of_type("kubernetes:networking.k8s.io/v1:Ingress") == []
+    gateway = d.one("kubernetes:gateway.networking.k8s.io/v1:Gateway")
+    assert gateway.get("spec.gatewayClassName") == "traefik"
+    routes = d.of_type("kubernetes:gateway.networking.k8s.io/v1:HTTPRoute")
+    assert sorted(r.name for r in routes) == ["flask-app-route-redirect", "flask-app-route-route"]
+    assert d.one("kubernetes:traefik.io/v1alpha1:Middleware").get("spec.buffering.maxRequestBodyBytes") == 5 * 2**20
+    # The route waits for the controller (its GatewayClass accepted) and for the Ready Deployment.
+    waits_for = d.one("flask-k8s:components:AppGatewayRoute").dependencies
+    assert d.one("kubernetes:gateway.networking.k8s.io/v1:GatewayClass").urn in waits_for
+    assert d.outputs["url"] == "https://flask-app.local/"
+    assert d.outputs["caCertificate"].startswith("-----BEGIN CERTIFICATE-----")
 
 
 def test_dev_serves_a_self_signed_certificate(dev: Deployment) -> None:
@@ -174,7 +202,7 @@ def test_existing_kind_cluster_is_not_created_or_deleted() -> None:
 def test_without_image_loading_nothing_is_built() -> None:
     d = run_stack("dev", {"cluster.kind.loadImage": False})
     assert [c.name for c in d.of_type("command:local:Command")] == ["kind-create"]
-    assert "annotations" not in d.one("kubernetes:apps/v1:Deployment").get("spec.template.metadata")
+    assert "annotations" not in d.one("kubernetes:apps/v1:Deployment", APP_DEPLOYMENT).get("spec.template.metadata")
 
 
 # --- prod: an existing managed cluster behind a cloud load balancer ----------------------------------------------
@@ -202,25 +230,35 @@ def test_prod_provider_can_take_a_secret_kubeconfig() -> None:
     assert "kubeconfig" in d.secret_outputs
 
 
-def test_prod_exposes_a_load_balancer_with_its_annotations(prod: Deployment) -> None:
-    svc = prod.one("kubernetes:core/v1:Service")
-    assert svc.get("spec.type") == "LoadBalancer"
-    assert svc.get("metadata.annotations") == {"service.beta.kubernetes.io/aws-load-balancer-type": "nlb"}
-    assert "loadBalancerAddress" in prod.outputs
+def test_prod_exposes_the_controller_through_a_load_balancer_with_its_annotations(prod: Deployment) -> None:
+    lb = prod.one("kubernetes:core/v1:Service", "ingress-controller-service")
+    assert lb.get("spec.type") == "LoadBalancer"
+    assert lb.get("metadata.annotations") == {"service.beta.kubernetes.io/aws-load-balancer-type": "nlb"}
+    # The app itself is reached through the controller only.
+    assert prod.one("kubernetes:core/v1:Service", "flask-app-service").get("spec.type") == "ClusterIP"
+    controller = prod.one("kubernetes:apps/v1:Deployment", "ingress-controller-deployment")
+    assert controller.get("spec.replicas") == 2
+    assert prod.one("kubernetes:policy/v1:PodDisruptionBudget", "ingress-controller-pdb")
 
 
-def test_prod_tls_comes_from_cert_manager(prod: Deployment) -> None:
-    ing = prod.one("kubernetes:networking.k8s.io/v1:Ingress")
-    assert ing.get("metadata.annotations")["cert-manager.io/cluster-issuer"] == "letsencrypt-prod"
-    assert ing.get("spec.tls") == [{"hosts": ["flask-app.example.com"], "secretName": "flask-app-tls"}]
+def test_prod_routes_through_gateway_api_with_a_cert_manager_certificate(prod: Deployment) -> None:
+    assert prod.of_type("kubernetes:networking.k8s.io/v1:Ingress") == []
+    gateway = prod.one("kubernetes:gateway.networking.k8s.io/v1:Gateway")
+    assert gateway.get("metadata.annotations") == {"cert-manager.io/cluster-issuer": "letsencrypt-prod"}
+    https = next(item for item in gateway.get("spec.listeners") if item["name"] == "https")
+    assert (https["hostname"], https["tls"]["certificateRefs"]) == (
+        "flask-app.example.com",
+        [{"kind": "Secret", "name": "flask-app-tls"}],
+    )
     # cert-manager fills the Secret; the program must not create one of the same name.
     assert [s.name for s in prod.of_type("kubernetes:core/v1:Secret")] == ["flask-app-secrets"]
     assert "caCertificate" not in prod.outputs
+    assert prod.outputs["url"] == "https://flask-app.example.com/"
 
 
 def test_prod_is_stricter_than_dev(prod: Deployment, dev: Deployment) -> None:
     def spec(d: Deployment, path: str) -> int:
-        return d.one("kubernetes:apps/v1:Deployment").get(path)
+        return d.one("kubernetes:apps/v1:Deployment", APP_DEPLOYMENT).get(path)
 
     assert prod.one("kubernetes:autoscaling/v2:HorizontalPodAutoscaler").get("spec.minReplicas") > spec(
         dev, "spec.replicas"
@@ -234,8 +272,9 @@ def test_prod_can_install_cert_manager_and_its_issuer() -> None:
     d = run_stack("prod", {"tls.certManager.install": True, "tls.certManager.acmeEmail": "ops@example.com"})
     issuer = d.one("kubernetes:cert-manager.io/v1:ClusterIssuer")
     assert issuer.get("metadata.name") == "letsencrypt-prod"
-    ingress_waits_for = d.one("flask-k8s:components:AppIngress").dependencies
-    assert {issuer.urn, d.one("kubernetes:yaml/v2:ConfigFile").urn} <= set(ingress_waits_for)
+    ingress_waits_for = d.one("flask-k8s:components:AppGatewayRoute").dependencies
+    manifest = d.one("kubernetes:yaml/v2:ConfigFile", "cert-manager-manifest")
+    assert {issuer.urn, manifest.urn} <= set(ingress_waits_for)
     assert_every_kubernetes_object_uses_the_stack_provider(d)
 
 
@@ -244,25 +283,36 @@ def test_prod_can_install_cert_manager_and_its_issuer() -> None:
 
 def test_every_stack_namespace_enforces_pod_security(dev: Deployment, prod: Deployment) -> None:
     for d in (dev, prod):
-        labels = d.one("kubernetes:core/v1:Namespace").get("metadata.labels")
+        labels = d.one("kubernetes:core/v1:Namespace", "flask-app-ns").get("metadata.labels")
         assert labels["pod-security.kubernetes.io/enforce"] == "restricted"
         assert labels["pod-security.kubernetes.io/enforce-version"] == "v1.34"
+    # The controller's: restricted behind a load balancer; on Kind its host ports need privileged,
+    # which audit and warn still measure against restricted.
+    enforced = [
+        d.one("kubernetes:core/v1:Namespace", "ingress-controller-ns").get("metadata.labels")[
+            "pod-security.kubernetes.io/enforce"
+        ]
+        for d in (dev, prod)
+    ]
+    assert enforced == ["privileged", "restricted"]
 
 
 def test_dev_has_fixed_replicas_and_prod_an_autoscaler(dev: Deployment, prod: Deployment) -> None:
     assert dev.of_type("kubernetes:autoscaling/v2:HorizontalPodAutoscaler") == []
-    assert dev.one("kubernetes:apps/v1:Deployment").get("spec.replicas") == 3
+    assert dev.one("kubernetes:apps/v1:Deployment", APP_DEPLOYMENT).get("spec.replicas") == 3
     hpa = prod.one("kubernetes:autoscaling/v2:HorizontalPodAutoscaler")
     assert (hpa.get("spec.minReplicas"), hpa.get("spec.maxReplicas")) == (4, 6)
     # Created at the HPA's minimum; after that the HPA's count is never reset (ignoreChanges).
-    deployment = prod.one("kubernetes:apps/v1:Deployment")
+    deployment = prod.one("kubernetes:apps/v1:Deployment", APP_DEPLOYMENT)
     assert deployment.get("spec.replicas") == 4
     assert deployment.ignore_changes == ["spec.replicas"]
 
 
 def test_prod_spreads_across_zones_and_dev_across_nodes(dev: Deployment, prod: Deployment) -> None:
     def keys(d: Deployment) -> list[str]:
-        spread = d.one("kubernetes:apps/v1:Deployment").get("spec.template.spec.topologySpreadConstraints")
+        spread = d.one("kubernetes:apps/v1:Deployment", APP_DEPLOYMENT).get(
+            "spec.template.spec.topologySpreadConstraints"
+        )
         return [c["topologyKey"] for c in spread]
 
     assert keys(dev) == ["kubernetes.io/hostname"]
@@ -270,13 +320,13 @@ def test_prod_spreads_across_zones_and_dev_across_nodes(dev: Deployment, prod: D
 
 
 def test_network_policies_per_stack(dev: Deployment, prod: Deployment) -> None:
-    dev_app = dev.one("kubernetes:networking.k8s.io/v1:NetworkPolicy", "flask-app-netpol-app")
-    assert dev_app.get("spec.ingress")[0]["from"] == [
-        {"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "ingress-nginx"}}}
-    ]
-    # prod's entry point is a cloud load balancer: any source, on the app port only.
+    # Both stacks' entry point is the controller: only its namespace reaches the app's port.
+    for d in (dev, prod):
+        app = d.one("kubernetes:networking.k8s.io/v1:NetworkPolicy", "flask-app-netpol-app")
+        assert app.get("spec.ingress")[0]["from"] == [
+            {"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "traefik"}}}
+        ]
     prod_app = prod.one("kubernetes:networking.k8s.io/v1:NetworkPolicy", "flask-app-netpol-app")
-    assert prod_app.get("spec.ingress") == [{"ports": [{"protocol": "TCP", "port": 5000}]}]
     assert {
         "to": [{"ipBlock": {"cidr": "10.0.12.0/24"}}],
         "ports": [{"protocol": "TCP", "port": 5432}],
@@ -288,6 +338,9 @@ def test_every_object_carries_the_recommended_labels(dev: Deployment, prod: Depl
         for obj in d.kubernetes_objects():
             if obj.type.startswith(("kubernetes:yaml/", "kubernetes:cert-manager.io/")):
                 continue  # third-party manifests and cluster-wide issuers are not the app's
+            if obj.name.startswith("ingress-controller-"):
+                assert obj.get("metadata.labels")["app.kubernetes.io/name"] == "traefik", obj.urn
+                continue  # the controller is its own app, with its own labels
             if obj.type.endswith("Patch"):
                 continue  # patches of objects Kubernetes owns (the default ServiceAccount) set one field only
             labels = obj.get("metadata.labels")

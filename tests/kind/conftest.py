@@ -1,5 +1,5 @@
-"""Real-cluster fixtures: a Kind cluster with real containers and an ingress controller
-(scripts/kind-cluster.sh), and the `kind-ci` stack of the program deployed on it.
+"""Real-cluster fixtures: a Kind cluster with real containers (scripts/kind-cluster.sh), and the
+`kind-ci` stack of the program deployed on it, its own ingress controller included.
 
 The cluster is made once per session and deleted afterwards whatever the tests did; the Docker
 engine, if the script started one, is stopped by its PID. Nothing is skipped: a cluster that
@@ -28,6 +28,7 @@ CLUSTER = "flask-ci"  # Pulumi.kind-ci.yaml's cluster.context is kind-<this>
 HOST = "flask-app.local"
 NAMESPACE = "flask-app"
 APP = "flask-app"
+CONTROLLER_NAMESPACE = "traefik"  # cluster.ingressController.namespace's default
 # With KIND_OFFLINE=1 and a cold cache, `up` builds the cluster's tools and images first: about 7
 # minutes after the other layers' tools (measured), far longer when it must build those too.
 CLUSTER_UP_TIMEOUT = 45 * 60
@@ -83,10 +84,30 @@ class Deployed:
     client: IngressClient
 
 
+def offline_parameters(stack: auto.Stack) -> None:
+    """Where no registry is reachable (KIND_OFFLINE=1), the two values a user's stack would not
+    set: the controller's image, built here and loaded into the nodes by scripts/kind-cluster.sh,
+    and the folder of its CRDs, written from Go modules (scripts/toolchain/crds.sh). Nothing else
+    differs from what a user runs."""
+    if os.environ.get("KIND_OFFLINE") != "1":
+        return
+    image = f"local/traefik:v{versions()['TRAEFIK_VERSION'].removeprefix('v')}"
+    crds = run_script("scripts/toolchain/crds.sh").strip()
+    for key, value in (("cluster.ingressController.image", image), ("cluster.ingressController.crds.dir", crds)):
+        stack.set_config(f"flask-k8s:{key}", auto.ConfigValue(value), path=True)
+
+
+def versions() -> dict[str, str]:
+    """scripts/versions.env as a mapping."""
+    lines = (ROOT / "scripts" / "versions.env").read_text().splitlines()
+    return dict(line.split("=", 1) for line in lines if "=" in line and not line.lstrip().startswith("#"))
+
+
 @pytest.fixture(scope="session")
 def deployed(tool_bin: Path, kind_kubeconfig: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Deployed]:
     scratch = tmp_path_factory.mktemp("kind-stack")
     with project_stack(STACK, kind_kubeconfig, tool_bin, scratch) as stack:
+        offline_parameters(stack.stack)
         result = stack.stack.up(on_output=print)
         ca_file = scratch / "ca.crt"
         ca_file.write_text(str(stack.stack.outputs()["caCertificate"].value))

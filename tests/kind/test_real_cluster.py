@@ -2,14 +2,17 @@
 # the test on the spot anyway, so narrowing each one would only add noise.
 # pyright: reportOptionalMemberAccess=false, reportOptionalSubscript=false, reportOptionalIterable=false
 # pyright: reportArgumentType=false, reportGeneralTypeIssues=false
-"""The program on a real Kind cluster: real containers, behind a real ingress, over real TLS.
+"""The program on a real Kind cluster: real containers, behind its own ingress controller, over real TLS.
 
 Mocks check what the program sends and kwok what the API server accepts; these tests check what a
-user gets. They run in file order on one stack: up, HTTPS through the ingress, the pods as
-Kubernetes runs them; then, back to back and each under the same HTTPS load that must see no failed
-request, a config change and an image change rolled out, a worker drained, and two bad releases (one
-never ready, one crashing) that `pulumi up` must refuse while the running release keeps serving and
-that the next good `up` replaces; destroy.
+user gets. They run in file order on one stack: up (the program installs Traefik, the controller
+users get), HTTPS through the Ingress, the pods as Kubernetes runs them, the article's body limit;
+then, back to back and each under the same HTTPS load that must see no failed request, a config
+change and an image change rolled out, a worker drained, and two bad releases (one never ready, one
+crashing) that `pulumi up` must refuse while the running release keeps serving and that the next
+good `up` replaces. Then the same stack moves to the Gateway API route: HTTPS, the redirect, the
+body limit, an image change under load, and a Gateway of a class nobody serves, which `pulumi up`
+must refuse with the controller's words while the route in place keeps serving; destroy.
 """
 
 from __future__ import annotations
@@ -21,7 +24,7 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from types import TracebackType
-from typing import TypeVar
+from typing import Any, TypeVar, cast
 
 import pytest
 import urllib3
@@ -30,7 +33,7 @@ from pulumi import automation as auto
 
 from tests.e2e.cluster import not_found, wait_for
 from tests.engine import run_script
-from tests.kind.conftest import APP, CLUSTER, HOST, MEASURED, NAMESPACE, Deployed
+from tests.kind.conftest import APP, CLUSTER, CONTROLLER_NAMESPACE, HOST, MEASURED, NAMESPACE, Deployed, versions
 from tests.kind.traffic import LoadGenerator, LoadResult
 
 pytestmark = pytest.mark.kind
@@ -226,6 +229,40 @@ def test_pod_security_admission_enforces_restricted(deployed: Deployed, kube: cl
     with pytest.raises(client.ApiException) as refused:
         client.CoreV1Api(kube).create_namespaced_pod(NAMESPACE, privileged, dry_run="All")
     assert refused.value.status == 403 and "violates PodSecurity" in str(refused.value.body)
+
+
+def test_the_front_door_is_the_programs_own_traefik(deployed: Deployed, kube: client.ApiClient) -> None:
+    """What serves the Ingress is the controller the program installed, not a stand-in, and nothing
+    of the retired ingress-nginx is on the cluster."""
+    (controller,) = client.AppsV1Api(kube).list_namespaced_deployment(CONTROLLER_NAMESPACE).items
+    (container,) = controller.spec.template.spec.containers
+    assert container.image.rpartition(":")[2] == f"v{versions()['TRAEFIK_VERSION']}", container.image
+    assert controller.status.ready_replicas == 1
+    assert "--providers.kubernetesIngressNGINX=true" in (container.args or [])
+    assert controller.spec.template.spec.security_context.run_as_non_root is True
+    namespaces = {ns.metadata.name for ns in client.CoreV1Api(kube).list_namespace().items}
+    assert "ingress-nginx" not in namespaces
+    (ingress_class,) = client.NetworkingV1Api(kube).list_ingress_class().items
+    assert (ingress_class.metadata.name, ingress_class.spec.controller) == ("nginx", "k8s.io/ingress-nginx")
+
+
+# The article's limit (nginx.ingress.kubernetes.io/proxy-body-size: 5m) and a body either side of it.
+BODY_LIMIT = 5 * 2**20
+ABOVE, BELOW = 6 * 2**20, 4 * 2**20
+
+
+def assert_body_limit(deployed: Deployed, route: str) -> None:
+    """Above the limit the proxy answers 413 itself; below it the request reaches the app, whose
+    `/` takes GET only (405 from Flask, with its Allow header)."""
+    above = deployed.client.post("/", ABOVE)
+    below = deployed.client.post("/", BELOW)
+    MEASURED.append(f"body limit through {route}: POST 6 MiB -> {above.status}, POST 4 MiB -> {below.status}")
+    assert above.status == 413, (above.status, above.data[:200])
+    assert below.status == 405 and "GET" in below.headers.get("Allow", ""), (below.status, below.data[:200])
+
+
+def test_the_articles_body_limit_holds_through_the_ingress(deployed: Deployed) -> None:
+    assert_body_limit(deployed, "the Ingress")
 
 
 def test_the_apps_logs_hold_no_error_line(deployed: Deployed, kube: client.ApiClient) -> None:
@@ -522,10 +559,126 @@ def test_a_bad_release_fails_in_bounded_time_and_the_next_good_up_recovers(
     assert deployed.client.get("/ready").status == 200
 
 
-def test_destroy_leaves_no_object_of_the_app(deployed: Deployed, kube: client.ApiClient) -> None:
+# --- The Gateway API route -------------------------------------------------------------------------------------
+
+GATEWAY_API = ("gateway.networking.k8s.io", "v1")
+
+
+def gateway_objects(kube: client.ApiClient, plural: str) -> list[dict[str, Any]]:
+    found = client.CustomObjectsApi(kube).list_namespaced_custom_object(*GATEWAY_API, NAMESPACE, plural)
+    return list(cast(dict[str, Any], found)["items"])
+
+
+def conditions(status: dict[str, Any]) -> dict[str, str]:
+    return {str(c["type"]): str(c["status"]) for c in status.get("conditions") or []}
+
+
+def test_moving_to_gateway_api_serves_https_through_the_gateway(deployed: Deployed, kube: client.ApiClient) -> None:
+    """ingress.api gateway: one `pulumi up` replaces the Ingress by a Gateway and HTTPRoutes, with no
+    failed request while it does, and returns only once the Gateway is Programmed and the routes
+    Accepted with their references resolved."""
+    stack = deployed.stack.stack
+    stack.set_config("flask-k8s:ingress.api", auto.ConfigValue("gateway"), path=True)
+
+    def move(_load: LoadGenerator) -> float:
+        return timed_up(deployed, kube, "move from the Ingress to Gateway API")
+
+    under_load(deployed, "move from the Ingress to Gateway API", move)
+    # Read right after `up` returned: nothing is waited for here.
+    (gateway,) = gateway_objects(kube, "gateways")
+    assert conditions(gateway["status"]) | {"Accepted": "True", "Programmed": "True"} == conditions(gateway["status"])
+    routes = gateway_objects(kube, "httproutes")
+    assert len(routes) == 2  # the app's, and the redirect from HTTP
+    for route in routes:
+        (parent,) = route["status"]["parents"]
+        assert conditions(parent) == {"Accepted": "True", "ResolvedRefs": "True"}, route["metadata"]
+    assert client.NetworkingV1Api(kube).list_namespaced_ingress(NAMESPACE).items == []
+    response = deployed.client.get("/ready")
+    assert response.status == 200, response.data[:200]
+
+
+def test_the_gateway_redirects_plain_http_to_https(deployed: Deployed) -> None:
+    response = deployed.client.get_plain_http("/health")
+    assert response.status == 301, response.status
+    assert response.headers["Location"].startswith(f"https://{HOST}/"), response.headers
+
+
+def test_the_gateway_serves_the_stacks_certificate(deployed: Deployed) -> None:
+    """The 200s through the Gateway are verified against caCertificate, as through the Ingress."""
+    assert deployed.client.get("/").status == 200
+    test_the_certificate_is_the_stacks_own(deployed)
+
+
+def test_the_articles_body_limit_holds_through_the_gateway(deployed: Deployed) -> None:
+    assert_body_limit(deployed, "Gateway API")
+
+
+def test_an_image_change_through_the_gateway_drops_no_request(deployed: Deployed, kube: client.ApiClient) -> None:
+    image = "flask-app:ci-3"
+    run_script("scripts/kind-cluster.sh", "image", image, env={"KIND_CLUSTER_NAME": CLUSTER})
+    stack = deployed.stack.stack
+    new_rs, _ = roll_under_load(
+        deployed,
+        kube,
+        "image change through Gateway API",
+        lambda: stack.set_config("flask-k8s:app.image", auto.ConfigValue(image), path=True),
+    )
+    pods = app_pods(kube)
+    assert {replica_set_of(p) for p in pods} == {new_rs}
+    assert {p.spec.containers[0].image for p in pods} == {image}
+
+
+def test_a_gateway_nobody_serves_fails_up_with_its_condition_while_the_route_keeps_serving(
+    deployed: Deployed, kube: client.ApiClient
+) -> None:
+    """A GatewayClass no controller serves: `pulumi up` fails within the rollout's timeout, quoting
+    the Gateway's own condition, and the Gateway and routes in place keep serving (the new ones were
+    made beside them); the next good `up` recovers."""
+    stack = deployed.stack.stack
+    timeout = config_int(deployed, "app.rollout.timeoutSeconds")
+    (serving,) = gateway_objects(kube, "gateways")
+
+    def bad_then_good(_load: LoadGenerator) -> tuple[float, str]:
+        stack.set_config("flask-k8s:ingress.gateway.className", auto.ConfigValue("nobody-serves-this"), path=True)
+        started = time.monotonic()
+        try:
+            stack.up(on_output=print)
+        except auto.CommandError as failed:
+            error = str(failed)
+        else:
+            pytest.fail("pulumi up with a GatewayClass nobody serves succeeded")
+        took = time.monotonic() - started
+        MEASURED.append(f"Gateway of an unserved class: pulumi up failed after {took:.1f} s, saying:")
+        MEASURED.extend(
+            f"    {line.strip()}" for line in error.splitlines() if "Gateway " in line or "HTTPRoute " in line
+        )
+        # The Gateway that served is still there, programmed, next to the new one.
+        names = {g["metadata"]["name"]: g for g in gateway_objects(kube, "gateways")}
+        assert serving["metadata"]["name"] in names, sorted(names)
+        assert deployed.client.get("/ready").status == 200
+        stack.set_config("flask-k8s:ingress.gateway.className", auto.ConfigValue("traefik"), path=True)
+        timed_up(deployed, kube, "Gateway of an unserved class: recovery")
+        return took, error
+
+    (took, error), _ = under_load(deployed, "Gateway of an unserved class, and recovery", bad_then_good)
+    assert took < timeout + UP_OVERHEAD_SECONDS, error[-3000:]
+    assert "the route is not serving after" in error, error[-3000:]
+    assert "Accepted=Unknown (Pending): Waiting for controller" in error, error[-3000:]
+    # After the recovery: one Gateway of the served class, programmed; the unserved one is gone.
+    (gateway,) = gateway_objects(kube, "gateways")
+    assert gateway["spec"]["gatewayClassName"] == "traefik"
+    assert conditions(gateway["status"])["Programmed"] == "True"
+
+
+def test_destroy_leaves_no_object_of_the_app_nor_its_controller(deployed: Deployed, kube: client.ApiClient) -> None:
     deployed.stack.stack.destroy(on_output=print)
     core = client.CoreV1Api(kube)
-    wait_for("the namespace to be gone", lambda: not_found(lambda: core.read_namespace(NAMESPACE)), timeout=180)
+    for namespace in (NAMESPACE, CONTROLLER_NAMESPACE):
+        wait_for(
+            f"namespace {namespace} to be gone",
+            lambda n=namespace: not_found(lambda: core.read_namespace(n)),
+            timeout=180,
+        )
     leftovers = [
         f"{kind}/{item.metadata.namespace}/{item.metadata.name}"
         for kind, items in {
@@ -534,9 +687,16 @@ def test_destroy_leaves_no_object_of_the_app(deployed: Deployed, kube: client.Ap
             "configmap": core.list_config_map_for_all_namespaces(label_selector=SELECTOR).items,
             "secret": core.list_secret_for_all_namespaces(label_selector=SELECTOR).items,
             "ingress": client.NetworkingV1Api(kube).list_ingress_for_all_namespaces(label_selector=SELECTOR).items,
+            "ingressclass": client.NetworkingV1Api(kube).list_ingress_class().items,
         }.items()
         for item in items
     ]
     assert leftovers == []
-    # The ingress no longer routes the host anywhere (and its TLS certificate went with the stack).
-    assert deployed.client.get_plain_http("/health").status == 404
+    # The controller's cluster-wide objects and its CRDs went with it (and so every Gateway API object).
+    rbac = client.RbacAuthorizationV1Api(kube)
+    assert [r.metadata.name for r in rbac.list_cluster_role().items if "traefik" in (r.metadata.name or "")] == []
+    crds = client.ApiextensionsV1Api(kube).list_custom_resource_definition().items
+    assert [c.metadata.name for c in crds if c.spec.group in ("gateway.networking.k8s.io", "traefik.io")] == []
+    # Nothing answers on the node's ports any more.
+    with pytest.raises(urllib3.exceptions.HTTPError):
+        deployed.client.get_plain_http("/health")

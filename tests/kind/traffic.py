@@ -45,6 +45,12 @@ class IngressClient:
     def get_plain_http(self, path: str) -> urllib3.BaseHTTPResponse:
         return self.http.request("GET", path, headers={"Host": self.host}, redirect=False)
 
+    def post(self, path: str, size: int) -> urllib3.BaseHTTPResponse:
+        """POSTs `size` bytes over HTTPS. No `Expect: 100-continue`: the proxy's answer is then to the
+        whole body, as a browser's upload would get it."""
+        headers = {"Host": self.host, "Content-Type": "application/octet-stream"}
+        return self.https.request("POST", path, body=b"x" * size, headers=headers, redirect=False)
+
     def close(self) -> None:
         self.https.close()
         self.http.close()

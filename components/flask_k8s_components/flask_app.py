@@ -16,8 +16,8 @@ import pulumi
 
 from flask_k8s_components import TYPE_PREFIX
 from flask_k8s_components.app_config import AppConfig, AppConfigArgs
-from flask_k8s_components.gateway import AppGatewayRoute, AppGatewayRouteArgs, SharedGateway
-from flask_k8s_components.ingress import AppIngress, AppIngressArgs
+from flask_k8s_components.gateway import AppGatewayRoute, SharedGateway
+from flask_k8s_components.ingress import AppIngress, AppIngressArgs, GatewayRoute
 from flask_k8s_components.namespace import AppNamespace, AppNamespaceArgs, LimitRangeSpec, QuotaSpec
 from flask_k8s_components.network_policy import AppNetworkPolicy, AppNetworkPolicyArgs, EgressRule
 from flask_k8s_components.route_status import ClusterAccess
@@ -173,9 +173,9 @@ class FlaskApp(pulumi.ComponentResource):
     service: AppService | None
     """The Service, if any."""
     ingress: AppIngress | None
-    """The Ingress, if any."""
+    """The route (an Ingress, or Gateway API objects), if any."""
     gateway_route: AppGatewayRoute | None
-    """The Gateway API route, if any."""
+    """The Gateway API route, if the route uses Gateway API."""
     network_policy: AppNetworkPolicy | None
     """The NetworkPolicies, if any."""
 
@@ -223,27 +223,17 @@ class FlaskApp(pulumi.ComponentResource):
         self.url = None
         self.ingress_address = None
         self.ca_certificate = None
-        if args.ingress is not None and self.service is not None:
-            self.ingress = self._ingress(
-                f"{name}-ingress",
-                args.name,
-                args.ingress,
-                self.service,
-                labels,
-                ingress_depends_on,
-                certificate_aliases,
+        if (args.ingress is not None or args.gateway is not None) and self.service is not None:
+            # One route component whichever API it uses: its TLS Secret and certificate stay when a
+            # stack moves between the Ingress and Gateway API.
+            route = self._route(
+                f"{name}-ingress", args, self.service, labels, ingress_depends_on, cluster, certificate_aliases
             )
-            self.url = pulumi.Output.from_input(
-                f"{'https' if args.ingress.tls.enabled else 'http'}://{args.ingress.host}/"
-            )
-            self.ingress_address = self.ingress.address
-            self.ca_certificate = self.ingress.ca_certificate
-        if args.gateway is not None and self.service is not None:
-            self.gateway_route = self._gateway_route(
-                f"{name}-route", args, self.service, labels, ingress_depends_on, cluster, certificate_aliases
-            )
-            self.url = self.gateway_route.url
-            self.ca_certificate = self.gateway_route.ca_certificate
+            self.ingress = route
+            self.gateway_route = route.gateway_route
+            self.url = route.url
+            self.ingress_address = route.address if args.ingress is not None else None
+            self.ca_certificate = route.ca_certificate
 
         self.namespace_name = ns
         self.deployment_name = self.workload.deployment_name
@@ -377,39 +367,7 @@ class FlaskApp(pulumi.ComponentResource):
             spread_zones=args.spread_zones,
         )
 
-    def _ingress(
-        self,
-        name: str,
-        app_name: str,
-        spec: IngressSpec,
-        service: AppService,
-        labels: dict[str, str],
-        depends_on: Sequence[pulumi.Resource],
-        certificate_aliases: Sequence[pulumi.Input[str | pulumi.Alias]],
-    ) -> AppIngress:
-        return AppIngress(
-            name,
-            AppIngressArgs(
-                name=f"{app_name}-ingress",
-                namespace=self.namespace.name,
-                host=spec.host,
-                service_name=service.service_name,
-                service_port=service.port,
-                tls=spec.tls,
-                ingress_class_name=spec.ingress_class_name,
-                annotations=spec.annotations,
-                labels=labels,
-            ),
-            pulumi.ResourceOptions(parent=self, depends_on=list(depends_on)),
-            # Routed only once the Deployment's await has seen its pods Ready: the Service does not
-            # wait for endpoints (flask_k8s_components/service.py), and an Ingress to no Ready pod serves 503s.
-            # The Deployment, not the whole Workload (its HPA and PDB prove nothing about the pods),
-            # and the Ingress alone: its TLS Secret can be written meanwhile.
-            route_after=[self.workload.deployment],
-            certificate_aliases=certificate_aliases,
-        )
-
-    def _gateway_route(
+    def _route(
         self,
         name: str,
         args: FlaskAppArgs,
@@ -418,30 +376,43 @@ class FlaskApp(pulumi.ComponentResource):
         depends_on: Sequence[pulumi.Resource],
         cluster: ClusterAccess | None,
         certificate_aliases: Sequence[pulumi.Input[str | pulumi.Alias]],
-    ) -> AppGatewayRoute:
-        spec = args.gateway
-        assert spec is not None
-        return AppGatewayRoute(
-            name,
-            AppGatewayRouteArgs(
-                name=args.name,
-                namespace=self.namespace.name,
-                host=spec.host,
-                service_name=service.service_name,
-                service_port=service.port,
-                tls=spec.tls,
+    ) -> AppIngress:
+        if args.ingress is not None:
+            host, tls = args.ingress.host, args.ingress.tls
+            class_name, annotations, gateway = args.ingress.ingress_class_name, args.ingress.annotations, None
+        else:
+            spec = args.gateway
+            assert spec is not None
+            host, tls, class_name, annotations = spec.host, spec.tls, "nginx", {}
+            gateway = GatewayRoute(
                 gateway_class_name=spec.gateway_class_name,
                 shared_gateway=spec.shared_gateway,
                 max_body_bytes=spec.max_body_bytes,
                 # As long as a rollout may take: the route is the last thing an update waits for.
                 timeout_seconds=args.rollout.timeout_seconds,
+            )
+        return AppIngress(
+            name,
+            AppIngressArgs(
+                name=f"{args.name}-ingress",
+                namespace=self.namespace.name,
+                host=host,
+                service_name=service.service_name,
+                service_port=service.port,
+                tls=tls,
+                ingress_class_name=class_name,
+                annotations=annotations,
                 labels=labels,
+                gateway=gateway,
             ),
             pulumi.ResourceOptions(parent=self, depends_on=list(depends_on)),
-            # Routed only once the Deployment's await has seen its pods Ready (as the Ingress is).
+            # Routed only once the Deployment's await has seen its pods Ready: the Service does not
+            # wait for endpoints (flask_k8s_components/service.py), and a route to no Ready pod serves 503s.
+            # The Deployment, not the whole Workload (its HPA and PDB prove nothing about the pods),
+            # and the route's objects alone: its TLS Secret can be written meanwhile.
             route_after=[self.workload.deployment],
-            cluster=cluster,
             certificate_aliases=certificate_aliases,
+            cluster=cluster,
         )
 
 

@@ -6,6 +6,10 @@ terminating TLS with the route's certificate, one HTTP listener answered by a re
 to a shared Gateway that a platform team runs elsewhere (the route stays in the app's namespace; the
 Gateway's listeners admit it through `allowedRoutes`, and TLS is that Gateway's business).
 
+The TLS Secret is not this component's: AppIngress, the app's route whichever API it uses, makes
+it (flask_k8s_components/tls.py), so that moving between Ingress and Gateway API keeps the
+certificate and the Secret.
+
 Two properties a user relies on:
 - `pulumi up` returns only once the Gateway is Programmed and the route Accepted with resolved
   references, and fails quoting the controller's conditions when not (route_status.py).
@@ -30,7 +34,7 @@ import pulumi_kubernetes as k8s
 
 from flask_k8s_components import TYPE_PREFIX
 from flask_k8s_components.route_status import ClusterAccess, ObjectRef, RouteWait, route_serving
-from flask_k8s_components.tls import RouteTls, route_certificate
+from flask_k8s_components.tls import RouteTls
 
 API_VERSION = "gateway.networking.k8s.io/v1"
 HTTP_LISTENER, HTTPS_LISTENER = "http", "https"
@@ -63,7 +67,8 @@ class AppGatewayRouteArgs:
     service_port: int
     """Backend Service port."""
     tls: RouteTls = field(default_factory=RouteTls)
-    """TLS of the Gateway this component makes; must be none with a shared Gateway (its own TLS)."""
+    """TLS of the Gateway this component makes (its listener names the mode's Secret); must be none
+    with a shared Gateway (its own TLS)."""
     gateway_class_name: str = "traefik"
     """GatewayClass of the Gateway this component makes."""
     shared_gateway: SharedGateway | None = None
@@ -91,10 +96,6 @@ class AppGatewayRoute(pulumi.ComponentResource):
     """The HTTPRoute redirecting plain HTTP to HTTPS (a Gateway made here, with TLS)."""
     body_limit: k8s.apiextensions.CustomResource | None
     """The Traefik Middleware holding the body limit, if any."""
-    tls_secret: k8s.core.v1.Secret | None
-    """The TLS Secret this component created (self-signed mode), if any."""
-    ca_certificate: pulumi.Output[str] | None
-    """The self-signed CA's certificate (public), if any."""
     url: pulumi.Output[str]
     """Where the app answers."""
     serving: pulumi.Output[str]
@@ -109,16 +110,13 @@ class AppGatewayRoute(pulumi.ComponentResource):
         *,
         route_after: Sequence[pulumi.Resource] = (),
         cluster: ClusterAccess | None = None,
-        certificate_aliases: Sequence[pulumi.Input[str | pulumi.Alias]] = (),
     ) -> None:
-        """`route_after`: what the routes wait for before they route (the Deployment whose await
-        proves the pods Ready, the controller). `cluster`: where to read the objects' status, so
-        that `pulumi up` waits until the route serves (tests under mocks give none)."""
+        """`route_after`: what the Gateway and routes wait for (the TLS Secret, the Deployment whose
+        await proves the pods Ready, the controller). `cluster`: where to read the objects' status,
+        so that `pulumi up` waits until the route serves (none: no wait)."""
         super().__init__(f"{TYPE_PREFIX}:AppGatewayRoute", name, None, opts)
         tls = args.tls
-        made = route_certificate(self, name, tls, args.host, args.namespace, args.labels, certificate_aliases)
-        self.tls_secret, self.ca_certificate = made.secret, made.ca_certificate
-        after = [*route_after, *([made.secret] if made.secret is not None else [])]
+        after = list(route_after)
 
         self.gateway = None if args.shared_gateway is not None else self._gateway(name, args, after)
         if self.gateway is not None:
@@ -196,8 +194,6 @@ class AppGatewayRoute(pulumi.ComponentResource):
                 "route": self.route,
                 "redirect": self.redirect,
                 "body_limit": self.body_limit,
-                "tls_secret": self.tls_secret,
-                "ca_certificate": self.ca_certificate,
                 "url": self.url,
                 "serving": self.serving,
             }

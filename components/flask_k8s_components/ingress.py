@@ -1,9 +1,11 @@
-"""AppIngress: HTTP(S) routing from the cluster edge to the app's Service through an Ingress.
+"""AppIngress: the app's route from the cluster edge to its Service, through an Ingress or Gateway API.
 
-TLS is one typed choice (flask_k8s_components/tls.py: RouteTls): the Ingress lists its host under
-the mode's Secret, and the component creates what the mode needs (a self-signed certificate and
-its Secret, or cert-manager's issuer annotation). Which controller serves it is the IngressClass's
-business (the program installs Traefik for `nginx`: flask_k8s_components/ingress_controller.py).
+TLS is one typed choice (flask_k8s_components/tls.py: RouteTls), owned here whichever API routes:
+this component creates what the mode needs (a self-signed certificate for its host and the TLS
+Secret, or cert-manager's issuer annotation), so moving a stack between the Ingress and Gateway API
+keeps its certificate. With `gateway` unset it makes the Ingress (the article's; which controller
+serves it is the IngressClass's business: the program installs Traefik for `nginx`,
+flask_k8s_components/ingress_controller.py); with `gateway` set, an AppGatewayRoute child instead.
 """
 
 from __future__ import annotations
@@ -15,8 +17,24 @@ import pulumi
 import pulumi_kubernetes as k8s
 
 from flask_k8s_components import TYPE_PREFIX
+from flask_k8s_components.gateway import AppGatewayRoute, AppGatewayRouteArgs, SharedGateway
+from flask_k8s_components.route_status import ClusterAccess
 from flask_k8s_components.status import published_address
 from flask_k8s_components.tls import RouteTls, route_certificate
+
+
+@dataclass(frozen=True)
+class GatewayRoute:
+    """Route through Gateway API instead of an Ingress (AppGatewayRoute)."""
+
+    gateway_class_name: str = "traefik"
+    """GatewayClass of the Gateway made for the app."""
+    shared_gateway: SharedGateway | None = None
+    """Attach to this Gateway instead of making one."""
+    max_body_bytes: int | None = None
+    """Largest request body (a Traefik Middleware: only where Traefik serves the route)."""
+    timeout_seconds: int = 300
+    """How long `pulumi up` waits for the route to serve."""
 
 
 @dataclass(frozen=True)
@@ -41,17 +59,23 @@ class AppIngressArgs:
     """Controller annotations (body size, rate limits, cert-manager issuer, ...)."""
     labels: dict[str, str] = field(default_factory=dict)
     """Labels for the Ingress."""
+    gateway: GatewayRoute | None = None
+    """Route through Gateway API instead (the Ingress's class and annotations then go unused)."""
 
 
 class AppIngress(pulumi.ComponentResource):
-    """An Ingress for one host, routing / to the app's Service, with TLS."""
+    """The app's route for one host, routing / to its Service, with TLS: an Ingress or Gateway API."""
 
-    ingress_name: pulumi.Output[str]
-    """The Ingress's name."""
+    ingress_name: pulumi.Output[str] | None
+    """The Ingress's name (None with Gateway API)."""
     address: pulumi.Output[str | None]
-    """IP or host name the ingress controller published, if any."""
-    ingress: k8s.networking.v1.Ingress
-    """The Ingress object."""
+    """IP or host name the ingress controller published on the Ingress, if any (None with Gateway API)."""
+    ingress: k8s.networking.v1.Ingress | None
+    """The Ingress object (None with Gateway API)."""
+    gateway_route: AppGatewayRoute | None
+    """The Gateway API route, with `gateway` set."""
+    url: pulumi.Output[str]
+    """Where the app answers."""
     tls_secret: k8s.core.v1.Secret | None
     """The TLS Secret this component created (self-signed mode), if any."""
     ca_certificate: pulumi.Output[str] | None
@@ -65,10 +89,12 @@ class AppIngress(pulumi.ComponentResource):
         *,
         route_after: Sequence[pulumi.Resource] = (),
         certificate_aliases: Sequence[pulumi.Input[str | pulumi.Alias]] = (),
+        cluster: ClusterAccess | None = None,
     ) -> None:
-        """`route_after`: what the Ingress object (not its TLS Secret) waits for before it routes, e.g.
-        the Deployment whose await proves the pods Ready. `certificate_aliases`: where a program
-        made the self-signed certificate before (tls.route_certificate)."""
+        """`route_after`: what the Ingress or Gateway objects (not the TLS Secret) wait for before
+        they route, e.g. the Deployment whose await proves the pods Ready. `certificate_aliases`:
+        where a program made the self-signed certificate before (tls.route_certificate). `cluster`:
+        with Gateway API, how `pulumi up` reads the route's status to wait until it serves."""
         super().__init__(f"{TYPE_PREFIX}:AppIngress", name, None, opts)
         tls = args.tls
         made = route_certificate(self, name, tls, args.host, args.namespace, args.labels, certificate_aliases)
@@ -77,10 +103,64 @@ class AppIngress(pulumi.ComponentResource):
         if self.tls_secret is not None:
             # Without its Secret the controller would serve its default certificate meanwhile.
             depends_on.append(self.tls_secret)
+        https = tls.enabled or (args.gateway is not None and args.gateway.shared_gateway is not None)
+        self.url = pulumi.Output.from_input(f"{'https' if https else 'http'}://{args.host}/")
+        self.ingress, self.ingress_name, self.gateway_route = None, None, None
+        self.address = pulumi.Output.from_input(None)
+        if args.gateway is not None:
+            self.gateway_route = self._gateway_route(name, args, args.gateway, depends_on, cluster)
+        else:
+            self.ingress = self._ingress(name, args, depends_on)
+            self.ingress_name = self.ingress.metadata.name
+            self.address = self.ingress.status.apply(published_address)
+        self.register_outputs(
+            {
+                "ingress_name": self.ingress_name,
+                "address": self.address,
+                "ingress": self.ingress,
+                "gateway_route": self.gateway_route,
+                "url": self.url,
+                "tls_secret": self.tls_secret,
+                "ca_certificate": self.ca_certificate,
+            }
+        )
+
+    def _gateway_route(
+        self,
+        name: str,
+        args: AppIngressArgs,
+        gateway: GatewayRoute,
+        depends_on: Sequence[pulumi.Resource],
+        cluster: ClusterAccess | None,
+    ) -> AppGatewayRoute:
+        return AppGatewayRoute(
+            f"{name}-gateway",
+            AppGatewayRouteArgs(
+                name=args.name,
+                namespace=args.namespace,
+                host=args.host,
+                service_name=args.service_name,
+                service_port=args.service_port,
+                tls=args.tls,
+                gateway_class_name=gateway.gateway_class_name,
+                shared_gateway=gateway.shared_gateway,
+                max_body_bytes=gateway.max_body_bytes,
+                timeout_seconds=gateway.timeout_seconds,
+                labels=args.labels,
+            ),
+            pulumi.ResourceOptions(parent=self),
+            route_after=depends_on,
+            cluster=cluster,
+        )
+
+    def _ingress(
+        self, name: str, args: AppIngressArgs, depends_on: Sequence[pulumi.Resource]
+    ) -> k8s.networking.v1.Ingress:
+        tls = args.tls
         annotations = dict(args.annotations)
         if tls.mode == "cert-manager":
             annotations["cert-manager.io/cluster-issuer"] = tls.cluster_issuer
-        self.ingress = k8s.networking.v1.Ingress(
+        return k8s.networking.v1.Ingress(
             name,
             metadata=k8s.meta.v1.ObjectMetaArgs(
                 name=args.name, namespace=args.namespace, labels=args.labels, annotations=annotations or None
@@ -113,17 +193,6 @@ class AppIngress(pulumi.ComponentResource):
             # The object this component exists for takes the component's name; until 4a17c1c it was
             # "<name>-ingress" (flask-app-ingress-ingress), and the alias keeps that live object.
             opts=pulumi.ResourceOptions(
-                parent=self, depends_on=depends_on, aliases=[pulumi.Alias(name=f"{name}-ingress")]
+                parent=self, depends_on=list(depends_on), aliases=[pulumi.Alias(name=f"{name}-ingress")]
             ),
-        )
-        self.ingress_name = self.ingress.metadata.name
-        self.address = self.ingress.status.apply(published_address)
-        self.register_outputs(
-            {
-                "ingress_name": self.ingress_name,
-                "address": self.address,
-                "ingress": self.ingress,
-                "tls_secret": self.tls_secret,
-                "ca_certificate": self.ca_certificate,
-            }
         )

@@ -410,6 +410,11 @@ class IngressController(pulumi.ComponentResource):
                 ),
                 template=k8s.core.v1.PodTemplateSpecArgs(metadata=k8s.meta.v1.ObjectMetaArgs(labels=labels), spec=pod),
             ),
-            # Its providers watch the CRDs' kinds and need their RBAC from the start.
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[*after, account]),
+            # Its providers watch the CRDs' kinds and need their RBAC from the start. Ready within
+            # seconds when it can run at all: a pod that cannot be scheduled fails `up` in minutes.
+            opts=pulumi.ResourceOptions(
+                parent=self,
+                depends_on=[*after, account],
+                custom_timeouts=pulumi.CustomTimeouts(create="5m", update="5m"),
+            ),
         )

@@ -1,6 +1,7 @@
 # Every field of the kubernetes client's models is Optional; in these tests a missing field fails
 # the test on the spot anyway, so narrowing each one would only add noise.
 # pyright: reportOptionalMemberAccess=false, reportOptionalSubscript=false, reportArgumentType=false
+# pyright: reportIndexIssue=false
 """Talking to the end-to-end tests' API server: polling helpers and an ingress-controller stand-in."""
 
 from __future__ import annotations
@@ -50,12 +51,23 @@ def not_found(call: Callable[[], Any]) -> bool:
     return False
 
 
+GATEWAY_API = ("gateway.networking.k8s.io", "v1")
+# The controller name of the program's Traefik (flask_k8s_components/ingress_controller.py).
+GATEWAY_CONTROLLER = "traefik.io/gateway-controller"
+
+
 class IngressControllerStandIn:
-    """Plays the part of ingress-nginx for the provider's await logic: publishes an address in the
-    status of every Ingress of the given class, as the real controller does once it serves it."""
+    """Plays the part of the ingress controller for the program's waits, as Traefik does once it
+    serves an object: publishes an address in the status of every Ingress of the given class, and
+    for Gateway API accepts the GatewayClasses of its controller name, programs their Gateways and
+    accepts the HTTPRoutes attached to those (ResolvedRefs False when a backend Service is missing,
+    as Traefik reports it). A Gateway of another class gets no status, as from a controller that is
+    not there."""
 
     def __init__(self, api: client.ApiClient, ingress_class: str = "nginx", interval: float = 0.5) -> None:
         self.networking = client.NetworkingV1Api(api)
+        self.custom = client.CustomObjectsApi(api)
+        self.core = client.CoreV1Api(api)
         self.ingress_class = ingress_class
         self.interval = interval
         self.published: list[str] = []
@@ -89,12 +101,118 @@ class IngressControllerStandIn:
                 {"status": {"loadBalancer": {"ingress": [{"ip": STAND_IN_ADDRESS}]}}},
             )
             self.published.append(f"{ingress.metadata.namespace}/{ingress.metadata.name}")
+        try:
+            classes = self.custom.list_cluster_custom_object(*GATEWAY_API, "gatewayclasses")["items"]
+        except ApiException as error:
+            if error.status == 404:
+                return  # no Gateway API CRDs on this cluster
+            raise
+        ours = {c["metadata"]["name"] for c in classes if c["spec"]["controllerName"] == GATEWAY_CONTROLLER}
+        for gateway_class in classes:
+            if gateway_class["metadata"]["name"] in ours:
+                self._accept(gateway_class, None, "gatewayclasses", {"Accepted": ("True", "Accepted")})
+        served: set[tuple[str, str]] = set()
+        for gateway in self.custom.list_cluster_custom_object(*GATEWAY_API, "gateways")["items"]:
+            if gateway["spec"]["gatewayClassName"] in ours:
+                served.add((gateway["metadata"]["namespace"], gateway["metadata"]["name"]))
+                self._accept(
+                    gateway,
+                    gateway["metadata"]["namespace"],
+                    "gateways",
+                    {"Accepted": ("True", "Accepted"), "Programmed": ("True", "Programmed")},
+                    extra={"addresses": [{"type": "IPAddress", "value": STAND_IN_ADDRESS}]},
+                )
+        for route in self.custom.list_cluster_custom_object(*GATEWAY_API, "httproutes")["items"]:
+            self._accept_route(route, served)
+
+    def _accept(
+        self,
+        obj: dict[str, Any],
+        namespace: str | None,
+        plural: str,
+        wanted: dict[str, tuple[str, str]],
+        extra: dict[str, Any] | None = None,
+    ) -> None:
+        generation = obj["metadata"].get("generation")
+        have = {
+            (c["type"], c["status"], c.get("observedGeneration"))
+            for c in (obj.get("status") or {}).get("conditions") or []
+        }
+        if all((kind, status, generation) in have for kind, (status, _) in wanted.items()):
+            return
+        status = {
+            "conditions": [_condition(kind, status, reason, generation) for kind, (status, reason) in wanted.items()]
+        }
+        body = {"status": {**status, **(extra or {})}}
+        name = obj["metadata"]["name"]
+        if namespace is None:
+            self.custom.patch_cluster_custom_object_status(*GATEWAY_API, plural, name, body)
+        else:
+            self.custom.patch_namespaced_custom_object_status(*GATEWAY_API, namespace, plural, name, body)
+        self.published.append(f"{plural}/{namespace or ''}/{name}")
+
+    def _accept_route(self, route: dict[str, Any], served: set[tuple[str, str]]) -> None:
+        namespace, generation = route["metadata"]["namespace"], route["metadata"].get("generation")
+        backends = [b["name"] for rule in route["spec"].get("rules") or [] for b in rule.get("backendRefs") or []]
+        missing = [b for b in backends if not self._service_exists(namespace, b)]
+        resolved = ("False", "BackendNotFound") if missing else ("True", "ResolvedRefs")
+        parents = []
+        for ref in route["spec"].get("parentRefs") or []:
+            if (ref.get("namespace", namespace), ref["name"]) not in served:
+                continue
+            conditions = [
+                _condition("Accepted", "True", "Accepted", generation),
+                _condition("ResolvedRefs", resolved[0], resolved[1], generation),
+            ]
+            parents.append({"parentRef": ref, "controllerName": GATEWAY_CONTROLLER, "conditions": conditions})
+        current = (route.get("status") or {}).get("parents") or []
+        if not parents or _same_parents(current, parents):
+            return
+        body = {"status": {"parents": parents}}
+        self.custom.patch_namespaced_custom_object_status(
+            *GATEWAY_API, namespace, "httproutes", route["metadata"]["name"], body
+        )
+        self.published.append(f"httproutes/{namespace}/{route['metadata']['name']}")
+
+    def _service_exists(self, namespace: str, name: str) -> bool:
+        try:
+            self.core.read_namespaced_service(name, namespace)
+        except ApiException as error:
+            if error.status == 404:
+                return False
+            raise
+        return True
+
+
+def _condition(kind: str, status: str, reason: str, generation: int | None) -> dict[str, Any]:
+    now = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+    condition = {"type": kind, "status": status, "reason": reason, "message": "stand-in", "lastTransitionTime": now}
+    if generation is not None:
+        condition["observedGeneration"] = generation
+    return condition
+
+
+def _same_parents(current: list[dict[str, Any]], wanted: list[dict[str, Any]]) -> bool:
+    def key(parents: list[dict[str, Any]]) -> list[tuple[Any, ...]]:
+        return sorted(
+            (
+                p["parentRef"]["name"],
+                tuple(sorted((c["type"], c["status"], c.get("observedGeneration")) for c in p["conditions"])),
+            )
+            for p in parents
+        )
+
+    return key(current) == key(wanted)
 
 
 def main() -> None:
     """`python -m tests.e2e.cluster`: play the ingress controller for $KUBECONFIG until Ctrl-C."""
     with IngressControllerStandIn(api_client(os.environ["KUBECONFIG"])) as stand_in:
-        print(f"publishing {STAND_IN_ADDRESS} for every nginx-class Ingress; Ctrl-C to stop", flush=True)
+        print(
+            f"publishing {STAND_IN_ADDRESS} for every nginx-class Ingress and accepting Traefik's Gateway API "
+            "objects; Ctrl-C to stop",
+            flush=True,
+        )
         try:
             while True:
                 time.sleep(1)

@@ -12,7 +12,7 @@ import yaml
 from flask_k8s_components.app_config import APP_CONFIG_KEY, AppConfig, AppConfigArgs
 from flask_k8s_components.flask_app import FlaskApp, FlaskAppArgs, GatewaySpec, IngressSpec
 from flask_k8s_components.gateway import AppGatewayRoute, AppGatewayRouteArgs, SharedGateway
-from flask_k8s_components.ingress import AppIngress, AppIngressArgs
+from flask_k8s_components.ingress import AppIngress, AppIngressArgs, GatewayRoute
 from flask_k8s_components.ingress_controller import CrdSources, IngressController, IngressControllerArgs
 from flask_k8s_components.kind_cluster import KindCluster, KindClusterArgs
 from flask_k8s_components.kind_image import KindImage, KindImageArgs, source_hash
@@ -644,8 +644,8 @@ def test_gateway_route_makes_a_tls_gateway_a_route_and_an_https_redirect() -> No
     # Named by Pulumi, so that a new parent gets new objects and the old ones serve until it accepts them.
     assert "name" not in route.get("metadata") and "name" not in gateway.get("metadata")
     assert gateway.urn in route.dependencies and middleware.urn in route.dependencies
-    secret = d.one("kubernetes:core/v1:Secret", "web-tls")
-    assert secret.urn in gateway.dependencies
+    # The TLS Secret is the route's (AppIngress's), made whichever API routes.
+    assert d.of_type("kubernetes:core/v1:Secret") == []
     component = made["component"]
     assert resolve(component.url)[0] == "https://flask-app.local/"
     # No cluster access under mocks: nothing waited for.
@@ -677,6 +677,28 @@ def test_gateway_route_on_a_shared_gateway_makes_only_its_route() -> None:
 def test_gateway_route_refuses_its_own_tls_on_a_shared_gateway() -> None:
     with pytest.raises(ValueError, match="shared Gateway takes that Gateway's TLS"):
         gateway_args(shared_gateway=SharedGateway("platform", "gateways"))
+
+
+def test_the_route_keeps_its_certificate_and_secret_whichever_api_routes() -> None:
+    """AppIngress owns the TLS of both APIs: moving to Gateway API keeps the Secret and certificate
+    (same logical names and parent), and the Gateway waits for that Secret."""
+    tls = RouteTls("self-signed", "flask-app-tls")
+    through_ingress, _ = build(lambda: AppIngress("web", ingress_args(tls=tls)))
+    through_gateway, made = build(
+        lambda: AppIngress("web", ingress_args(tls=tls, gateway=GatewayRoute(max_body_bytes=5 * 2**20)))
+    )
+
+    def tls_urns(d: Deployment) -> set[str]:
+        return {r.urn for r in d.resources if r.type.startswith("tls:") or r.type == "kubernetes:core/v1:Secret"}
+
+    assert tls_urns(through_ingress) == tls_urns(through_gateway) and len(tls_urns(through_gateway)) == 6
+    assert through_gateway.of_type("kubernetes:networking.k8s.io/v1:Ingress") == []
+    gateway = through_gateway.one("kubernetes:gateway.networking.k8s.io/v1:Gateway", "web-gateway-gateway")
+    secret = through_gateway.one("kubernetes:core/v1:Secret", "web-tls")
+    assert secret.urn in gateway.dependencies
+    assert made["component"].gateway_route is not None and made["component"].ingress is None
+    assert resolve(made["component"].url)[0] == "https://flask-app.local/"
+    assert_children_named_and_parented(through_gateway, "flask-k8s:components:AppIngress", "web")
 
 
 def test_gateway_route_cert_manager_annotates_the_gateway() -> None:
@@ -881,7 +903,7 @@ def test_flask_app_serves_through_a_gateway_route_instead_of_an_ingress() -> Non
     spec = GatewaySpec(host="flask-app.local", tls=RouteTls("self-signed", "flask-app-tls"), max_body_bytes=1024)
     d, made = build(lambda: FlaskApp("flask-app", flask_app_args(ingress=None, gateway=spec)))
     assert d.of_type("kubernetes:networking.k8s.io/v1:Ingress") == []
-    route = d.one("kubernetes:gateway.networking.k8s.io/v1:HTTPRoute", "flask-app-route-route")
+    route = d.one("kubernetes:gateway.networking.k8s.io/v1:HTTPRoute", "flask-app-ingress-gateway-route")
     deployment = d.one("kubernetes:apps/v1:Deployment")
     # Routed only once the Deployment's await has seen its pods Ready, as the Ingress is.
     assert deployment.urn in route.dependencies
@@ -890,7 +912,7 @@ def test_flask_app_serves_through_a_gateway_route_instead_of_an_ingress() -> Non
     app = made["component"]
     assert resolve(app.url)[0] == "https://flask-app.local/"
     assert resolve(app.ca_certificate)[0].startswith("-----BEGIN CERTIFICATE-----")
-    assert app.ingress is None and app.gateway_route is not None
+    assert app.gateway_route is not None and app.ingress is not None and app.ingress.ingress is None
 
 
 def test_two_flask_apps_in_one_stack_do_not_collide() -> None:

@@ -143,10 +143,10 @@ def test_dev_can_route_through_gateway_api_instead() -> None:
     gateway = d.one("kubernetes:gateway.networking.k8s.io/v1:Gateway")
     assert gateway.get("spec.gatewayClassName") == "traefik"
     routes = d.of_type("kubernetes:gateway.networking.k8s.io/v1:HTTPRoute")
-    assert sorted(r.name for r in routes) == ["flask-app-route-redirect", "flask-app-route-route"]
+    assert sorted(r.name for r in routes) == ["flask-app-ingress-gateway-redirect", "flask-app-ingress-gateway-route"]
     assert d.one("kubernetes:traefik.io/v1alpha1:Middleware").get("spec.buffering.maxRequestBodyBytes") == 5 * 2**20
     # The route waits for the controller (its GatewayClass accepted) and for the Ready Deployment.
-    waits_for = d.one("flask-k8s:components:AppGatewayRoute").dependencies
+    waits_for = d.one("flask-k8s:components:AppIngress").dependencies
     assert d.one("kubernetes:gateway.networking.k8s.io/v1:GatewayClass").urn in waits_for
     assert d.outputs["url"] == "https://flask-app.local/"
     assert d.outputs["caCertificate"].startswith("-----BEGIN CERTIFICATE-----")
@@ -272,7 +272,7 @@ def test_prod_can_install_cert_manager_and_its_issuer() -> None:
     d = run_stack("prod", {"tls.certManager.install": True, "tls.certManager.acmeEmail": "ops@example.com"})
     issuer = d.one("kubernetes:cert-manager.io/v1:ClusterIssuer")
     assert issuer.get("metadata.name") == "letsencrypt-prod"
-    ingress_waits_for = d.one("flask-k8s:components:AppGatewayRoute").dependencies
+    ingress_waits_for = d.one("flask-k8s:components:AppIngress").dependencies
     manifest = d.one("kubernetes:yaml/v2:ConfigFile", "cert-manager-manifest")
     assert {issuer.urn, manifest.urn} <= set(ingress_waits_for)
     assert_every_kubernetes_object_uses_the_stack_provider(d)

@@ -3,6 +3,9 @@
 # pyright: reportOptionalMemberAccess=false
 """Upgrading a deployed stack from the previous release to this code replaces and deletes nothing.
 
+The previous release is the last one with ingress-nginx (a95f4cf): moving to Traefik, TLS owned by
+the route and the components' 2.0.0 must keep every live object of the app.
+
 The previous release's tree (from `git archive`: no worktree, no network) deploys its own `local`
 stack on the session's kwok cluster; then this work tree's program takes the same stack over (same
 file backend and passphrase, the stack file's encryption salt carried over), previews and updates
@@ -13,6 +16,7 @@ Creates and updates are allowed (they are printed).
 
 from __future__ import annotations
 
+import shutil
 import subprocess
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -32,7 +36,7 @@ pytestmark = pytest.mark.e2e
 
 # The previous release: this code must upgrade a stack it deployed without replacing or deleting
 # anything. At the next release, set it to that release's commit, in full (`git rev-parse <commit>`).
-PREVIOUS_RELEASE = "4a17c1c9b89e4f1bdf79194c082dd1102ffe72e4"
+PREVIOUS_RELEASE = "a95f4cfb1d76e057a26844334b0425370e4a8788"
 
 NAMESPACE = "flask-upgrade"  # a namespace of its own, beside the other end-to-end stacks
 # Steps that delete a live object or make a new one in its place (Pulumi's replacement steps: the
@@ -77,6 +81,12 @@ def release_tree(commit: str, destination: Path) -> Path:
     destination.mkdir()
     subprocess.run(["tar", "-x", "-C", str(destination)], input=archive.stdout, check=True)
     (destination / ".venv").symlink_to(ROOT / ".venv")  # Pulumi.yaml: virtualenv: .venv
+    # From 1.0.0 the components are a distribution, installed into the (shared) .venv from this work
+    # tree; the release's own copy beside its __main__.py comes first on the program's path, so the
+    # release runs with the library it shipped.
+    library = destination / "components" / "flask_k8s_components"
+    if library.is_dir():
+        shutil.copytree(library, destination / "flask_k8s_components")
     return destination
 
 

@@ -1,5 +1,6 @@
 # Every field of the kubernetes client's models is Optional; a missing one fails the test anyway.
 # pyright: reportOptionalMemberAccess=false, reportOptionalSubscript=false, reportIndexIssue=false
+# pyright: reportArgumentType=false
 """The Gateway API route and the program's own ingress controller, applied to a real API server.
 
 Mocks check what the program sends; here the kwok control plane, with the CRDs the program installs

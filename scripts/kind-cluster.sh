@@ -149,6 +149,8 @@ case "${1:-}" in
   up) shift && up "$@" ;;
   image) [[ $# -eq 2 || $# -eq 3 ]] || { usage; exit 2; }; need_tools; load_image "${@:2}" ;;
   down) down ;;
-  prepare) need_tools && node_image >/dev/null ;;
+  # Not `need_tools && ...`: a failure inside need_tools would not stop the script there (errexit
+  # is off on the left of &&), and a failed tool build would pass unnoticed.
+  prepare) need_tools; node_image >/dev/null ;;
   *) usage; exit 2 ;;
 esac

@@ -152,6 +152,7 @@ def ingress_controller_args(cluster: ClusterConfig) -> IngressControllerArgs | N
         exposure=controller.exposure,
         service_annotations=dict(controller.service_annotations),
         gateway_class_name=controller.gateway_class_name,
+        max_body_bytes=body_size_bytes(controller.max_body_size) or None,
     )
 
 

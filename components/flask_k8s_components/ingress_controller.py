@@ -3,24 +3,31 @@
 ingress-nginx, the article's controller, was retired by Kubernetes SIG Network (announced
 2025-11-11; no releases or security fixes after March 2026). Traefik replaces it without touching
 the app's Ingress: its `kubernetesIngressNGINX` provider claims IngressClass `nginx` (controller
-`k8s.io/ingress-nginx`) and reads the `nginx.ingress.kubernetes.io/*` annotations the program sets
-(proxy-body-size among them). Its `kubernetesGateway` provider serves a GatewayClass for the
-Gateway API route, and its `kubernetesCRD` provider serves the Middleware that carries the Gateway
-route's body limit (Traefik's own way: Gateway API has no standard filter for it).
+`k8s.io/ingress-nginx`) and reads most of the `nginx.ingress.kubernetes.io/*` annotations the
+program sets. Its `kubernetesGateway` provider serves a GatewayClass for the Gateway API route, and
+its `kubernetesCRD` provider serves the Middleware that carries the Gateway route's body limit
+(Traefik's own way: Gateway API has no standard filter for it).
+
+Request bodies: Traefik 3.6's ingress-nginx provider ignores `proxy-body-size` (3.7 reads it, but
+cannot be built from the module proxy: scripts/versions.env), so the controller itself caps every
+request body on its entry points (`max_body_bytes`, the article's 5m by default) with a buffering
+middleware from a file of its own; a Gateway route may set a lower limit of its own.
 
 What this component owns: the CRDs (Gateway API's standard channel and Traefik's), the
 controller's namespace, ServiceAccount and cluster RBAC, the IngressClass and the GatewayClass,
 the Deployment, and either host ports on the `ingress-ready=true` node (Kind: the node's ports
 80/443 are the host's) or a LoadBalancer Service (a cloud).
 
-Terminating pods: Traefik (v3.7) drops an endpoint that is no longer `serving` and fences one that
-is `terminating` (no new requests), and its Gateway provider keeps only `ready` endpoints; the
-app's preStop pause covers the second or two until Traefik has reloaded. So the app's Ingress
-needs no `service-upstream` annotation any more (tests/kind measures the rollouts).
+Terminating pods: Traefik's Gateway provider keeps only `ready` endpoints, and the app's preStop
+pause covers the second or two until it has reloaded. Its ingress-nginx provider (3.6) keeps a
+terminating pod as a target until the pod's container exits; the program's Ingress therefore routes
+to the Service's ClusterIP (`service-upstream`, a default of settings/, read by ingress-nginx as
+well), where kube-proxy leaves terminating pods out (tests/kind measures the rollouts).
 """
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -35,10 +42,10 @@ HTTP_PORT, HTTPS_PORT, PING_PORT = 80, 443, 9000
 GATEWAY_CONTROLLER = "traefik.io/gateway-controller"
 # The official image of the pinned release (TRAEFIK_VERSION in scripts/versions.env; a unit test
 # keeps the two equal). A tag, not a digest: the official image is multi-architecture.
-TRAEFIK_VERSION = "v3.7.13"
+TRAEFIK_VERSION = "v3.6.12"
 TRAEFIK_IMAGE = f"traefik:{TRAEFIK_VERSION}"
 # Gateway API's standard channel at the release that Traefik is built against (its go.mod).
-GATEWAY_API_VERSION = "v1.6.1"
+GATEWAY_API_VERSION = "v1.4.0"
 GATEWAY_API_CRDS_URL = (
     f"https://github.com/kubernetes-sigs/gateway-api/releases/download/{GATEWAY_API_VERSION}/standard-install.yaml"
 )
@@ -48,6 +55,9 @@ TRAEFIK_CRDS_URL = (
 )
 NGINX_CONTROLLER = "k8s.io/ingress-nginx"
 RUN_AS = 65532
+# The file-provider middleware every entry point applies, and the file it is in.
+BODY_LIMIT = "body-limit"
+DYNAMIC_FILE = "dynamic.yaml"  # JSON, which is YAML: Traefik reads .yaml and .toml files
 
 
 @dataclass(frozen=True)
@@ -96,6 +106,8 @@ class IngressControllerArgs:
     """GatewayClass it serves."""
     status_address: str = "localhost"
     """hostPorts: the address published in Ingress and Gateway status (Kind: localhost)."""
+    max_body_bytes: int | None = 5 * 2**20
+    """Largest request body on any route (413 above); None: no cap (Traefik's default)."""
     image_pull_policy: str = "IfNotPresent"
     """A pinned version tag, or an image loaded into the nodes."""
     cpu_request: str = "100m"
@@ -127,6 +139,8 @@ class IngressController(pulumi.ComponentResource):
     """The IngressClass."""
     gateway_class: k8s.apiextensions.CustomResource
     """The GatewayClass."""
+    dynamic_config: k8s.core.v1.ConfigMap | None
+    """Traefik's file-provider configuration (the body limit's middleware), if any."""
 
     def __init__(self, name: str, args: IngressControllerArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__(f"{TYPE_PREFIX}:IngressController", name, None, opts)
@@ -176,7 +190,10 @@ class IngressController(pulumi.ComponentResource):
             spec=k8s.networking.v1.IngressClassSpecArgs(controller=NGINX_CONTROLLER),
             opts=child,
         )
-        self.deployment = self._deployment(name, args, labels, selector, publish, account, [*self.crds, *rbac])
+        self.dynamic_config = self._dynamic_config(name, args, labels) if args.max_body_bytes else None
+        self.deployment = self._deployment(
+            name, args, labels, selector, publish, account, [*self.crds, *rbac], self.dynamic_config
+        )
         self.gateway_class = k8s.apiextensions.CustomResource(
             f"{name}-gateway-class",
             api_version="gateway.networking.k8s.io/v1",
@@ -211,7 +228,20 @@ class IngressController(pulumi.ComponentResource):
                 "service": self.service,
                 "ingress_class": self.ingress_class,
                 "gateway_class": self.gateway_class,
+                "dynamic_config": self.dynamic_config,
             }
+        )
+
+    def _dynamic_config(self, name: str, args: IngressControllerArgs, labels: dict[str, str]) -> k8s.core.v1.ConfigMap:
+        """A file for Traefik's file provider: the body limit every entry point applies."""
+        config = {"http": {"middlewares": {BODY_LIMIT: {"buffering": {"maxRequestBodyBytes": args.max_body_bytes}}}}}
+        return k8s.core.v1.ConfigMap(
+            f"{name}-config",
+            metadata=k8s.meta.v1.ObjectMetaArgs(namespace=self.namespace_name, labels=labels),
+            data={DYNAMIC_FILE: json.dumps(config, indent=2)},
+            # A new limit is a new ConfigMap, and so a new pod: Traefik reads the file it started with.
+            immutable=True,
+            opts=pulumi.ResourceOptions(parent=self),
         )
 
     def _rbac(
@@ -327,8 +357,18 @@ class IngressController(pulumi.ComponentResource):
         publish: list[str],
         account: k8s.core.v1.ServiceAccount,
         after: list[pulumi.Resource],
+        dynamic_config: k8s.core.v1.ConfigMap | None,
     ) -> k8s.apps.v1.Deployment:
         host_ports = args.exposure == "hostPorts"
+        limit = (
+            [
+                f"--providers.file.filename=/etc/traefik/dynamic/{DYNAMIC_FILE}",
+                f"--entryPoints.web.http.middlewares={BODY_LIMIT}@file",
+                f"--entryPoints.websecure.http.middlewares={BODY_LIMIT}@file",
+            ]
+            if dynamic_config is not None
+            else []
+        )
         flags = [
             f"--entryPoints.web.address=:{HTTP_PORT}",
             f"--entryPoints.websecure.address=:{HTTPS_PORT}",
@@ -340,6 +380,7 @@ class IngressController(pulumi.ComponentResource):
             "--providers.kubernetesGateway=true",
             "--providers.kubernetesCRD=true",
             *publish,
+            *limit,
             "--log.level=INFO",
             # No calls home: the controller talks to the API server and to the app, nothing else.
             "--global.checkNewVersion=false",
@@ -371,7 +412,14 @@ class IngressController(pulumi.ComponentResource):
                 read_only_root_filesystem=True,
                 capabilities=k8s.core.v1.CapabilitiesArgs(drop=["ALL"]),
             ),
-            volume_mounts=[k8s.core.v1.VolumeMountArgs(name="tmp", mount_path="/tmp")],
+            volume_mounts=[
+                k8s.core.v1.VolumeMountArgs(name="tmp", mount_path="/tmp"),
+                *(
+                    [k8s.core.v1.VolumeMountArgs(name="dynamic", mount_path="/etc/traefik/dynamic", read_only=True)]
+                    if dynamic_config is not None
+                    else []
+                ),
+            ],
         )
         pod = k8s.core.v1.PodSpecArgs(
             service_account_name=account.metadata.name,
@@ -385,7 +433,20 @@ class IngressController(pulumi.ComponentResource):
                 sysctls=[k8s.core.v1.SysctlArgs(name="net.ipv4.ip_unprivileged_port_start", value="0")],
             ),
             containers=[container],
-            volumes=[k8s.core.v1.VolumeArgs(name="tmp", empty_dir=k8s.core.v1.EmptyDirVolumeSourceArgs())],
+            volumes=[
+                # Traefik buffers request bodies above 1 MiB to disk (the body limit's middleware).
+                k8s.core.v1.VolumeArgs(name="tmp", empty_dir=k8s.core.v1.EmptyDirVolumeSourceArgs()),
+                *(
+                    [
+                        k8s.core.v1.VolumeArgs(
+                            name="dynamic",
+                            config_map=k8s.core.v1.ConfigMapVolumeSourceArgs(name=dynamic_config.metadata.name),
+                        )
+                    ]
+                    if dynamic_config is not None
+                    else []
+                ),
+            ],
             node_selector={"ingress-ready": "true"} if host_ports else None,
             tolerations=[
                 k8s.core.v1.TolerationArgs(

@@ -101,7 +101,7 @@ def test_up_installs_the_controller_and_routes_through_gateway_api(
     assert middleware["spec"] == {"buffering": {"maxRequestBodyBytes": 5 * 2**20}}
     apps = client.AppsV1Api(kube)
     controller = apps.read_namespaced_deployment("traefik", CONTROLLER_NAMESPACE)
-    assert controller.spec.template.spec.containers[0].image == "traefik:v3.7.13"
+    assert controller.spec.template.spec.containers[0].image == "traefik:v3.6.12"
     assert client.NetworkingV1Api(kube).list_namespaced_ingress(NAMESPACE).items == []
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import runpy
 from pathlib import Path
 from typing import Any
@@ -721,7 +722,7 @@ def test_ingress_controller_is_traefik_on_the_kind_node_ports_hardened() -> None
     deployment = d.one("kubernetes:apps/v1:Deployment")
     spec = deployment.get("spec.template.spec")
     (container,) = spec["containers"]
-    assert container["image"] == "traefik:v3.7.13"
+    assert container["image"] == "traefik:v3.6.12"
     flags = container["args"]
     for flag in (
         "--providers.kubernetesIngressNGINX=true",
@@ -757,11 +758,23 @@ def test_ingress_controller_is_traefik_on_the_kind_node_ports_hardened() -> None
     assert gateway_class.get("spec.controllerName") == "traefik.io/gateway-controller"
     assert gateway_class.get("metadata.annotations")["pulumi.com/waitFor"] == "condition=Accepted"
     files = sorted(c.get("file") for c in d.of_type("kubernetes:yaml/v2:ConfigFile"))
-    assert files == ["/crds/gateway-api-v1.6.1-standard-install.yaml", "/crds/traefik-v3.7.13-crds.yaml"]
+    assert files == ["/crds/gateway-api-v1.4.0-standard-install.yaml", "/crds/traefik-v3.6.12-crds.yaml"]
     for crds in d.of_type("kubernetes:yaml/v2:ConfigFile"):
         assert crds.urn in deployment.dependencies
     assert d.of_type("kubernetes:core/v1:Service") == []
     assert d.of_type("kubernetes:policy/v1:PodDisruptionBudget") == []
+    # The body cap every entry point applies (Traefik 3.6's ingress-nginx provider ignores
+    # proxy-body-size): a buffering middleware from a file of its own, mounted read-only.
+    (config,) = d.of_type("kubernetes:core/v1:ConfigMap")
+    assert json.loads(config.get("data")["dynamic.yaml"]) == {
+        "http": {"middlewares": {"body-limit": {"buffering": {"maxRequestBodyBytes": 5 * 2**20}}}}
+    }
+    assert config.get("immutable") is True
+    for entry_point in ("web", "websecure"):
+        assert f"--entryPoints.{entry_point}.http.middlewares=body-limit@file" in flags
+    assert "--providers.file.filename=/etc/traefik/dynamic/dynamic.yaml" in flags
+    mount = next(m for m in container["volumeMounts"] if m["name"] == "dynamic")
+    assert mount == {"name": "dynamic", "mountPath": "/etc/traefik/dynamic", "readOnly": True}
     assert resolve(made["component"].namespace_name)[0] == "traefik"
     assert_children_named_and_parented(d, "flask-k8s:components:IngressController", "front")
 
@@ -781,10 +794,17 @@ def test_ingress_controller_behind_a_load_balancer_is_restricted_and_rolls() -> 
     assert d.of_type("kubernetes:yaml/v2:ConfigFile") == []
 
 
+def test_ingress_controller_without_a_body_cap_has_no_file_provider() -> None:
+    d, _ = build(lambda: IngressController("front", IngressControllerArgs(crds=None, max_body_bytes=None)))
+    assert d.of_type("kubernetes:core/v1:ConfigMap") == []
+    flags = d.one("kubernetes:apps/v1:Deployment").get("spec.template.spec.containers")[0]["args"]
+    assert not [f for f in flags if "providers.file" in f or "middlewares" in f]
+
+
 def test_crd_releases_are_the_pinned_ones() -> None:
     sources = CrdSources.releases()
-    assert sources.gateway_api.endswith("/v1.6.1/standard-install.yaml")
-    assert "/traefik/v3.7.13/" in sources.traefik
+    assert sources.gateway_api.endswith("/v1.4.0/standard-install.yaml")
+    assert "/traefik/v3.6.12/" in sources.traefik
 
 
 # --- FlaskApp ------------------------------------------------------------------------------------------------

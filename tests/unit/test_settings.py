@@ -102,7 +102,10 @@ def test_defaults_are_the_articles_values() -> None:
     assert app.ingress is not None
     assert (app.ingress.host, app.ingress.ingress_class_name) == ("flask-app.local", "nginx")
     assert app.ingress.tls == RouteTls("self-signed", "flask-app-tls")
-    assert app.ingress.annotations == {"nginx.ingress.kubernetes.io/proxy-body-size": "5m"}
+    assert app.ingress.annotations == {
+        "nginx.ingress.kubernetes.io/proxy-body-size": "5m",
+        "nginx.ingress.kubernetes.io/service-upstream": "true",
+    }
     assert app.gateway is None
     assert app.env == {**DEFAULT_ENV, "GRACEFUL_TIMEOUT": "20"}
     assert app.config_file.startswith("[database]\npool_size = 10\n")
@@ -129,7 +132,7 @@ def test_dev_is_the_article_on_kind_with_its_quota() -> None:
     # The program's own front door (ingress-nginx is retired), its CRDs from their releases.
     controller = settings.cluster.ingress_controller
     assert controller == IngressControllerArgs(crds=CrdSources.releases())
-    assert controller is not None and controller.image == "traefik:v3.7.13"
+    assert controller is not None and controller.image == "traefik:v3.6.12"
     assert settings.cluster.kind is not None
     assert app.env == {
         "FLASK_ENV": "development",
@@ -195,8 +198,8 @@ def test_kind_ci_is_an_existing_kind_cluster_with_short_rollouts() -> None:
     assert (app.image, app.image_pull_policy) == ("flask-app:ci", "IfNotPresent")
     assert (app.rollout.progress_deadline_seconds, app.rollout.timeout_seconds) == (60, 120)
     assert app.ingress is not None
-    # What users get: no annotation only CI sets (the controller keeps requests off terminating pods).
-    assert app.ingress.annotations == {"nginx.ingress.kubernetes.io/proxy-body-size": "5m"}
+    # What users get: the program's defaults, no annotation that only CI sets.
+    assert app.ingress.annotations == load(stack="dev").app.ingress.annotations  # type: ignore[union-attr]
     # The same controller as dev installs; offline, its image and CRDs are parameters (tests/kind).
     assert settings.cluster.ingress_controller == load(stack="dev").cluster.ingress_controller
 
@@ -1302,4 +1305,8 @@ def test_ingress_annotations_are_merged_over_the_default() -> None:
         {"ingress.annotations": {"nginx.ingress.kubernetes.io/proxy-body-size": "10m", "a/b": "c"}}
     ).ingress
     assert ingress is not None
-    assert ingress.annotations == {"nginx.ingress.kubernetes.io/proxy-body-size": "10m", "a/b": "c"}
+    assert ingress.annotations == {
+        "nginx.ingress.kubernetes.io/proxy-body-size": "10m",
+        "nginx.ingress.kubernetes.io/service-upstream": "true",
+        "a/b": "c",
+    }

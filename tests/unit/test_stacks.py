@@ -56,7 +56,7 @@ def test_dev_creates_the_articles_objects(dev: Deployment) -> None:
     ing = dev.one("kubernetes:networking.k8s.io/v1:Ingress")
     assert ing.get("spec.rules")[0]["host"] == "flask-app.local"
     assert ing.get("spec.tls") == [{"hosts": ["flask-app.local"], "secretName": "flask-app-tls"}]
-    cm = dev.one("kubernetes:core/v1:ConfigMap")
+    cm = dev.one("kubernetes:core/v1:ConfigMap", "flask-app-config")
     assert cm.get("data")["FLASK_ENV"] == "development"
     assert cm.get("data")["WORKERS"] == "4"
     assert not cm.is_secret("data")
@@ -127,7 +127,7 @@ def test_dev_installs_the_maintained_controller_before_the_ingress_and_no_ingres
     (container,) = dev.one("kubernetes:apps/v1:Deployment", "ingress-controller-deployment").get(
         "spec.template.spec.containers"
     )
-    assert container["image"] == "traefik:v3.7.13"
+    assert container["image"] == "traefik:v3.6.12"
     assert dev.one("kubernetes:networking.k8s.io/v1:IngressClass").get("metadata.name") == "nginx"
     # Nothing of ingress-nginx: no manifest from its repository, no object in its namespace.
     for config_file in dev.of_type("kubernetes:yaml/v2:ConfigFile"):
@@ -264,7 +264,7 @@ def test_prod_is_stricter_than_dev(prod: Deployment, dev: Deployment) -> None:
         dev, "spec.replicas"
     )
     assert spec(prod, "spec.strategy.rollingUpdate.maxUnavailable") == 0
-    assert prod.one("kubernetes:core/v1:ConfigMap").get("data")["LOG_LEVEL"] == "warning"
+    assert prod.one("kubernetes:core/v1:ConfigMap", "flask-app-config").get("data")["LOG_LEVEL"] == "warning"
     assert prod.outputs["namespace"] == "flask-production"
 
 

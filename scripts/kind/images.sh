@@ -8,6 +8,10 @@
 #                                    control-plane, CoreDNS, etcd, pause and kindnetd stand-in
 #                                    images side-loaded into its containerd
 #   local/traefik:v$TRAEFIK_VERSION  the ingress controller standing in for ingress-nginx
+#   local/kube-router:v$KUBE_ROUTER_VERSION
+#                                    the NetworkPolicy enforcer (scripts/kind/kube-router.yaml): its
+#                                    binary on the Debian tools image (iptables, ipset, iproute2,
+#                                    conntrack, kmod, CA certificates)
 # Each image carries a label with a hash of everything it is made from; an image whose label
 # matches is kept, so a warm run takes seconds. Needs a Docker engine (scripts/kind/engine.sh).
 #
@@ -25,6 +29,7 @@ BASE_IMAGE="local/kind-base:bookworm"
 TOOLS_IMAGE="local/debian-tools:bookworm"
 KINDNETD_IMAGE="local/kindnetd-standin:v1"
 TRAEFIK_IMAGE="local/traefik:v${TRAEFIK_VERSION#v}"
+KUBE_ROUTER_IMAGE="local/kube-router:v${KUBE_ROUTER_VERSION#v}"
 LABEL=flask-k8s.inputs
 
 say() { printf '[images] %s\n' "$*" >&2; }
@@ -186,6 +191,19 @@ traefik_image() {
   binary_image "$TRAEFIK_IMAGE" "$NODE_BIN/traefik" "$want"
 }
 
+# kube-router calls iptables, ipset and ip, which the tools image has (the same Debian packages, and so
+# the same nf_tables backend of iptables, as kube-proxy and the node).
+kube_router_image() {
+  local want ctx
+  want="$(hash_of "$NODE_BIN/.kube-router.version" "$HERE/images.sh" "$HERE/debian-tools.Dockerfile")"
+  is_built "$KUBE_ROUTER_IMAGE" "$want" && return 0
+  ctx="$(fresh_ctx img-kube-router)"
+  cp "$NODE_BIN/kube-router" "$ctx/kube-router"
+  printf '%s\n' "FROM $TOOLS_IMAGE" "COPY kube-router /usr/local/bin/kube-router" \
+    'ENTRYPOINT ["/usr/local/bin/kube-router"]' >"$ctx/Dockerfile"
+  build "$KUBE_ROUTER_IMAGE" "$ctx/Dockerfile" "$ctx" "$want"
+}
+
 BUILD_CONTAINER=""
 remove_build_container() {
   [[ -z "$BUILD_CONTAINER" ]] || docker rm -f -v "$BUILD_CONTAINER" >/dev/null 2>&1 || true
@@ -201,4 +219,5 @@ is_built "$TOOLS_IMAGE" "$TOOLS_HASH" || build "$TOOLS_IMAGE" "$HERE/debian-tool
 python_base
 node_image
 traefik_image
+kube_router_image
 printf '%s\n' "$NODE_IMAGE"

@@ -24,6 +24,10 @@
 #                 (scripts/toolchain/kind.sh, scripts/kind/images.sh, cached: cold about 7 minutes
 #                 after the other layers' tools, warm seconds), and `up` loads that Traefik image into
 #                 the nodes for the stack's cluster.ingressController.image (scripts/demo.sh sets it).
+#                 kube-router's firewall controller enforces NetworkPolicy (scripts/kind/kube-router.yaml):
+#                 Kind's kindnetd, which enforces them on a laptop (Kind >= 0.24), needs a kernel
+#                 option (CONFIG_NFT_QUEUE) this machine lacks, and fails open without it.
+# Either way, `up` proves that a default-deny NetworkPolicy blocks a connection, or fails.
 #
 # Environment:
 #   KIND_CLUSTER_NAME   cluster name (default flask-ci; kubeconfig context kind-<name>)
@@ -99,6 +103,45 @@ load_ingress_image() {
   kind load docker-image "$image" --name "$CLUSTER_NAME" >&2
 }
 
+# NetworkPolicy enforcement, then the proof of it (both pods of the check run the app's image).
+install_network_policy() {
+  if [[ "$OFFLINE" == 1 ]]; then
+    local image="local/kube-router:v${KUBE_ROUTER_VERSION#v}"
+    say "NetworkPolicy: kube-router $KUBE_ROUTER_VERSION's firewall controller on every node"
+    kind load docker-image "$image" --name "$CLUSTER_NAME" >&2
+    sed "s#KUBE_ROUTER_IMAGE#$image#" "$SCRIPT_DIR/kind/kube-router.yaml" | kctl apply -f - >&2
+    kctl -n kube-system rollout status daemonset/kube-router --timeout="$WAIT" >&2
+  fi
+  check_network_policy
+}
+
+# connects NAMESPACE IP: can the client pod of the check open a TCP connection to IP:8080 within 3 s?
+connects() {
+  kctl -n "$1" exec client -- python -c \
+    'import socket, sys; socket.create_connection((sys.argv[1], 8080), timeout=3).close()' "$2" >/dev/null 2>&1
+}
+
+check_network_policy() {
+  local ns=policy-check ip _ blocked=0
+  sed "s#APP_IMAGE#$APP_IMAGE#" "$SCRIPT_DIR/kind/policy-check.yaml" | kctl apply -f - >&2
+  kctl -n "$ns" wait --for=condition=Ready pod/server pod/client --timeout="$WAIT" >&2
+  ip="$(kctl -n "$ns" get pod server -o jsonpath='{.status.podIP}')"
+  if ! connects "$ns" "$ip"; then
+    kctl delete namespace "$ns" --wait=false >&2
+    die "policy check: the client cannot reach its server even without a policy"
+  fi
+  printf '%s\n' "apiVersion: networking.k8s.io/v1" "kind: NetworkPolicy" \
+    "metadata: {name: default-deny, namespace: $ns}" "spec: {podSelector: {}, policyTypes: [Ingress]}" |
+    kctl apply -f - >&2
+  for _ in $(seq 1 20); do
+    if ! connects "$ns" "$ip"; then blocked=1 && break; fi
+    sleep 1
+  done
+  kctl delete namespace "$ns" --wait=false >&2
+  ((blocked)) || die "NetworkPolicy is not enforced: a default-deny policy left a connection open for 20 s"
+  say "NetworkPolicy is enforced: a default-deny policy blocked a connection that worked without it"
+}
+
 load_image() { # load_image IMAGE [DOCKERFILE]: build app/ (or DOCKERFILE) and load it into every node
   local dockerfile="${2:-$ROOT/app/Dockerfile}"
   [[ -f "$dockerfile" ]] || die "no Dockerfile at $dockerfile"
@@ -130,6 +173,7 @@ up() {
   kctl wait --for=condition=Ready nodes --all --timeout="$WAIT" >&2
   if [[ "$OFFLINE" == 1 ]]; then load_ingress_image; fi
   load_image "$APP_IMAGE"
+  install_network_policy
   say "cluster $CLUSTER_NAME is ready (context kind-$CLUSTER_NAME)"
   printf '%s\n' "$KUBECONFIG_PATH"
 }

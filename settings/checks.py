@@ -87,16 +87,17 @@ def check_app(p: Problems, app: AppConfig, autoscaling: AutoscalingConfig) -> No
         ("ephemeral-storage", req.ephemeral_storage, lim.ephemeral_storage),
     ):
         _check_le(p, f"app.resources.requests.{resource}", small, f"app.resources.limits.{resource}", large)
-    if autoscaling.enabled:
-        if "replicas" in app.model_fields_set:
-            # A count nobody applies would mislead whoever reads the stack file.
-            p.add("app.replicas", app.replicas, "means nothing while autoscaling.enabled: the HPA owns the count")
-        if autoscaling.max_replicas < autoscaling.min_replicas and not p.wrong("autoscaling.minReplicas"):
-            p.add(
-                "autoscaling.maxReplicas",
-                autoscaling.max_replicas,
-                f"must be at least {PROJECT}:autoscaling.minReplicas = {autoscaling.min_replicas}",
-            )
+    if autoscaling.enabled and "replicas" in app.model_fields_set:
+        # A count nobody applies would mislead whoever reads the stack file.
+        p.add("app.replicas", app.replicas, "means nothing while autoscaling.enabled: the HPA owns the count")
+    # Compared while autoscaling is off too: bounds that are wrong today would be found only the day
+    # someone turns it on.
+    if autoscaling.max_replicas < autoscaling.min_replicas and not p.wrong("autoscaling.minReplicas"):
+        p.add(
+            "autoscaling.maxReplicas",
+            autoscaling.max_replicas,
+            f"must be at least {PROJECT}:autoscaling.minReplicas = {autoscaling.min_replicas}",
+        )
     check_rollout(p, app)
     check_env(p, app.env)
 
@@ -295,13 +296,10 @@ def check_tls(p: Problems, tls: TlsConfig, ingress: IngressConfig) -> None:
         return
     if tls.mode != "cert-manager":
         p.add("tls.certManager.install", True, "only applies with tls.mode cert-manager")
-    elif not _is_email(manager.acme_email):
+    elif not manager.acme_email and not p.wrong("tls.certManager.acmeEmail"):
+        # Its grammar is checked by the schema whether or not cert-manager is installed; here only
+        # that installing needs one.
         p.add("tls.certManager.acmeEmail", manager.acme_email, "must be an e-mail address when install is true")
-
-
-def _is_email(value: str) -> bool:
-    local, at, domain = value.partition("@")
-    return bool(local and at and "." in domain.strip(".") and "@" not in domain) and not any(c.isspace() for c in value)
 
 
 def check_database(p: Problems, database: DatabaseConfig, password_set: bool) -> None:

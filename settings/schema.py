@@ -14,12 +14,15 @@ settings/build.py.
 
 from __future__ import annotations
 
+import configparser
 import ipaddress
 import re
 from decimal import Decimal
+from pathlib import PurePosixPath
 from typing import Annotated, Any, Literal
 
 from flask_k8s_components.ingress_controller import TRAEFIK_IMAGE
+from email_validator import EmailNotValidError, validate_email
 from flask_k8s_components.vocabulary import (
     DNS_NAME_RULE,
     dns_label_problem,
@@ -138,6 +141,60 @@ def _release(pattern: str, example: str) -> AfterValidator:
     return AfterValidator(check)
 
 
+def _source_dir(value: str) -> str:
+    # Resolved against the project folder: a path that leaves it (or an absolute one) would build
+    # whatever folder of the machine running `up` happens to be there.
+    path = PurePosixPath(value)
+    if not value or path.is_absolute() or ".." in path.parts or "\\" in value:
+        raise _problem("must be a folder inside the project, relative to it (no leading '/', no '..'), e.g. app")
+    return value
+
+
+def _email(value: str) -> str:
+    # email-validator's grammar (RFC 5321/5322 with their length limits), syntax only: no DNS lookup.
+    if value:
+        try:
+            validate_email(value, check_deliverability=False)
+        except EmailNotValidError as error:
+            raise _problem(f"must be an e-mail address such as ops@example.com ({error})") from None
+    return value
+
+
+# PostgreSQL's identifiers: at most NAMEDATALEN - 1 = 63 bytes (a longer one is silently truncated).
+# Allowed here: the unquoted grammar, lowercase, [a-z_][a-z0-9_$]*, the names that `CREATE ROLE name`
+# and `CREATE DATABASE name` store as written. PostgreSQL folds an unquoted name to lowercase, so a
+# mixed-case or punctuated name would have to be quoted in every statement that creates or grants it,
+# or the name in DATABASE_URL would not be the one created.
+PG_IDENTIFIER_BYTES = 63
+_PG_IDENTIFIER = re.compile(r"[a-z_][a-z0-9_$]*")
+PG_IDENTIFIER_RULE = (
+    f"an unquoted PostgreSQL identifier: lowercase letters, digits, '_' and '$', not starting with a digit or "
+    f"'$', at most {PG_IDENTIFIER_BYTES} bytes"
+)
+
+
+def _pg_identifier(what: str, *, role: bool = False) -> AfterValidator:
+    def check(value: str) -> str:
+        if not _PG_IDENTIFIER.fullmatch(value) or len(value.encode()) > PG_IDENTIFIER_BYTES:
+            raise _problem(f"must be {what}: {PG_IDENTIFIER_RULE}")
+        if role and value.startswith("pg_"):
+            raise _problem("must not start with 'pg_': PostgreSQL reserves those role names")
+        return value
+
+    return AfterValidator(check)
+
+
+# The app reads its config file with configparser (app/app.py) when it starts: a file it cannot
+# parse would crash every pod, so it is parsed here the same way.
+def _config_file(value: str) -> str:
+    try:
+        configparser.ConfigParser().read_string(value, source="app.configFile")
+    except configparser.Error as error:
+        first = str(error).splitlines()[0]
+        raise _problem(f"must be an INI file the app's configparser reads: {first}") from None
+    return value
+
+
 Quantity = Annotated[str, BeforeValidator(_quantity)]
 Image = Annotated[str, AfterValidator(_image)]
 NamespaceName = Annotated[str, _dns_label("a namespace name")]
@@ -170,7 +227,9 @@ class KindConfig(_Group):
         "Changing it recreates the cluster.",
     )
     load_image: bool = Field(default=True, description="Build the app image from appSourceDir and `kind load` it.")
-    app_source_dir: str = Field(default="app", description="Folder of the app's Dockerfile, relative to the project.")
+    app_source_dir: Annotated[str, AfterValidator(_source_dir)] = Field(
+        default="app", description="Folder of the app's Dockerfile, relative to the project (inside it)."
+    )
 
 
 _BODY_SIZE = re.compile(r"(0|[1-9][0-9]{0,9})([kKmMgG]?)")
@@ -351,9 +410,9 @@ class AppConfig(_Group):
         description="ConfigMap environment, merged over FLASK_ENV=production, FLASK_APP=app.py, LOG_LEVEL=info, "
         "WORKERS=4; no secret-looking names.",
     )
-    config_file: str = Field(
+    config_file: Annotated[str, AfterValidator(_config_file)] = Field(
         default="[database]\npool_size = 10\ntimeout = 30\n\n[cache]\nbackend = redis\nttl = 300\n",
-        description="The app's config file, mounted read-only at /etc/app/config/app.ini.",
+        description="The app's config file (INI), mounted read-only at /etc/app/config/app.ini.",
     )
     disruption_budget: bool = Field(default=True, description="A PodDisruptionBudget (maxUnavailable 1).")
     spread_zones: bool = Field(default=False, description="Spread pods across zones as well as nodes (soft).")
@@ -520,7 +579,9 @@ class CertManagerConfig(_Group):
     version: Annotated[str, _release(r"^v\d+\.\d+\.\d+$", "v1.18.2")] = Field(
         default="v1.18.2", description="cert-manager release installed."
     )
-    acme_email: str = Field(default="", description="ACME (Let's Encrypt) account e-mail.")
+    acme_email: Annotated[str, AfterValidator(_email)] = Field(
+        default="", description="ACME (Let's Encrypt) account e-mail (checked even while install is false)."
+    )
 
 
 class TlsConfig(_Group):
@@ -541,8 +602,12 @@ class DatabaseConfig(_Group):
         description="PostgreSQL host (DNS name or IP). Empty: no database server, DATABASE_URL is SQLite in /tmp.",
     )
     port: int = Field(default=5432, ge=1, le=65535, description="PostgreSQL port.")
-    user: str = Field(default="flask", description="Database user.")
-    name: str = Field(default="flask", description="Database name.")
+    user: Annotated[str, _pg_identifier("a PostgreSQL role name", role=True)] = Field(
+        default="flask", description="Database user: [a-z_][a-z0-9_$]*, at most 63 bytes, not pg_*."
+    )
+    name: Annotated[str, _pg_identifier("a PostgreSQL database name")] = Field(
+        default="flask", description="Database name: [a-z_][a-z0-9_$]*, at most 63 bytes."
+    )
 
 
 # The stack config's objects, by key.

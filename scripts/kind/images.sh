@@ -9,6 +9,10 @@
 #                                    images side-loaded into its containerd
 #   local/traefik:v$TRAEFIK_VERSION  Traefik, the ingress controller the Pulumi program installs: built
 #                                    here instead of pulled (the stack's cluster.ingressController.image)
+#   local/kube-router:v$KUBE_ROUTER_VERSION
+#                                    the NetworkPolicy enforcer (scripts/kind/kube-router.yaml): its
+#                                    binary on the Debian tools image (iptables, ipset, iproute2,
+#                                    conntrack, kmod, CA certificates)
 # Each image carries a label with a hash of everything it is made from; an image whose label
 # matches is kept, so a warm run takes seconds. Needs a Docker engine (scripts/kind/engine.sh).
 #
@@ -26,6 +30,7 @@ BASE_IMAGE="local/kind-base:bookworm"
 TOOLS_IMAGE="local/debian-tools:bookworm"
 KINDNETD_IMAGE="local/kindnetd-standin:v1"
 TRAEFIK_IMAGE="local/traefik:v${TRAEFIK_VERSION#v}"
+KUBE_ROUTER_IMAGE="local/kube-router:v${KUBE_ROUTER_VERSION#v}"
 LABEL=flask-k8s.inputs
 
 say() { printf '[images] %s\n' "$*" >&2; }
@@ -187,6 +192,19 @@ traefik_image() {
   binary_image "$TRAEFIK_IMAGE" "$NODE_BIN/traefik" "$want"
 }
 
+# kube-router calls iptables, ipset and ip, which the tools image has (the same Debian packages, and so
+# the same nf_tables backend of iptables, as kube-proxy and the node).
+kube_router_image() {
+  local want ctx
+  want="$(hash_of "$NODE_BIN/.kube-router.version" "$HERE/images.sh" "$HERE/debian-tools.Dockerfile")"
+  is_built "$KUBE_ROUTER_IMAGE" "$want" && return 0
+  ctx="$(fresh_ctx img-kube-router)"
+  cp "$NODE_BIN/kube-router" "$ctx/kube-router"
+  printf '%s\n' "FROM $TOOLS_IMAGE" "COPY kube-router /usr/local/bin/kube-router" \
+    'ENTRYPOINT ["/usr/local/bin/kube-router"]' >"$ctx/Dockerfile"
+  build "$KUBE_ROUTER_IMAGE" "$ctx/Dockerfile" "$ctx" "$want"
+}
+
 BUILD_CONTAINER=""
 remove_build_container() {
   [[ -z "$BUILD_CONTAINER" ]] || docker rm -f -v "$BUILD_CONTAINER" >/dev/null 2>&1 || true
@@ -202,4 +220,5 @@ is_built "$TOOLS_IMAGE" "$TOOLS_HASH" || build "$TOOLS_IMAGE" "$HERE/debian-tool
 python_base
 node_image
 traefik_image
+kube_router_image
 printf '%s\n' "$NODE_IMAGE"

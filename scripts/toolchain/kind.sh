@@ -9,6 +9,7 @@
 #   $NODE_BIN/host-local, loopback, ptp, portmap       containernetworking/plugins (CNI_PLUGINS_VERSION)
 #   $NODE_BIN/coredns                                  coredns/coredns             (COREDNS_VERSION)
 #   $NODE_BIN/traefik                                  traefik/v3                  (TRAEFIK_VERSION)
+#   $NODE_BIN/kube-router                              cloudnativelabs/kube-router/v2 (KUBE_ROUTER_VERSION)
 #   $NODE_BIN/pause                                    kubernetes' build/pause/linux/pause.c, gcc -static
 # $NODE_BIN ($CACHE_ROOT/kind-node/bin) is kept off PATH on purpose: a containerd or runc there
 # would be picked up by the host's Docker engine. etcd comes from kube.sh like the kwok layer's.
@@ -20,7 +21,7 @@
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 
 for var in KIND_VERSION CONTAINERD_VERSION RUNC_VERSION CRICTL_VERSION CNI_PLUGINS_VERSION COREDNS_VERSION \
-  TRAEFIK_VERSION KUBERNETES_VERSION; do
+  TRAEFIK_VERSION KUBE_ROUTER_VERSION KUBERNETES_VERSION; do
   [[ -n "${!var:-}" ]] || { log "$var is not set in scripts/versions.env"; exit 1; }
 done
 
@@ -100,6 +101,13 @@ go_tool "$NODE_BIN" github.com/coredns/coredns "$(v "$COREDNS_VERSION")" 0 "" ""
 go_tool "$NODE_BIN" github.com/traefik/traefik/v3 "$(v "$TRAEFIK_VERSION")" 0 "" \
   "-X github.com/traefik/traefik/v3/pkg/version.Version=$(v "$TRAEFIK_VERSION")" \
   traefik=github.com/traefik/traefik/v3/cmd/traefik
+
+# The NetworkPolicy enforcer of the offline cluster (its firewall controller only; see
+# scripts/kind/kube-router.yaml). Static, as upstream's Makefile builds it (CGO_ENABLED=0); it calls
+# iptables and ipset, which its image (scripts/kind/images.sh) takes from Debian.
+go_tool "$NODE_BIN" github.com/cloudnativelabs/kube-router/v2 "$(v "$KUBE_ROUTER_VERSION")" 0 "" \
+  "-X github.com/cloudnativelabs/kube-router/v2/pkg/version.Version=$(v "$KUBE_ROUTER_VERSION")" \
+  kube-router=github.com/cloudnativelabs/kube-router/v2/cmd/kube-router
 
 # The pause container: kubernetes' own C source, as its build/pause Makefile compiles it.
 K8S_VER="$(v "$KUBERNETES_VERSION")"

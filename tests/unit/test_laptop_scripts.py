@@ -74,6 +74,18 @@ elif tool == "pulumi" and args[:3] == ["stack", "output", "caCertificate"]:
     out = "-----BEGIN CERTIFICATE-----\\nstand-in\\n-----END CERTIFICATE-----\\n"
 elif tool == "go":
     out, code = "go: a stand-in; nothing may be built in this test\\n", 1
+elif tool == "kubectl" and "apply" in args:
+    # A cluster that enforces NetworkPolicy, as Kind's kindnetd does on a laptop: kind-cluster.sh's
+    # check applies a default-deny policy and expects its probe refused from then on.
+    call["stdin"] = sys.stdin.read()
+    if "kind: NetworkPolicy" in call["stdin"]:
+        (HERE / "policy").write_text("default-deny")
+elif tool == "kubectl" and "exec" in args:
+    code = 1 if (HERE / "policy").exists() else 0
+elif tool == "kubectl" and "delete" in args and "namespace" in args:
+    (HERE / "policy").unlink(missing_ok=True)
+elif tool == "kubectl" and "jsonpath={.status.podIP}" in args:
+    out = "10.244.1.7"
 with open(HERE / "calls.jsonl", "a") as log:
     log.write(json.dumps(call) + "\\n")
 (sys.stderr if code else sys.stdout).write(out)
@@ -192,6 +204,10 @@ def test_kind_cluster_up_on_a_laptop_creates_the_cluster_and_loads_the_app(lapto
     kubeconfig = tmp_path / "kube" / "flask-ci.kubeconfig"
     result = laptop.run("scripts/kind-cluster.sh", "up", str(kubeconfig))
     assert_ok(result, "kind-cluster.sh up")
+    # The NetworkPolicy check ran against the laptop's own enforcer: probe, default-deny, probe.
+    kubectl = laptop.argvs("kubectl")
+    assert sum("exec" in argv for argv in kubectl) >= 2, kubectl
+    assert "NetworkPolicy is enforced" in result.stderr
     # Only the kubeconfig path goes to stdout, for `$(bash scripts/kind-cluster.sh up)`.
     assert result.stdout == f"{kubeconfig}\n"
     assert kubeconfig.stat().st_mode & 0o777 == 0o600
@@ -272,6 +288,7 @@ def prebuilt_offline_tools(laptop: Laptop) -> None:
             v("CNI_PLUGINS_VERSION"): ["host-local", "loopback", "ptp", "portmap"],
             v("COREDNS_VERSION"): ["coredns"],
             v("TRAEFIK_VERSION"): ["traefik"],
+            v("KUBE_ROUTER_VERSION"): ["kube-router"],
             v("KUBERNETES_VERSION"): ["pause"],
         },
     }

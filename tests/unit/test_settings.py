@@ -736,8 +736,11 @@ def test_autoscaling_bounds_must_be_ordered() -> None:
     )
 
 
-def test_autoscaling_bounds_are_not_compared_while_it_is_off() -> None:
-    assert app_of({"autoscaling.minReplicas": 5, "autoscaling.maxReplicas": 3}).autoscaling is None
+def test_autoscaling_bounds_are_compared_while_it_is_off() -> None:
+    # dev has no HPA: bounds that are wrong now would be found only the day it is turned on.
+    assert only_problem({"autoscaling.minReplicas": 5, "autoscaling.maxReplicas": 3}) == (
+        "flask-k8s:autoscaling.maxReplicas = 3: must be at least flask-k8s:autoscaling.minReplicas = 5"
+    )
 
 
 @pytest.mark.parametrize("stack", ["prod", "local"])
@@ -952,11 +955,33 @@ def test_cert_manager_is_installed_only_in_its_mode() -> None:
     )
 
 
-@pytest.mark.parametrize("email", ["", "ops", "ops@example", "ops@@example.com", "ops @example.com", "a@b@example.com"])
-def test_installing_cert_manager_needs_an_acme_email(email: str) -> None:
-    overrides = {"tls.certManager.install": True, "tls.certManager.acmeEmail": email}
+def test_installing_cert_manager_needs_an_acme_email() -> None:
+    overrides = {"tls.certManager.install": True, "tls.certManager.acmeEmail": ""}
     assert only_problem(overrides, stack="prod") == (
-        f"flask-k8s:tls.certManager.acmeEmail = {email!r}: must be an e-mail address when install is true"
+        "flask-k8s:tls.certManager.acmeEmail = '': must be an e-mail address when install is true"
+    )
+
+
+@pytest.mark.parametrize(
+    ("email", "why"),
+    [
+        ("ops", "An email address must have an @-sign."),
+        ("ops@example", "The part after the @-sign is not valid. It should have a period."),
+        ("ops@@example.com", "The part after the @-sign contains invalid characters: '@'."),
+        ("ops @example.com", "The email address contains invalid characters before the @-sign: SPACE."),
+        ("a@b@example.com", "The part after the @-sign contains invalid characters: '@'."),
+    ],
+)
+@pytest.mark.parametrize(("stack", "install"), [("prod", True), ("prod", False), ("dev", False)])
+def test_an_acme_email_is_an_email_whether_or_not_cert_manager_is_installed(
+    email: str, why: str, stack: str, install: bool
+) -> None:
+    # dev's tls.mode is self-signed: the address is used by nothing there, and still refused.
+    overrides = {"tls.certManager.install": install, "tls.certManager.acmeEmail": email}
+    if install:
+        overrides["tls.mode"] = "cert-manager"
+    assert only_problem(overrides, stack=stack) == (
+        f"flask-k8s:tls.certManager.acmeEmail = {email!r}: must be an e-mail address such as ops@example.com ({why})"
     )
 
 
@@ -1206,6 +1231,40 @@ def test_database_host_accepts_dns_names_and_ip_addresses(host: str) -> None:
     assert database.host == host
 
 
+PG_RULE = (
+    "an unquoted PostgreSQL identifier: lowercase letters, digits, '_' and '$', not starting with a digit or '$', "
+    "at most 63 bytes"
+)
+
+
+@pytest.mark.parametrize("field", ["user", "name"])
+@pytest.mark.parametrize("value", ["x" * 64, "Flask", "flask-app", "1flask", "$flask", "", "fläsk", "a b"])
+@pytest.mark.parametrize("stack", [None, "prod"])
+def test_database_identifiers_follow_postgresqls_limits_with_or_without_a_host(
+    field: str, value: str, stack: str | None
+) -> None:
+    # Without database.host (stack None) the values are unused, and refused all the same.
+    what = "a PostgreSQL role name" if field == "user" else "a PostgreSQL database name"
+    assert only_problem({f"database.{field}": value}, stack=stack) == (
+        f"flask-k8s:database.{field} = {value!r}: must be {what}: {PG_RULE}"
+    )
+
+
+@pytest.mark.parametrize("value", ["x" * 63, "_flask", "flask_app2", "app$1"])
+def test_database_identifiers_up_to_63_bytes_are_accepted(value: str) -> None:
+    database = app_of({"database.host": "db.internal", "database.user": value, "database.name": value}).database
+    assert database == DatabaseArgs(user=value, host="db.internal", port=5432, name=value)
+
+
+def test_a_database_user_cannot_take_a_reserved_role_name() -> None:
+    assert only_problem({"database.user": "pg_flask"}, stack=None) == (
+        "flask-k8s:database.user = 'pg_flask': must not start with 'pg_': PostgreSQL reserves those role names"
+    )
+    assert app_of({"database.host": "db", "database.name": "pg_flask"}).database == DatabaseArgs(
+        "flask", "db", 5432, "pg_flask"
+    )
+
+
 def test_a_database_password_without_a_database_host_is_refused() -> None:
     message = only_problem({"databasePassword": "s3cr3t-value"}, stack=None, secret_keys=["databasePassword"])
     assert message == "flask-k8s:databasePassword is set but no database.host: there is no database to use it"
@@ -1310,3 +1369,44 @@ def test_ingress_annotations_are_merged_over_the_default() -> None:
         "nginx.ingress.kubernetes.io/service-upstream": "true",
         "a/b": "c",
     }
+
+
+# --- Values the stack's other choices leave unused are checked all the same ------------------------------
+
+
+@pytest.mark.parametrize("value", ["", "/srv/app", "../app", "app/../../elsewhere", "..", "app\\sub"])
+@pytest.mark.parametrize("stack", ["dev", "prod"])
+def test_the_app_source_dir_stays_inside_the_project(value: str, stack: str) -> None:
+    # prod deploys to an existing cluster and builds nothing: the folder is unused there, and refused.
+    assert only_problem({"cluster.kind.appSourceDir": value}, stack=stack) == (
+        f"flask-k8s:cluster.kind.appSourceDir = {value!r}: must be a folder inside the project, relative to it "
+        "(no leading '/', no '..'), e.g. app"
+    )
+
+
+@pytest.mark.parametrize("value", ["app", "./app", "services/web"])
+def test_a_source_dir_inside_the_project_is_accepted(value: str) -> None:
+    assert load({"cluster.kind.appSourceDir": value}).cluster.kind_image == KindImageSource(
+        image="flask-app:1.0", source_dir=value
+    )
+
+
+@pytest.mark.parametrize(
+    ("text", "why"),
+    [
+        ("pool_size = 10\n", "File contains no section headers."),
+        ("[a]\nx = 1\n[a]\ny = 2\n", "While reading from 'app.configFile' [line  3]: section 'a' already exists"),
+        (
+            "[a]\nx = 1\nx = 2\n",
+            "While reading from 'app.configFile' [line  3]: option 'x' in section 'a' already exists",
+        ),
+    ],
+)
+def test_the_app_config_file_must_parse_as_the_app_reads_it(text: str, why: str) -> None:
+    assert only_problem({"app.configFile": text}) == (
+        f"flask-k8s:app.configFile = {text!r}: must be an INI file the app's configparser reads: {why}"
+    )
+
+
+def test_the_app_config_file_of_any_sections_is_accepted() -> None:
+    assert app_of({"app.configFile": "[cache]\nttl = 60\n"}).config_file == "[cache]\nttl = 60\n"

@@ -21,8 +21,8 @@ from decimal import Decimal
 from pathlib import PurePosixPath
 from typing import Annotated, Any, Literal
 
-from flask_k8s_components.ingress_controller import TRAEFIK_IMAGE
 from email_validator import EmailNotValidError, validate_email
+from flask_k8s_components.ingress_controller import TRAEFIK_IMAGE
 from flask_k8s_components.vocabulary import (
     DNS_NAME_RULE,
     dns_label_problem,

@@ -401,11 +401,16 @@ class IngressController(pulumi.ComponentResource):
                 ),
                 k8s.core.v1.ContainerPortArgs(name="ping", container_port=PING_PORT),
             ],
+            # Ready when it answers /ping; alive while its port accepts connections (a liveness check as
+            # strict as readiness would restart a controller that is only busy).
             readiness_probe=k8s.core.v1.ProbeArgs(http_get=ping, period_seconds=2, failure_threshold=2),
-            liveness_probe=k8s.core.v1.ProbeArgs(http_get=ping, period_seconds=10, failure_threshold=3),
+            liveness_probe=k8s.core.v1.ProbeArgs(
+                tcp_socket=k8s.core.v1.TCPSocketActionArgs(port=PING_PORT), period_seconds=10, failure_threshold=3
+            ),
             resources=k8s.core.v1.ResourceRequirementsArgs(
-                requests=resource_quantities(args.cpu_request, args.memory_request, None),
-                limits=resource_quantities(args.cpu_limit, args.memory_limit, None),
+                requests=resource_quantities(args.cpu_request, args.memory_request, "64Mi"),
+                # Bodies above 1 MiB are buffered in /tmp (the body cap's middleware): disk, not memory.
+                limits=resource_quantities(args.cpu_limit, args.memory_limit, "512Mi"),
             ),
             security_context=k8s.core.v1.SecurityContextArgs(
                 allow_privilege_escalation=False,
@@ -448,6 +453,22 @@ class IngressController(pulumi.ComponentResource):
                 ),
             ],
             node_selector={"ingress-ready": "true"} if host_ports else None,
+            # Replicas on different nodes where there are enough (soft: a smaller cluster still runs them).
+            affinity=k8s.core.v1.AffinityArgs(
+                pod_anti_affinity=k8s.core.v1.PodAntiAffinityArgs(
+                    preferred_during_scheduling_ignored_during_execution=[
+                        k8s.core.v1.WeightedPodAffinityTermArgs(
+                            weight=100,
+                            pod_affinity_term=k8s.core.v1.PodAffinityTermArgs(
+                                topology_key="kubernetes.io/hostname",
+                                label_selector=k8s.meta.v1.LabelSelectorArgs(match_labels=selector),
+                            ),
+                        )
+                    ]
+                )
+            )
+            if args.replicas > 1
+            else None,
             tolerations=[
                 k8s.core.v1.TolerationArgs(
                     key="node-role.kubernetes.io/control-plane", operator="Exists", effect="NoSchedule"

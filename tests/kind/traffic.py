@@ -8,11 +8,13 @@ The load generator is bounded in rate, count and time, and stops by itself.
 
 from __future__ import annotations
 
+import subprocess
 import threading
 import time
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from pathlib import Path
 from types import TracebackType
 
 import urllib3
@@ -24,7 +26,7 @@ class IngressClient:
     """GET requests to https://HOST/... through 127.0.0.1:443, verified against one CA file."""
 
     def __init__(self, host: str, ca_file: str, timeout: float = 5.0) -> None:
-        self.host = host
+        self.host, self.ca_file = host, ca_file
         self.https = urllib3.HTTPSConnectionPool(
             LOOPBACK,
             443,
@@ -45,11 +47,30 @@ class IngressClient:
     def get_plain_http(self, path: str) -> urllib3.BaseHTTPResponse:
         return self.http.request("GET", path, headers={"Host": self.host}, redirect=False)
 
-    def post(self, path: str, size: int) -> urllib3.BaseHTTPResponse:
-        """POSTs `size` bytes over HTTPS. No `Expect: 100-continue`: the proxy's answer is then to the
-        whole body, as a browser's upload would get it."""
-        headers = {"Host": self.host, "Content-Type": "application/octet-stream"}
-        return self.https.request("POST", path, body=b"x" * size, headers=headers, redirect=False)
+    def post(self, path: str, size: int, scratch: Path) -> tuple[int, dict[str, str]]:
+        """POSTs `size` bytes over HTTPS with curl; returns the status and headers of the answer.
+
+        curl, not urllib3: a proxy that refuses a body answers 413 and closes the connection while
+        the client is still sending, and curl reads that early answer where urllib3 only sees the
+        connection end. `Expect:` is cleared so the answer is to the body itself, as a browser's
+        upload gets it."""
+        body, head = scratch / f"body-{size}", scratch / f"head-{size}"
+        body.write_bytes(b"x" * size)
+        result = subprocess.run(
+            [
+                "curl", "--silent", "--output", "/dev/null", "--dump-header", str(head),
+                "--cacert", self.ca_file, "--resolve", f"{self.host}:443:{LOOPBACK}",
+                "--max-time", "30", "--header", "Expect:", "--header", "Content-Type: application/octet-stream",
+                "--data-binary", f"@{body}", f"https://{self.host}{path}",
+            ],
+            capture_output=True, text=True, check=False, timeout=60,
+        )  # fmt: skip
+        lines = head.read_text().splitlines() if head.exists() else []
+        if not lines:
+            raise AssertionError(f"curl got no answer (exit {result.returncode}): {result.stderr[-500:]}")
+        status = int(lines[0].split()[1])
+        headers = {k.strip().lower(): v.strip() for k, _, v in (line.partition(":") for line in lines[1:]) if v}
+        return status, headers
 
     def close(self) -> None:
         self.https.close()

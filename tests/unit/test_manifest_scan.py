@@ -99,7 +99,8 @@ def test_every_line_of_the_reviewed_allow_list_has_a_reason() -> None:
 def test_the_stacks_render_their_objects_for_the_scanner(tmp_path: Path) -> None:
     documents = list(yaml.safe_load_all(render("prod", tmp_path).read_text()))
     kinds = {d["kind"] for d in documents}
-    assert {"Deployment", "NetworkPolicy", "HorizontalPodAutoscaler", "Service", "Ingress"} <= kinds
+    # prod routes through Gateway API: its Gateway and HTTPRoutes are rendered too (kube-score skips them).
+    assert {"Deployment", "NetworkPolicy", "HorizontalPodAutoscaler", "Service", "Gateway", "HTTPRoute"} <= kinds
 
 
 def test_kube_score_is_told_the_pinned_kubernetes_minor() -> None:

@@ -19,8 +19,9 @@ RUN_DIR="$ENGINE_DIR/run"
 PIDFILE="$RUN_DIR/dockerd.pid"
 LOGFILE="$RUN_DIR/dockerd.log"
 # The packages the offline Kind layer needs on the host: the engine, debootstrap for a base image
-# made from Debian's mirror, jq for the runc wrapper, libseccomp-dev to build runc for the node.
-PACKAGES=(docker.io containerd runc iptables debootstrap jq libseccomp-dev gcc libc6-dev)
+# made from Debian's mirror, jq for the runc wrapper, libseccomp-dev to build runc for the node, curl
+# for the real-cluster tests' uploads (tests/kind/traffic.py).
+PACKAGES=(docker.io containerd runc iptables debootstrap jq libseccomp-dev gcc libc6-dev curl)
 
 SAY_TAG=engine # say, die (common.sh)
 

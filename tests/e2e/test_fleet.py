@@ -162,6 +162,10 @@ def test_a_killed_fleet_run_is_recovered_by_the_runbook(fleet: Fleet, kube: clie
     # creates are settled; then `up` again.
     recovered = fleet.run("recover")
     assert recovered.returncode == 0, recovered.stdout + recovered.stderr
+    print(recovered.stdout)  # what was adopted or dropped, shown with -s
+    for stack in interrupted:
+        (line,) = [line for line in recovered.stdout.splitlines() if line.startswith(f"{stack} ")]
+        assert "unlocked" in line, recovered.stdout
     converge = fleet.run("up", "--parallel", "4")
     assert converge.returncode == 0, converge.stdout + converge.stderr
     assert "0 failed" in converge.stdout, converge.stdout

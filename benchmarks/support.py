@@ -225,6 +225,28 @@ def current_context(kubeconfig: str) -> str:
     return str(yaml.safe_load(Path(kubeconfig).read_text())["current-context"])
 
 
+def pulumi_env(scratch: Path, tool_bin: Path, kubeconfig: str) -> dict[str, str]:
+    """The environment of a throwaway Pulumi run in `scratch`: the pinned tools first on PATH, a file
+    backend, a throwaway passphrase, no update checks or plugin downloads (creates its folders)."""
+    for folder in ("backend", "pulumi-home", "tmp"):
+        (scratch / folder).mkdir(parents=True, exist_ok=True)
+    return {
+        **os.environ,
+        "PATH": f"{tool_bin}{os.pathsep}{os.environ['PATH']}",
+        "PULUMI_HOME": str(scratch / "pulumi-home"),
+        "PULUMI_BACKEND_URL": (scratch / "backend").as_uri(),
+        # A throwaway passphrase for a throwaway backend, never written anywhere.
+        "PULUMI_CONFIG_PASSPHRASE": secrets.token_urlsafe(24),
+        "PULUMI_SKIP_UPDATE_CHECK": "true",
+        "PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION": "true",
+        # --otel-traces is a debug-level flag of the CLI.
+        "PULUMI_DEBUG_COMMANDS": "true",
+        "KUBECONFIG": kubeconfig,
+        # pulumi-kubernetes leaves a copy of the kubeconfig in TMPDIR on every run: keep them here.
+        "TMPDIR": str(scratch / "tmp"),
+    }
+
+
 class PulumiProject:
     """A copy of the project (or of a benchmark program with the project's sources, or of a standalone
     program folder) with one stack, a file backend and a throwaway passphrase: no Pulumi account,
@@ -253,24 +275,8 @@ class PulumiProject:
                 else:
                     shutil.copy2(source, self.dir / name)
         (self.dir / ".venv").symlink_to(ROOT / ".venv")
-        for folder in ("backend", "pulumi-home", "tmp"):
-            (scratch / folder).mkdir()
         self.stack = stack
-        self.env = {
-            **os.environ,
-            "PATH": f"{tool_bin}{os.pathsep}{os.environ['PATH']}",
-            "PULUMI_HOME": str(scratch / "pulumi-home"),
-            "PULUMI_BACKEND_URL": (scratch / "backend").as_uri(),
-            # A throwaway passphrase for a throwaway backend, never written anywhere.
-            "PULUMI_CONFIG_PASSPHRASE": secrets.token_urlsafe(24),
-            "PULUMI_SKIP_UPDATE_CHECK": "true",
-            "PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION": "true",
-            # --otel-traces is a debug-level flag of the CLI.
-            "PULUMI_DEBUG_COMMANDS": "true",
-            "KUBECONFIG": kubeconfig,
-            # pulumi-kubernetes leaves a copy of the kubeconfig in TMPDIR on every run: keep them here.
-            "TMPDIR": str(scratch / "tmp"),
-        }
+        self.env = pulumi_env(scratch, tool_bin, kubeconfig)
         run_quiet(["pulumi", "stack", "init", stack, "--non-interactive"], env=self.env, cwd=self.dir)
         if standalone is None:
             # The stack file names the default cluster's context; point the copy at this cluster's.

@@ -35,9 +35,9 @@ layer "component library: its wheel in an empty virtualenv, the example program 
 # of this machine, which a test log has no use for; their progress goes to stderr.
 layer "pinned Pulumi engine, plugins and kwok control plane (scripts/toolchain.sh)" bash -c 'bash scripts/toolchain.sh >/dev/null'
 layer "end-to-end tests: real engine, kwok API server" .venv/bin/pytest tests/e2e
-layer "Helm, for the benchmark (scripts/toolchain/helm.sh)" bash -c 'bash scripts/toolchain/helm.sh >/dev/null'
-layer "benchmark, one round: pulumi vs kubectl vs Helm on kwok" .venv/bin/python benchmarks/deploy_tools.py --rounds 1
-layer "benchmark, one round: 1 and 2 apps in one stack on kwok" .venv/bin/python benchmarks/scale.py --apps 1,2
+layer "Helm 4, for the benchmarks (scripts/toolchain/helm.sh)" bash -c 'bash scripts/toolchain/helm.sh >/dev/null'
+layer "benchmark, one round: pulumi vs kubectl vs Helm 4 on kwok" .venv/bin/python benchmarks/deploy_tools.py --rounds 1
+layer "benchmark, one round: 1 and 2 apps as fleet stacks vs one stack vs Helm 4 on kwok" .venv/bin/python benchmarks/fleet.py --apps 1,2 --parallel 2
 # Building a cold cluster's tools and images takes long: do it here, where its progress shows, and
 # not inside the test fixture that makes the cluster.
 layer "Kind cluster tools and images (scripts/kind-cluster.sh prepare)" bash scripts/kind-cluster.sh prepare

@@ -15,10 +15,12 @@ settings/build.py.
 from __future__ import annotations
 
 import configparser
+import importlib.util
 import ipaddress
 import re
+from collections.abc import Callable
 from decimal import Decimal
-from pathlib import PurePosixPath
+from pathlib import Path, PurePosixPath
 from typing import Annotated, Any, Literal
 
 from email_validator import EmailNotValidError, validate_email
@@ -33,7 +35,6 @@ from flask_k8s_components.vocabulary import (
     is_label_value,
     is_qualified_name,
 )
-from kubernetes.utils.quantity import parse_quantity as _parse_quantity
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
 from pydantic.alias_generators import to_camel
 from pydantic_core import PydanticCustomError
@@ -52,6 +53,27 @@ def _problem(message: str) -> PydanticCustomError:
 # parser below is laxer (it takes "1 Gi", "1K", "1_000Mi", "inf", "NaN", non-ASCII digits), so a
 # value is matched against the grammar first and only then parsed.
 _QUANTITY = re.compile(r"[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)(Ki|Mi|Gi|Ti|Pi|Ei|[numkMGTPE]|[eE][+-]?[0-9]+)?")
+
+
+def _client_quantity_parser() -> Callable[[str], Decimal]:
+    """The kubernetes client's parse_quantity, from its module file (kubernetes/utils/quantity.py, which
+    imports only `decimal`). Imported as kubernetes.utils.quantity it would first run the package's
+    __init__, which loads the whole client (config, dynamic, watch, stream, kubernetes_validate):
+    0.1-0.3 s of every program start, for one function. find_spec of the top-level package does not
+    import it."""
+    package = importlib.util.find_spec("kubernetes")
+    if package is None or package.origin is None:
+        raise ImportError("the kubernetes client package is not installed (requirements.txt)")
+    path = Path(package.origin).parent / "utils" / "quantity.py"
+    spec = importlib.util.spec_from_file_location("flask_k8s_settings_quantity", path)
+    if spec is None or spec.loader is None:
+        raise ImportError(f"cannot load the kubernetes client's quantity parser from {path.name}")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module.parse_quantity
+
+
+_parse_quantity = _client_quantity_parser()
 
 
 def parse_quantity(value: str) -> Decimal:

@@ -23,6 +23,7 @@ from typing import TypeVar
 
 import yaml
 
+from tests.backends import StateBackend
 from tests.engine import PROJECT_SOURCES
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -227,9 +228,9 @@ def current_context(kubeconfig: str) -> str:
 
 class PulumiProject:
     """A copy of the project (or of a benchmark program with the project's sources, or of a standalone
-    program folder) with one stack, a file backend and a throwaway passphrase: no Pulumi account,
-    nothing left behind. The CLI is run directly (not through the Automation API), so what is measured
-    is what a person types."""
+    program folder) with one stack, a file backend (or `state`, e.g. a PostgreSQL database) and a
+    throwaway passphrase: no Pulumi account, nothing left behind. The CLI is run directly (not through
+    the Automation API), so what is measured is what a person types."""
 
     def __init__(
         self,
@@ -239,6 +240,7 @@ class PulumiProject:
         kubeconfig: str,
         main: Path | None = None,
         standalone: Path | None = None,
+        state: StateBackend | None = None,
     ) -> None:
         """`main` replaces the project's __main__.py; `standalone` is a whole other program folder."""
         self.dir = scratch / "project"
@@ -260,7 +262,8 @@ class PulumiProject:
             **os.environ,
             "PATH": f"{tool_bin}{os.pathsep}{os.environ['PATH']}",
             "PULUMI_HOME": str(scratch / "pulumi-home"),
-            "PULUMI_BACKEND_URL": (scratch / "backend").as_uri(),
+            "PULUMI_BACKEND_URL": (scratch / "backend").as_uri() if state is None else state.url,
+            **(state.env if state is not None else {}),
             # A throwaway passphrase for a throwaway backend, never written anywhere.
             "PULUMI_CONFIG_PASSPHRASE": secrets.token_urlsafe(24),
             "PULUMI_SKIP_UPDATE_CHECK": "true",

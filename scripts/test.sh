@@ -34,6 +34,7 @@ layer "end-to-end tests: real engine, kwok API server" .venv/bin/pytest tests/e2
 layer "Helm, for the benchmark (scripts/toolchain/helm.sh)" bash -c 'bash scripts/toolchain/helm.sh >/dev/null'
 layer "benchmark, one round: pulumi vs kubectl vs Helm on kwok" .venv/bin/python benchmarks/deploy_tools.py --rounds 1
 layer "benchmark, one round: 1 and 2 apps in one stack on kwok" .venv/bin/python benchmarks/scale.py --apps 1,2
+layer "benchmark, one round: file backend vs PostgreSQL on kwok" .venv/bin/python benchmarks/state_backends.py --apps 2
 # Building a cold cluster's tools and images takes long: do it here, where its progress shows, and
 # not inside the test fixture that makes the cluster.
 layer "Kind cluster tools and images (scripts/kind-cluster.sh prepare)" bash scripts/kind-cluster.sh prepare

@@ -109,6 +109,10 @@ class PostgresServer:
     def pid(self) -> int | None:
         return self.process.pid if self.process is not None else None
 
+    @property
+    def running(self) -> bool:
+        return self.process is not None and self.process.poll() is None
+
     def _as_server_account(self) -> dict[str, str]:
         return {"user": SYSTEM_ACCOUNT, "group": SYSTEM_ACCOUNT} if os.geteuid() == 0 else {}
 

@@ -125,8 +125,11 @@ class PulumiCli:
             return None
 
     def locks(self) -> list[str]:
-        """The keys of the stack's update locks in the backend (one per running update)."""
-        return sorted(key for key in self.backend.objects(LOCKS) if f"/{self.stack_name}/" in key)
+        """The keys of the stack's update locks in the backend (one per running update; the file
+        backend's `.attrs` files beside them are the blob store's metadata)."""
+        return sorted(
+            key for key in self.backend.objects(LOCKS) if f"/{self.stack_name}/" in key and key.endswith(".json")
+        )
 
 
 def pending_operations(deployment: Mapping[str, Any] | None) -> list[tuple[str, str]]:

@@ -134,7 +134,10 @@ def ops(
                 client.CoreV1Api(kube),
             )
         finally:
-            # Only after a failed test: without this, the stack's destroy would be refused by the lock.
+            # Only after a failed test: a fault test may have left the database down, and without
+            # `cancel` the stack's destroy would be refused by the lock.
+            if isinstance(backend, PostgresBackend) and not backend.server.running:
+                backend.server.start()
             if cli.locks():
                 cli.run("cancel", "--yes")
 
@@ -598,12 +601,15 @@ def objects_that_are_not_json(ops: Ops) -> list[str]:
     return broken
 
 
-def up_during_a_database_fault(ops: Ops, log: Path, fault: Callable[[PostgresServer], None]) -> tuple[int, str, Any]:
-    """A release whose `pulumi up` meets `fault` of the database server while it waits for the
-    Deployment's rollout. Returns the up's exit code and output, and the checkpoint stored just
-    before the fault."""
+def up_during_a_database_fault(
+    ops: Ops, log: Path, level: str, fault: Callable[[PostgresServer], None]
+) -> tuple[int, str, tuple[Any, str]]:
+    """A release (LOG_LEVEL `level`) whose `pulumi up` meets `fault` of the database server while it
+    waits for the Deployment's rollout. Returns the up's exit code and output, and the checkpoint
+    stored just before the fault with the name of the ConfigMap the release replaces."""
     server = database_server(ops)
-    set_log_level(ops, "debug")
+    old_config = config_map_name(ops.deployment())
+    set_log_level(ops, level)
     with background_up(ops.cli, log) as up:
         with nodes_cordoned(ops.core):
             wait_until_updating_the_deployment(ops.cli, up)
@@ -611,7 +617,7 @@ def up_during_a_database_fault(ops: Ops, log: Path, fault: Callable[[PostgresSer
             fault(server)
         # Uncordoned: the rollout finishes, and the engine goes on to write its next checkpoint.
         code = up.wait(timeout=180)
-    return code, server.redact(ops.cli.transcript[-1][1]), stored_before
+    return code, server.redact(ops.cli.transcript[-1][1]), (stored_before, old_config)
 
 
 def recover_with_the_runbook(ops: Ops) -> list[Run]:
@@ -627,7 +633,9 @@ def recover_with_the_runbook(ops: Ops) -> list[Run]:
 @ON_POSTGRES
 def test_h_the_database_killed_during_an_up(ops: Ops, tmp_path: Path) -> None:
     server = database_server(ops)
-    code, output, stored_before = up_during_a_database_fault(ops, tmp_path / "up.log", PostgresServer.kill)
+    code, output, (stored_before, old_config) = up_during_a_database_fault(
+        ops, tmp_path / "up.log", "debug", PostgresServer.kill
+    )
     # The update fails, saying that it could not write the state and why (the text: README).
     assert code != 0, output[-3000:]
     assert DATABASE_UNREACHABLE in output and f"127.0.0.1:{server.port}" in output, output[-3000:]
@@ -647,24 +655,26 @@ def test_h_the_database_killed_during_an_up(ops: Ops, tmp_path: Path) -> None:
     assert refused.returncode != 0 and LOCKED in refused.output, refused.tail()
 
     steps = recover_with_the_runbook(ops)
-    print("--- the runbook after the restart ---\n" + "\n".join(server.redact(s.tail(12)) for s in steps))
+    print("--- the runbook after the restart ---\n" + "\n\n".join(server.redact(s.output) for s in steps))
     assert ops.locks() == []
     assert pending_operations(json.loads(ops.cli.run("stack", "export").stdout)["deployment"]) == []
     deployment = wait_for("the release to roll out", lambda: deployment_rolled_out(ops), timeout=60)
     assert ops.config_map_data(config_map_name(deployment))["LOG_LEVEL"] == "debug"
+    assert not_found(lambda: ops.core.read_namespaced_config_map(old_config, NAMESPACE))
     assert unaccounted(ops) == {"in the state, not on the cluster": [], "on the cluster, not in the state": []}
     assert_converged(ops)
 
 
 @ON_POSTGRES
 def test_i_the_database_restarted_during_an_up(ops: Ops, tmp_path: Path) -> None:
-    code, output, _ = up_during_a_database_fault(ops, tmp_path / "up.log", PostgresServer.restart)
+    code, output, (_, old_config) = up_during_a_database_fault(ops, tmp_path / "up.log", "info", PostgresServer.restart)
     print(f"\n--- pulumi up, the database restarted in its middle (exit {code}) ---\n" + output[-2500:])
     assert objects_that_are_not_json(ops) == []
     assert ops.locks() == [], "the update left its lock"
     assert code == 0, output[-3000:]
     assert pending_operations(json.loads(ops.cli.run("stack", "export").stdout)["deployment"]) == []
     deployment = wait_for("the release to roll out", lambda: deployment_rolled_out(ops), timeout=60)
-    assert ops.config_map_data(config_map_name(deployment))["LOG_LEVEL"] == "debug"
+    assert ops.config_map_data(config_map_name(deployment))["LOG_LEVEL"] == "info"
+    assert not_found(lambda: ops.core.read_namespaced_config_map(old_config, NAMESPACE))
     assert unaccounted(ops) == {"in the state, not on the cluster": [], "on the cluster, not in the state": []}
     assert_converged(ops)

@@ -45,7 +45,7 @@ def steps(apps: int) -> tuple[str, str, str]:
 def new_backend(kind: str, name: str, scratch: Path, server: PostgresServer) -> StateBackend:
     if kind == FILE:
         backend = FileBackend(scratch / f"{name}-state")
-        backend.root.mkdir()
+        backend.root.mkdir(parents=True)
         return backend
     return postgres_backend(server, name)
 

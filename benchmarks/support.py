@@ -23,6 +23,7 @@ from typing import TypeVar
 
 import yaml
 
+from tests.backends import StateBackend
 from tests.engine import PROJECT_SOURCES
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -249,9 +250,9 @@ def pulumi_env(scratch: Path, tool_bin: Path, kubeconfig: str) -> dict[str, str]
 
 class PulumiProject:
     """A copy of the project (or of a benchmark program with the project's sources, or of a standalone
-    program folder) with one stack, a file backend and a throwaway passphrase: no Pulumi account,
-    nothing left behind. The CLI is run directly (not through the Automation API), so what is measured
-    is what a person types."""
+    program folder) with one stack, a file backend (or `state`, e.g. a PostgreSQL database) and a
+    throwaway passphrase: no Pulumi account, nothing left behind. The CLI is run directly (not through
+    the Automation API), so what is measured is what a person types."""
 
     def __init__(
         self,
@@ -261,6 +262,7 @@ class PulumiProject:
         kubeconfig: str,
         main: Path | None = None,
         standalone: Path | None = None,
+        state: StateBackend | None = None,
     ) -> None:
         """`main` replaces the project's __main__.py; `standalone` is a whole other program folder."""
         self.dir = scratch / "project"
@@ -277,6 +279,9 @@ class PulumiProject:
         (self.dir / ".venv").symlink_to(ROOT / ".venv")
         self.stack = stack
         self.env = pulumi_env(scratch, tool_bin, kubeconfig)
+        if state is not None:
+            # Another state backend (e.g. PostgreSQL) instead of the file backend, with what it needs.
+            self.env |= {"PULUMI_BACKEND_URL": state.url, **state.env}
         run_quiet(["pulumi", "stack", "init", stack, "--non-interactive"], env=self.env, cwd=self.dir)
         if standalone is None:
             # The stack file names the default cluster's context; point the copy at this cluster's.

@@ -38,6 +38,7 @@ layer "end-to-end tests: real engine, kwok API server" .venv/bin/pytest tests/e2
 layer "Helm 4, for the benchmarks (scripts/toolchain/helm.sh)" bash -c 'bash scripts/toolchain/helm.sh >/dev/null'
 layer "benchmark, one round: pulumi vs kubectl vs Helm 4 on kwok" .venv/bin/python benchmarks/deploy_tools.py --rounds 1
 layer "benchmark, one round: 1 and 2 apps as fleet stacks vs one stack vs Helm 4 on kwok" .venv/bin/python benchmarks/fleet.py --apps 1,2 --parallel 2
+layer "benchmark, one round: file backend vs PostgreSQL on kwok" .venv/bin/python benchmarks/state_backends.py --apps 2
 # Building a cold cluster's tools and images takes long: do it here, where its progress shows, and
 # not inside the test fixture that makes the cluster.
 layer "Kind cluster tools and images (scripts/kind-cluster.sh prepare)" bash scripts/kind-cluster.sh prepare

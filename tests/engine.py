@@ -1,9 +1,10 @@
 """The real Pulumi engine, for the layers that run it: tests/e2e (kwok) and tests/kind (Kind).
 
 Both run a stack of a copy of the project (so `stack init` writes its encryption salt into the
-copy's stack file, not into the work tree), with a file backend and a throwaway passphrase: no
-Pulumi account, nothing left behind. Nothing here skips: if a script the tests need fails, the
-session fails and shows the end of its output.
+copy's stack file, not into the work tree), with a file backend (or the caller's, e.g. a PostgreSQL
+database: tests/backends.py) and a throwaway passphrase: no Pulumi account, nothing left behind.
+Nothing here skips: if a script the tests need fails, the session fails and shows the end of its
+output.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ import pytest
 import yaml
 from pulumi import automation as auto
 
+from tests.backends import FileBackend, StateBackend
 from tests.harness import PROJECT, ROOT
 
 # What the program needs of the project folder. Not components/: the program imports the component
@@ -70,6 +72,7 @@ class ProjectStack:
     stack: auto.Stack
     project_dir: Path
     kubeconfig: str
+    backend: StateBackend
 
 
 def copy_project(stack_name: str, destination: Path, source: Path = ROOT) -> Path:
@@ -86,14 +89,21 @@ def copy_project(stack_name: str, destination: Path, source: Path = ROOT) -> Pat
 
 @contextmanager
 def project_stack(
-    stack_name: str, kubeconfig: str, tool_bin: Path, scratch: Path, project: Path | None = None
+    stack_name: str,
+    kubeconfig: str,
+    tool_bin: Path,
+    scratch: Path,
+    project: Path | None = None,
+    backend: StateBackend | None = None,
 ) -> Iterator[ProjectStack]:
     """Stack `stack_name` of a copy of the project under `scratch` (or of `project`, a tree prepared
-    by the caller, e.g. an earlier release's); destroyed and removed afterwards."""
+    by the caller, e.g. an earlier release's), its state in `backend` (default: a folder under
+    `scratch`); destroyed and removed afterwards."""
     if project is None:
         project = copy_project(stack_name, scratch / "project")
-    backend = scratch / "backend"
-    backend.mkdir()
+    if backend is None:
+        backend = FileBackend(scratch / "backend")
+        backend.root.mkdir()
     pulumi_home = scratch / "pulumi-home"
     pulumi_home.mkdir()
     # pulumi-kubernetes writes the kubeconfig it was configured with to a new temporary file on every
@@ -103,7 +113,8 @@ def project_stack(
     env = {
         "PATH": f"{tool_bin}{os.pathsep}{os.environ['PATH']}",
         "PULUMI_HOME": str(pulumi_home),
-        "PULUMI_BACKEND_URL": backend.as_uri(),
+        "PULUMI_BACKEND_URL": backend.url,
+        **backend.env,
         # A throwaway passphrase for a throwaway backend, never written anywhere.
         "PULUMI_CONFIG_PASSPHRASE": secrets.token_urlsafe(24),
         "PULUMI_SKIP_UPDATE_CHECK": "true",
@@ -116,7 +127,7 @@ def project_stack(
         mp.setenv("PATH", env["PATH"])
         stack = auto.create_stack(stack_name, work_dir=str(project), opts=auto.LocalWorkspaceOptions(env_vars=env))
         try:
-            yield ProjectStack(stack=stack, project_dir=project, kubeconfig=kubeconfig)
+            yield ProjectStack(stack=stack, project_dir=project, kubeconfig=kubeconfig, backend=backend)
         finally:
             # Whatever happened, leave nothing on the cluster (the cluster itself is the caller's).
             try:
@@ -137,7 +148,7 @@ def same_stack_in(stack: ProjectStack, project: Path) -> ProjectStack:
     stack_file.write_text(yaml.safe_dump({**(yaml.safe_load(stack_file.read_text()) or {}), **carried}))
     options = auto.LocalWorkspaceOptions(env_vars=stack.stack.workspace.env_vars)
     selected = auto.select_stack(stack.stack.name, work_dir=str(project), opts=options)
-    return ProjectStack(stack=selected, project_dir=project, kubeconfig=stack.kubeconfig)
+    return ProjectStack(stack=selected, project_dir=project, kubeconfig=stack.kubeconfig, backend=stack.backend)
 
 
 def declared_config(project: Path) -> dict[str, Any]:

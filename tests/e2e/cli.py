@@ -17,8 +17,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
-from urllib.parse import unquote, urlparse
 
+from tests.backends import LOCKS, StateBackend, checkpoint_key
 from tests.engine import ProjectStack
 
 
@@ -48,7 +48,7 @@ class PulumiCli:
     stack_name: str
     # Out of the repr, which pytest prints with --showlocals: it holds the stack's passphrase.
     env: dict[str, str] = field(repr=False)
-    backend_dir: Path
+    backend: StateBackend
     # (command, what it printed) of every command run, kept for the test that looks for leaked secrets.
     transcript: list[tuple[str, str]] = field(default_factory=list, repr=False)
 
@@ -60,7 +60,7 @@ class PulumiCli:
             project_dir=stack.project_dir,
             stack_name=stack.stack.name,
             env={**os.environ, **stack_env},
-            backend_dir=Path(unquote(urlparse(stack_env["PULUMI_BACKEND_URL"]).path)),
+            backend=stack.backend,
         )
 
     def command(self, *args: str) -> list[str]:
@@ -106,20 +106,30 @@ class PulumiCli:
         run = self.run("up", "--yes", "--skip-preview", "--json", *args)
         return run, [json.loads(line) for line in run.stdout.splitlines() if line.startswith("{")]
 
-    def stack_file(self) -> Path:
-        """The file backend's checkpoint of the stack (what `pulumi stack export` reads)."""
-        return self.backend_dir / ".pulumi" / "stacks" / "flask-k8s" / f"{self.stack_name}.json"
+    @property
+    def stack_key(self) -> str:
+        """The key of the stack's checkpoint in the backend (what `pulumi stack export` reads)."""
+        return checkpoint_key(self.stack_name)
+
+    def stored_stack(self) -> dict[str, Any]:
+        """The stack's object in the backend, as stored (a checkpoint document); fails if unreadable."""
+        data = self.backend.objects(self.stack_key).get(self.stack_key)
+        assert data is not None, f"the {self.backend.kind} backend holds no {self.stack_key}"
+        return json.loads(data)
 
     def checkpoint(self) -> dict[str, Any] | None:
         """The stack's latest checkpoint as the running engine last wrote it; None while it is being replaced."""
         try:
-            return json.loads(self.stack_file().read_text())["checkpoint"]["latest"]
-        except (OSError, json.JSONDecodeError, KeyError):
+            return self.stored_stack()["checkpoint"]["latest"]
+        except (AssertionError, json.JSONDecodeError, KeyError):
             return None
 
-    def lock_files(self) -> list[Path]:
-        """The file backend's update locks of the stack (one per running update)."""
-        return sorted((self.backend_dir / ".pulumi" / "locks").rglob(f"{self.stack_name}/*.json"))
+    def locks(self) -> list[str]:
+        """The keys of the stack's update locks in the backend (one per running update; the file
+        backend's `.attrs` files beside them are the blob store's metadata)."""
+        return sorted(
+            key for key in self.backend.objects(LOCKS) if f"/{self.stack_name}/" in key and key.endswith(".json")
+        )
 
 
 def pending_operations(deployment: Mapping[str, Any] | None) -> list[tuple[str, str]]:

@@ -1,4 +1,5 @@
-"""End-to-end fixtures: the pinned toolchain, a kwok control plane, and a Pulumi stack on it.
+"""End-to-end fixtures: the pinned toolchain, a kwok control plane, a private PostgreSQL server for
+the shared-state backend, and a Pulumi stack on them.
 
 Nothing here is skipped: if the tools cannot be made available, the session fails and says why.
 """
@@ -13,9 +14,11 @@ import pytest
 import yaml
 from kubernetes import client
 
+from tests.backends import FILE, POSTGRES, FileBackend, StateBackend, postgres_backend
 from tests.e2e.cluster import IngressControllerStandIn, api_client
 from tests.engine import ProjectStack, pinned_tool_bin, project_stack, run_script, set_cluster_context
 from tests.harness import ROOT
+from tests.postgres import PostgresError, PostgresServer, postgres_server
 
 STACK = "local"
 E2EStack = ProjectStack
@@ -36,6 +39,29 @@ def kubeconfig(tool_bin: Path, tmp_path_factory: pytest.TempPathFactory) -> Iter
         yield str(path)
     finally:
         subprocess.run(["bash", "scripts/kwok-cluster.sh", "down"], cwd=ROOT, check=False, capture_output=True)
+
+
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[PostgresServer]:
+    """A private PostgreSQL server for the session (the backend a team shares), from the distribution's
+    binaries; stopped by its PID afterwards, whatever the tests did, and checked gone (no process,
+    nothing on its port: the teardown fails otherwise). Started only if a test asks for it."""
+    try:
+        with postgres_server() as server:
+            yield server
+    except PostgresError as failed:
+        pytest.fail(f"the PostgreSQL layer needs a server: {failed}", pytrace=False)
+
+
+def state_backend(kind: str, name: str, scratch: Path, request: pytest.FixtureRequest) -> StateBackend:
+    """A fresh, empty backend of `kind` for one stack: a folder under `scratch`, or a database `name`
+    of its own on the session's PostgreSQL server."""
+    if kind == FILE:
+        backend = FileBackend(scratch / "backend")
+        backend.root.mkdir()
+        return backend
+    assert kind == POSTGRES, kind
+    return postgres_backend(request.getfixturevalue("postgres"), name)
 
 
 @pytest.fixture(scope="session")

@@ -4,20 +4,26 @@
 """The real Pulumi engine and provider plugins against a real API server (kwok), end to end.
 
 The tests run in file order on one stack: preview, up, outputs, a no-op second up, a config change
-that rolls the Deployment, destroy. Each states what it proves on the API server.
+that rolls the Deployment, destroy. Each states what it proves on the API server. The whole run is
+made twice, with the stack's state on a file backend and then in a PostgreSQL database (the shared
+backend a team would use), one after the other on the same cluster.
 """
 
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
 from kubernetes import client
 from pulumi import automation as auto
 
+from tests.backends import BACKENDS
 from tests.e2e.cluster import STAND_IN_ADDRESS, IngressControllerStandIn, not_found, wait_for
-from tests.e2e.conftest import E2EStack
+from tests.e2e.conftest import STACK, E2EStack, state_backend, target_session_cluster
+from tests.engine import project_stack
 
 pytestmark = pytest.mark.e2e
 
@@ -70,6 +76,23 @@ RESTRICTED_POD_SECURITY = {
     "seccompProfile": {"type": "RuntimeDefault"},
 }
 RESTRICTED_CONTAINER_SECURITY = {"allowPrivilegeEscalation": False, "capabilities": {"drop": ["ALL"]}}
+
+
+@pytest.fixture(scope="module", params=BACKENDS)
+def e2e_stack(
+    request: pytest.FixtureRequest,
+    tool_bin: Path,
+    kubeconfig: str,
+    ingress_controller: IngressControllerStandIn,
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[E2EStack]:
+    """The `local` stack, on each state backend in turn (the first one is destroyed before the next
+    starts: both deploy the namespace flask-app)."""
+    scratch = tmp_path_factory.mktemp(f"lifecycle-{request.param}")
+    backend = state_backend(request.param, "lifecycle", scratch, request)
+    with project_stack(STACK, kubeconfig, tool_bin, scratch, backend=backend) as stack:
+        target_session_cluster(stack)
+        yield stack
 
 
 def pod(name: str, container: dict[str, Any], pod_security: dict[str, Any] | None = None) -> dict[str, Any]:
@@ -181,6 +204,8 @@ def quota_used(core: client.CoreV1Api, resource: str) -> str | None:
     return used.get(resource)
 
 
+# On each backend's stack in turn, right after its `up` (the stack's fixture sets the order).
+@pytest.mark.usefixtures("e2e_stack")
 def test_2_the_hardening_is_in_force(kube: client.ApiClient) -> None:
     core = client.CoreV1Api(kube)
     # Pod Security Admission "restricted": the app's pods were admitted (test above); a pod that

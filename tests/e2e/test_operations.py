@@ -11,12 +11,16 @@ pulumi-kubernetes treats fields written by `kubectl*` field managers differently
 clients' (test_c). Every test leaves the stack deployed and converged (a refreshing preview shows
 no change) for the next.
 
+The tests of the state itself (a killed update, two updates at once, no secret in the state) run
+twice: with the stack's state on a file backend, then in a PostgreSQL database, the shared backend a
+team would use (the drift tests run once: where the state is kept changes nothing for them).
+
 What the runbook (README) takes from here: a hand edit of a field the program declares (a deleted
 ConfigMap, `kubectl scale`, `kubectl edit` or `patch`) is shown by `pulumi preview --refresh` and
 put back by `pulumi up --refresh`; an env var added with `kubectl set env` is shown by neither,
 survives `up --refresh`, and goes at the next update of the Deployment; after a killed `pulumi up`
-the file backend's lock stays until `pulumi cancel --yes`, after which `pulumi up` finishes the
-update and clears its pending operation.
+the backend's lock (file or PostgreSQL) stays until `pulumi cancel --yes`, after which `pulumi up`
+finishes the update and clears its pending operation.
 """
 
 from __future__ import annotations
@@ -24,7 +28,7 @@ from __future__ import annotations
 import base64
 import json
 import subprocess
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -34,9 +38,11 @@ import pytest
 from kubernetes import client
 from pulumi import automation as auto
 
+from tests.backends import BACKENDS, FILE, POSTGRES, PostgresBackend
 from tests.e2e.cli import (
     Kubectl,
     PulumiCli,
+    Run,
     end_processes,
     kill_process_group,
     pending_operations,
@@ -44,8 +50,9 @@ from tests.e2e.cli import (
     summary_event,
 )
 from tests.e2e.cluster import IngressControllerStandIn, not_found, wait_for
-from tests.e2e.conftest import STACK, target_session_cluster
+from tests.e2e.conftest import STACK, state_backend, target_session_cluster
 from tests.engine import project_stack
+from tests.postgres import PostgresServer
 
 pytestmark = pytest.mark.e2e
 
@@ -61,6 +68,8 @@ SECRET = "kubernetes:core/v1:Secret"
 CONFIG_REF = "spec.template.spec.containers[0].envFrom[0].configMapRef.name"
 CONFIG_VOLUME = "spec.template.spec.volumes[1].configMap.name"
 LOCKED = "the stack is currently locked by 1 lock(s)"
+# What the CLI says when it cannot reach the PostgreSQL backend (lib/pq's dial error).
+DATABASE_UNREACHABLE = "connection refused"
 # flask_k8s_components/workload.py: the Deployment takes its declared fields back from any other field manager.
 PATCH_FORCE_ANNOTATION = "pulumi.com/patchForce"
 
@@ -78,12 +87,24 @@ class Ops:
     def config_map_data(self, name: str) -> dict[str, str]:
         return self.core.read_namespaced_config_map(name, NAMESPACE).data or {}
 
-    def lock_files(self) -> list[str]:
-        return [p.name for p in self.cli.lock_files()]
+    def locks(self) -> list[str]:
+        return self.cli.locks()
+
+
+# The state backends a test runs on (tests.backends): the drift tests on the file backend only.
+ON_A_FILE_BACKEND = pytest.mark.parametrize("ops_backend", [FILE], indirect=True)
+ON_EVERY_BACKEND = pytest.mark.parametrize("ops_backend", BACKENDS, indirect=True)
+
+
+@pytest.fixture(scope="module")
+def ops_backend(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
 
 
 @pytest.fixture(scope="module")
 def ops(
+    request: pytest.FixtureRequest,
+    ops_backend: str,
     tool_bin: Path,
     kubeconfig: str,
     kube: client.ApiClient,
@@ -91,11 +112,12 @@ def ops(
     tmp_path_factory: pytest.TempPathFactory,
 ) -> Iterator[Ops]:
     """The program deployed as its own stack, for tests that break and repair it."""
-    scratch = tmp_path_factory.mktemp("ops-stack")
+    scratch = tmp_path_factory.mktemp(f"ops-stack-{ops_backend}")
     kubectl = tool_bin / "kubectl"
     if not kubectl.exists():
         pytest.fail(f"kubectl is missing from {tool_bin}: scripts/toolchain/kube.sh builds it", pytrace=False)
-    with project_stack(STACK, kubeconfig, tool_bin, scratch) as stack:
+    backend = state_backend(ops_backend, "operations", scratch, request)
+    with project_stack(STACK, kubeconfig, tool_bin, scratch, backend=backend) as stack:
         target_session_cluster(stack)
         for key, value in OPS_CONFIG.items():
             stack.stack.set_config(key, auto.ConfigValue(value=value), path=True)
@@ -112,8 +134,11 @@ def ops(
                 client.CoreV1Api(kube),
             )
         finally:
-            # Only after a failed test: without this, the stack's destroy would be refused by the lock.
-            if cli.lock_files():
+            # Only after a failed test: a fault test may have left the database down, and without
+            # `cancel` the stack's destroy would be refused by the lock.
+            if isinstance(backend, PostgresBackend) and not backend.server.running:
+                backend.server.start()
+            if cli.locks():
                 cli.run("cancel", "--yes")
 
 
@@ -195,6 +220,7 @@ def set_log_level(ops: Ops, level: str) -> None:
     assert result.returncode == 0, result.tail()
 
 
+@ON_A_FILE_BACKEND
 def test_a_configmap_deleted_by_hand_is_recreated(ops: Ops) -> None:
     old_name = config_map_name(ops.deployment())
     program_data = ops.config_map_data(old_name)
@@ -219,6 +245,7 @@ def test_a_configmap_deleted_by_hand_is_recreated(ops: Ops) -> None:
     assert_converged(ops)
 
 
+@ON_A_FILE_BACKEND
 def test_b_deployment_scaled_by_hand_is_scaled_back(ops: Ops) -> None:
     assert_patch_force(ops.deployment())
     ops.kubectl("scale", f"deployment/{APP}", "-n", NAMESPACE, "--replicas=1")
@@ -241,6 +268,7 @@ def test_b_deployment_scaled_by_hand_is_scaled_back(ops: Ops) -> None:
     assert_converged(ops)
 
 
+@ON_A_FILE_BACKEND
 def test_c_env_var_set_by_hand_is_invisible_until_the_next_release(ops: Ops) -> None:
     # An env entry overrides the ConfigMap's LOG_LEVEL (envFrom) in the pods; the program declares
     # no `env`, so with server-side apply it is another manager's field, outside Pulumi's diff.
@@ -275,6 +303,7 @@ def test_c_env_var_set_by_hand_is_invisible_until_the_next_release(ops: Ops) -> 
     assert_converged(ops)
 
 
+@ON_A_FILE_BACKEND
 def test_d_env_source_edited_by_hand_is_put_back(ops: Ops) -> None:
     assert_patch_force(ops.deployment())
     program_value = config_map_name(ops.deployment())
@@ -337,6 +366,7 @@ def wait_until_updating_the_deployment(cli: PulumiCli, up: subprocess.Popen[str]
     wait_for("the engine to start updating the Deployment", probe, timeout=90, interval=0.1)
 
 
+@ON_EVERY_BACKEND
 def test_e_an_up_killed_halfway_is_finished_after_pulumi_cancel(ops: Ops, tmp_path: Path) -> None:
     old_config = config_map_name(ops.deployment())
     set_log_level(ops, "warning")
@@ -351,16 +381,16 @@ def test_e_an_up_killed_halfway_is_finished_after_pulumi_cancel(ops: Ops, tmp_pa
     assert [(op, resource_type(urn)) for op, urn in pending_operations(ops.cli.checkpoint())] == [
         ("updating", DEPLOYMENT)
     ]
-    assert len(ops.lock_files()) == 1
+    assert len(ops.locks()) == 1
     refused = ops.cli.run("up", "--yes", "--skip-preview")
     assert refused.returncode != 0
     assert LOCKED in refused.output and f"(pid {up.pid})" in refused.output, refused.tail()
 
     # The recovery: with no pulumi process of that update left, `pulumi cancel` deletes the lock
-    # (with a file backend too, in this version), and `pulumi up` finishes the update.
+    # (with a diy backend too, in this version), and `pulumi up` finishes the update.
     cancel = ops.cli.run("cancel", "--yes")
     assert cancel.returncode == 0, cancel.tail()
-    assert ops.lock_files() == []
+    assert ops.locks() == []
     resumed = ops.cli.run("up", "--yes", "--skip-preview")
     assert resumed.returncode == 0, resumed.tail()
     assert "interrupted while updating" in resumed.output, resumed.tail()
@@ -374,6 +404,7 @@ def test_e_an_up_killed_halfway_is_finished_after_pulumi_cancel(ops: Ops, tmp_pa
     assert_converged(ops)
 
 
+@ON_EVERY_BACKEND
 def test_f_a_second_up_while_one_runs_is_refused(ops: Ops, tmp_path: Path) -> None:
     before = ops.cli.run("stack", "export")
     urns_before = {r["urn"] for r in json.loads(before.stdout)["deployment"]["resources"]}
@@ -389,7 +420,7 @@ def test_f_a_second_up_while_one_runs_is_refused(ops: Ops, tmp_path: Path) -> No
     assert second.returncode != 0
     assert LOCKED in second.output and f"(pid {first.pid})" in second.output, second.tail()
     assert first_code == 0, "\n".join(first_output.splitlines()[-60:])
-    assert ops.lock_files() == []
+    assert ops.locks() == []
 
     exported = ops.cli.run("stack", "export")
     assert exported.returncode == 0, exported.tail()
@@ -483,13 +514,10 @@ def planted_but_not_found(values: dict[str, Concealed]) -> list[str]:
 
 
 def searched_places(ops: Ops) -> dict[str, str]:
-    """Every file of the stack's backend (state, its backups and history), `pulumi stack output
-    --json`, and all that the CLI printed in this module's tests, by name."""
-    places: dict[str, str] = {}
-    backend = ops.cli.backend_dir
-    for path in sorted(backend.rglob("*")):
-        if path.is_file():
-            places[f"backend file {path.relative_to(backend)}"] = path.read_text(errors="replace")
+    """Every object of the stack's backend (state, its backups and history; with PostgreSQL, also the
+    table's rows as stored and a `pg_dump` backup of the database), `pulumi stack output --json`, and
+    all that the CLI printed in this module's tests on this backend, by name."""
+    places = ops.cli.backend.stored_texts()
     outputs = ops.cli.run("stack", "output", "--json")
     assert outputs.returncode == 0, "pulumi stack output --json failed"
     places["pulumi stack output --json"] = outputs.stdout
@@ -501,11 +529,12 @@ def searched_places(ops: Ops) -> dict[str, str]:
 def app_secret_is_encrypted_in_state(ops: Ops, secret_name: str) -> bool:
     """The provider keeps the Secret's stringData as base64 `data`: a Pulumi secret (ciphertext) in
     both the inputs and the outputs the state records."""
-    state = json.loads(ops.cli.stack_file().read_text())["checkpoint"]["latest"]
+    state = ops.cli.stored_stack()["checkpoint"]["latest"]
     (secret,) = [r for r in state["resources"] if r["type"] == SECRET and r.get("id", "").endswith(f"/{secret_name}")]
     return "ciphertext" in secret["inputs"]["data"] and "ciphertext" in secret["outputs"]["data"]
 
 
+@ON_EVERY_BACKEND
 def test_g_no_secret_in_plain_text(ops: Ops, kube: client.ApiClient) -> None:
     secret_name, values = live_secret_values(ops, kube)
     assert facts_that_fail(values) == []
@@ -516,6 +545,136 @@ def test_g_no_secret_in_plain_text(ops: Ops, kube: client.ApiClient) -> None:
     places = searched_places(ops)
     names, found = list(places), leaks(values, places)
     del places  # the texts stay out of the failure report, even with --showlocals
-    assert f"backend file {ops.cli.stack_file().relative_to(ops.cli.backend_dir)}" in names
+    assert f"backend object {ops.cli.stack_key}" in names
     assert any("--diff" in name for name in names), "the first up's output is not among the places searched"
     assert found == []
+
+
+# Faults of the shared backend itself: its database server goes away in the middle of an update.
+ON_POSTGRES = pytest.mark.parametrize("ops_backend", [POSTGRES], indirect=True)
+# Kubernetes kinds of the objects the stack manages in its namespace, as `kubectl get` names them.
+MANAGED_KINDS = (
+    "configmaps,secrets,deployments,services,ingresses,serviceaccounts,poddisruptionbudgets,"
+    "networkpolicies,resourcequotas,limitranges,horizontalpodautoscalers"
+)
+# What Kubernetes itself puts in every namespace.
+UNMANAGED = {("ConfigMap", f"{NAMESPACE}/kube-root-ca.crt")}
+
+
+def database_server(ops: Ops) -> PostgresServer:
+    backend = ops.cli.backend
+    assert isinstance(backend, PostgresBackend), backend.kind
+    return backend.server
+
+
+def unaccounted(ops: Ops) -> dict[str, list[str]]:
+    """Objects of the stack in its state but not on the cluster, and objects on the cluster (in the
+    stack's namespace) that no resource of the state accounts for: both empty when the state and the
+    cluster agree."""
+    state = json.loads(ops.cli.run("stack", "export").stdout)["deployment"]
+    in_state = {
+        # A patch of the namespace's default ServiceAccount manages that account.
+        (r["type"].split(":")[-1].removesuffix("Patch"), r["id"])
+        for r in state["resources"]
+        if r["type"].startswith("kubernetes:") and not r["type"].startswith("pulumi:providers:") and r.get("id")
+    }
+    listed = json.loads(ops.kubectl("get", MANAGED_KINDS, "-n", NAMESPACE, "-o", "json"))["items"]
+    on_cluster = {(o["kind"], f"{NAMESPACE}/{o['metadata']['name']}") for o in listed} - UNMANAGED
+    on_cluster |= {("Namespace", NAMESPACE)} if not not_found(lambda: ops.core.read_namespace(NAMESPACE)) else set()
+    # The namespace's default account exists whether or not the stack patches it.
+    on_cluster -= {("ServiceAccount", f"{NAMESPACE}/default")} - in_state
+    return {
+        "in the state, not on the cluster": sorted(f"{k} {i}" for k, i in in_state - on_cluster),
+        "on the cluster, not in the state": sorted(f"{k} {i}" for k, i in on_cluster - in_state),
+    }
+
+
+def objects_that_are_not_json(ops: Ops) -> list[str]:
+    """Keys of the backend's JSON objects (checkpoints, backups, history, locks) that do not parse."""
+    broken = []
+    for key, data in ops.cli.backend.objects().items():
+        if key.endswith(".json"):
+            try:
+                json.loads(data)
+            except ValueError:
+                broken.append(key)
+    return broken
+
+
+def up_during_a_database_fault(
+    ops: Ops, log: Path, level: str, fault: Callable[[PostgresServer], None]
+) -> tuple[int, str, tuple[Any, str]]:
+    """A release (LOG_LEVEL `level`) whose `pulumi up` meets `fault` of the database server while it
+    waits for the Deployment's rollout. Returns the up's exit code and output, and the checkpoint
+    stored just before the fault with the name of the ConfigMap the release replaces."""
+    server = database_server(ops)
+    old_config = config_map_name(ops.deployment())
+    set_log_level(ops, level)
+    with background_up(ops.cli, log) as up:
+        with nodes_cordoned(ops.core):
+            wait_until_updating_the_deployment(ops.cli, up)
+            stored_before = ops.cli.stored_stack()
+            fault(server)
+        # Uncordoned: the rollout finishes, and the engine goes on to write its next checkpoint.
+        code = up.wait(timeout=180)
+    return code, server.redact(ops.cli.transcript[-1][1]), (stored_before, old_config)
+
+
+def recover_with_the_runbook(ops: Ops) -> list[Run]:
+    """README "When a `pulumi up` goes wrong": `pulumi cancel` (no process of the update is left),
+    `pulumi refresh`, `pulumi up`. Returns the three commands' runs."""
+    steps = [ops.cli.run("cancel", "--yes"), ops.cli.run("refresh", "--yes", "--skip-preview")]
+    steps.append(ops.cli.run("up", "--yes", "--skip-preview"))
+    for step in steps:
+        assert step.returncode == 0, f"{' '.join(step.args[1:3])}:\n{ops.cli.backend.redact(step.tail())}"
+    return steps
+
+
+@ON_POSTGRES
+def test_h_the_database_killed_during_an_up(ops: Ops, tmp_path: Path) -> None:
+    server = database_server(ops)
+    code, output, (stored_before, old_config) = up_during_a_database_fault(
+        ops, tmp_path / "up.log", "debug", PostgresServer.kill
+    )
+    # The update fails, saying that it could not write the state and why (the text: README).
+    assert code != 0, output[-3000:]
+    assert DATABASE_UNREACHABLE in output and f"127.0.0.1:{server.port}" in output, output[-3000:]
+    print(f"\n--- pulumi up, the database killed in its middle (exit {code}) ---\n" + output[-2500:])
+
+    # Restarted (crash recovery from the write-ahead log): what the backend holds is whole, and the
+    # stack's state is the last checkpoint written before the kill, its Deployment update pending.
+    server.start()
+    assert objects_that_are_not_json(ops) == []
+    assert ops.cli.stored_stack() == stored_before
+    assert [(op, resource_type(urn)) for op, urn in pending_operations(ops.cli.checkpoint())] == [
+        ("updating", DEPLOYMENT)
+    ]
+    # The update's lock stayed (its release failed too): the next `up` is refused until `cancel`.
+    assert len(ops.locks()) == 1
+    refused = ops.cli.run("up", "--yes", "--skip-preview")
+    assert refused.returncode != 0 and LOCKED in refused.output, refused.tail()
+
+    steps = recover_with_the_runbook(ops)
+    print("--- the runbook after the restart ---\n" + "\n\n".join(server.redact(s.output) for s in steps))
+    assert ops.locks() == []
+    assert pending_operations(json.loads(ops.cli.run("stack", "export").stdout)["deployment"]) == []
+    deployment = wait_for("the release to roll out", lambda: deployment_rolled_out(ops), timeout=60)
+    assert ops.config_map_data(config_map_name(deployment))["LOG_LEVEL"] == "debug"
+    assert not_found(lambda: ops.core.read_namespaced_config_map(old_config, NAMESPACE))
+    assert unaccounted(ops) == {"in the state, not on the cluster": [], "on the cluster, not in the state": []}
+    assert_converged(ops)
+
+
+@ON_POSTGRES
+def test_i_the_database_restarted_during_an_up(ops: Ops, tmp_path: Path) -> None:
+    code, output, (_, old_config) = up_during_a_database_fault(ops, tmp_path / "up.log", "info", PostgresServer.restart)
+    print(f"\n--- pulumi up, the database restarted in its middle (exit {code}) ---\n" + output[-2500:])
+    assert objects_that_are_not_json(ops) == []
+    assert ops.locks() == [], "the update left its lock"
+    assert code == 0, output[-3000:]
+    assert pending_operations(json.loads(ops.cli.run("stack", "export").stdout)["deployment"]) == []
+    deployment = wait_for("the release to roll out", lambda: deployment_rolled_out(ops), timeout=60)
+    assert ops.config_map_data(config_map_name(deployment))["LOG_LEVEL"] == "info"
+    assert not_found(lambda: ops.core.read_namespaced_config_map(old_config, NAMESPACE))
+    assert unaccounted(ops) == {"in the state, not on the cluster": [], "on the cluster, not in the state": []}
+    assert_converged(ops)

@@ -1,7 +1,7 @@
 """`pulumi preview --policy-pack policy`, as a pull request runs it, through the real engine.
 
-Runs after test_lifecycle.py on the same `local` stack (destroyed by then, so the preview plans
-every object afresh and the pack sees them all).
+Runs on a `local` stack of its own that is never deployed, so the preview plans every object and
+the pack sees them all.
 """
 
 from __future__ import annotations

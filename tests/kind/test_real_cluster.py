@@ -292,20 +292,22 @@ def test_a_config_change_rolls_every_pod_without_a_failed_request(deployed: Depl
     assert [core.read_namespaced_config_map(name, NAMESPACE).data["LOG_LEVEL"] for name in config_maps] == ["debug"]
 
 
-def test_an_image_change_rolls_every_pod_without_a_failed_request(deployed: Deployed, kube: client.ApiClient) -> None:
-    image = "flask-app:ci-2"
+def roll_to_a_new_image(deployed: Deployed, kube: client.ApiClient, image: str, what: str) -> None:
+    """Builds and loads `image`, points the stack at it and rolls it out under load: every pod ends
+    on one new ReplicaSet running it."""
     run_script("scripts/kind-cluster.sh", "image", image, env={"KIND_CLUSTER_NAME": CLUSTER})
     stack = deployed.stack.stack
     new_rs, _ = roll_under_load(
-        deployed,
-        kube,
-        "image change",
-        lambda: stack.set_config("flask-k8s:app.image", auto.ConfigValue(image), path=True),
+        deployed, kube, what, lambda: stack.set_config("flask-k8s:app.image", auto.ConfigValue(image), path=True)
     )
     pods = app_pods(kube)
     assert {replica_set_of(p) for p in pods} == {new_rs}
     assert {p.spec.containers[0].image for p in pods} == {image}
     assert all(s.image.endswith(image) for p in pods for s in p.status.container_statuses)
+
+
+def test_an_image_change_rolls_every_pod_without_a_failed_request(deployed: Deployed, kube: client.ApiClient) -> None:
+    roll_to_a_new_image(deployed, kube, "flask-app:ci-2", "image change")
 
 
 def drain(kube: client.ApiClient, node: str, timeout: float = 120) -> tuple[list[str], int]:
@@ -615,18 +617,7 @@ def test_the_articles_body_limit_holds_through_the_gateway(deployed: Deployed, t
 
 
 def test_an_image_change_through_the_gateway_drops_no_request(deployed: Deployed, kube: client.ApiClient) -> None:
-    image = "flask-app:ci-3"
-    run_script("scripts/kind-cluster.sh", "image", image, env={"KIND_CLUSTER_NAME": CLUSTER})
-    stack = deployed.stack.stack
-    new_rs, _ = roll_under_load(
-        deployed,
-        kube,
-        "image change through Gateway API",
-        lambda: stack.set_config("flask-k8s:app.image", auto.ConfigValue(image), path=True),
-    )
-    pods = app_pods(kube)
-    assert {replica_set_of(p) for p in pods} == {new_rs}
-    assert {p.spec.containers[0].image for p in pods} == {image}
+    roll_to_a_new_image(deployed, kube, "flask-app:ci-3", "image change through Gateway API")
 
 
 def test_a_gateway_nobody_serves_fails_up_with_its_condition_while_the_route_keeps_serving(

@@ -11,7 +11,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from flask import Flask, jsonify
+from flask import Flask, jsonify, request
 
 CONFIG_FILE = Path(os.environ.get("APP_CONFIG_FILE", "/etc/app/config/app.ini"))
 
@@ -32,6 +32,12 @@ def create_app(env: dict[str, str] | None = None, config_file: Path = CONFIG_FIL
     @app.get("/health")
     def health() -> Any:
         return jsonify(status="ok")
+
+    @app.post("/upload")
+    def upload() -> Any:
+        # Reads the whole body, as an upload handler would: what the ingress lets through (the
+        # article's 5 MB limit) arrives here whole.
+        return jsonify(received_bytes=len(request.get_data(cache=False)))
 
     @app.get("/ready")
     def ready() -> Any:

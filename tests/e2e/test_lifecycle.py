@@ -250,7 +250,7 @@ def test_2_the_hardening_is_in_force(kube: client.ApiClient) -> None:
     app_policy = networking.read_namespaced_network_policy(f"{APP}-app", NAMESPACE)
     (rule,) = app_policy.spec.ingress or []
     assert rule.ports[0].port == 5000
-    assert rule.var_from[0].namespace_selector.match_labels == {"kubernetes.io/metadata.name": "ingress-nginx"}
+    assert rule.var_from[0].namespace_selector.match_labels == {"kubernetes.io/metadata.name": "traefik"}
 
 
 def pdb_status(kube: client.ApiClient) -> int | None:

@@ -47,18 +47,18 @@ class IngressClient:
     def get_plain_http(self, path: str) -> urllib3.BaseHTTPResponse:
         return self.http.request("GET", path, headers={"Host": self.host}, redirect=False)
 
-    def post(self, path: str, size: int, scratch: Path) -> tuple[int, dict[str, str]]:
-        """POSTs `size` bytes over HTTPS with curl; returns the status and headers of the answer.
+    def post(self, path: str, size: int, scratch: Path) -> tuple[int, dict[str, str], str]:
+        """POSTs `size` bytes over HTTPS with curl; returns the status, headers and body of the answer.
 
         curl, not urllib3: a proxy that refuses a body answers 413 and closes the connection while
         the client is still sending, and curl reads that early answer where urllib3 only sees the
         connection end. `Expect:` is cleared so the answer is to the body itself, as a browser's
         upload gets it."""
-        body, head = scratch / f"body-{size}", scratch / f"head-{size}"
+        body, head, answer = scratch / f"body-{size}", scratch / f"head-{size}", scratch / f"answer-{size}"
         body.write_bytes(b"x" * size)
         result = subprocess.run(
             [
-                "curl", "--silent", "--output", "/dev/null", "--dump-header", str(head),
+                "curl", "--silent", "--output", str(answer), "--dump-header", str(head),
                 "--cacert", self.ca_file, "--resolve", f"{self.host}:443:{LOOPBACK}",
                 "--max-time", "30", "--header", "Expect:", "--header", "Content-Type: application/octet-stream",
                 "--data-binary", f"@{body}", f"https://{self.host}{path}",
@@ -70,7 +70,7 @@ class IngressClient:
             raise AssertionError(f"curl got no answer (exit {result.returncode}): {result.stderr[-500:]}")
         status = int(lines[0].split()[1])
         headers = {k.strip().lower(): v.strip() for k, _, v in (line.partition(":") for line in lines[1:]) if v}
-        return status, headers
+        return status, headers, answer.read_text() if answer.exists() else ""
 
     def close(self) -> None:
         self.https.close()

@@ -36,6 +36,12 @@ def test_index_says_hello() -> None:
     assert response.get_json() == {"message": "Hello from Flask on Kubernetes", "environment": "production"}
 
 
+def test_an_upload_is_read_whole_and_its_size_answered() -> None:
+    response = client(READY_ENV).post("/upload", data=b"x" * 4096)
+    assert response.status_code == 200
+    assert response.get_json() == {"received_bytes": 4096}
+
+
 def test_health_answers_even_without_configuration() -> None:
     response = client({}).get("/health")
     assert (response.status_code, response.get_json()) == (200, {"status": "ok"})

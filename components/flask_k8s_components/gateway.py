@@ -143,45 +143,24 @@ class AppGatewayRoute(pulumi.ComponentResource):
                     "extensionRef": {"group": "traefik.io", "kind": "Middleware", "name": name_of(self.body_limit)},
                 }
             )
-        self.route = k8s.apiextensions.CustomResource(
-            f"{name}-route",
-            api_version=API_VERSION,
-            kind="HTTPRoute",
-            metadata=k8s.meta.v1.ObjectMetaArgs(namespace=args.namespace, labels=args.labels),
-            spec={
-                "parentRefs": [_parent_ref(parent_name, parent_ns, section)],
-                "hostnames": [args.host],
-                "rules": [
-                    {
-                        "matches": [{"path": {"type": "PathPrefix", "value": "/"}}],
-                        **({"filters": filters} if filters else {}),
-                        "backendRefs": [{"name": args.service_name, "port": args.service_port}],
-                    }
-                ],
-            },
-            opts=pulumi.ResourceOptions.merge(
-                route_opts, pulumi.ResourceOptions(depends_on=[self.body_limit] if self.body_limit else [])
-            ),
+        # The Middleware's name is an output of it: the route waits for it through its spec.
+        rule: dict[str, Any] = {
+            "matches": [{"path": {"type": "PathPrefix", "value": "/"}}],
+            **({"filters": filters} if filters else {}),
+            "backendRefs": [{"name": args.service_name, "port": args.service_port}],
+        }
+        self.route = self._http_route(
+            f"{name}-route", args, _parent_ref(parent_name, parent_ns, section), rule, route_opts
         )
         self.redirect = None
         if self.gateway is not None and tls.enabled:
-            self.redirect = k8s.apiextensions.CustomResource(
+            redirect = {"type": "RequestRedirect", "requestRedirect": {"scheme": "https", "statusCode": 301}}
+            self.redirect = self._http_route(
                 f"{name}-redirect",
-                api_version=API_VERSION,
-                kind="HTTPRoute",
-                metadata=k8s.meta.v1.ObjectMetaArgs(namespace=args.namespace, labels=args.labels),
-                spec={
-                    "parentRefs": [_parent_ref(parent_name, parent_ns, HTTP_LISTENER)],
-                    "hostnames": [args.host],
-                    "rules": [
-                        {
-                            "filters": [
-                                {"type": "RequestRedirect", "requestRedirect": {"scheme": "https", "statusCode": 301}}
-                            ]
-                        }
-                    ],
-                },
-                opts=route_opts,
+                args,
+                _parent_ref(parent_name, parent_ns, HTTP_LISTENER),
+                {"filters": [redirect]},
+                route_opts,
             )
         self.url = pulumi.Output.from_input(
             f"{'https' if tls.enabled or args.shared_gateway else 'http'}://{args.host}/"
@@ -239,6 +218,24 @@ class AppGatewayRoute(pulumi.ComponentResource):
                 replace_on_changes=["spec.gatewayClassName"],
                 delete_before_replace=False,
             ),
+        )
+
+    @staticmethod
+    def _http_route(
+        name: str,
+        args: AppGatewayRouteArgs,
+        parent: dict[str, Any],
+        rule: dict[str, Any],
+        opts: pulumi.ResourceOptions,
+    ) -> k8s.apiextensions.CustomResource:
+        """An HTTPRoute for the app's host with one rule, attached to `parent`."""
+        return k8s.apiextensions.CustomResource(
+            name,
+            api_version=API_VERSION,
+            kind="HTTPRoute",
+            metadata=k8s.meta.v1.ObjectMetaArgs(namespace=args.namespace, labels=args.labels),
+            spec={"parentRefs": [parent], "hostnames": [args.host], "rules": [rule]},
+            opts=opts,
         )
 
     def _body_limit(self, name: str, args: AppGatewayRouteArgs) -> k8s.apiextensions.CustomResource:

@@ -24,7 +24,7 @@ from pydantic_core import ErrorDetails
 from settings import checks
 from settings.build import ClusterSettings, Secrets, StackSettings, TlsSettings, build
 from settings.checks import PROJECT, Problems
-from settings.schema import GROUPS, SECRET_KEYS, AppConfig, AutoscalingConfig
+from settings.schema import GROUPS, SECRET_KEYS, AppGroup, AutoscalingGroup
 
 
 class ConfigError(pulumi.RunError):
@@ -53,7 +53,7 @@ def _check_relations(p: Problems, groups: dict[str, Any], secrets: Secrets) -> N
     """The rules between values, each run when the groups it reads are valid."""
     app, autoscaling = groups["app"], groups["autoscaling"]
     # A group is None only when it is not an object at all; its problem is reported already.
-    if isinstance(app, AppConfig) and isinstance(autoscaling, AutoscalingConfig):
+    if isinstance(app, AppGroup) and isinstance(autoscaling, AutoscalingGroup):
         checks.check_app(p, app, autoscaling)
         if groups["namespace"] is not None:
             checks.check_quota(p, app, autoscaling, groups["namespace"])

@@ -29,14 +29,14 @@ from settings.checks import peak_pods
 from settings.schema import (
     DEFAULT_ENV,
     DEFAULT_INGRESS_ANNOTATIONS,
-    AppConfig,
-    AutoscalingConfig,
-    ClusterConfig,
-    DatabaseConfig,
-    IngressConfig,
-    NamespaceConfig,
-    ServiceConfig,
-    TlsConfig,
+    AppGroup,
+    AutoscalingGroup,
+    ClusterGroup,
+    DatabaseGroup,
+    IngressGroup,
+    NamespaceGroup,
+    ServiceGroup,
+    TlsGroup,
     body_size_bytes,
     parse_quantity,
 )
@@ -103,14 +103,14 @@ class StackSettings:
 
 
 def build(groups: Mapping[str, object], secrets: Secrets) -> StackSettings:
-    cluster, app = _as(groups["cluster"], ClusterConfig), _as(groups["app"], AppConfig)
-    ingress, tls = _as(groups["ingress"], IngressConfig), _as(groups["tls"], TlsConfig)
+    cluster, app = _as(groups["cluster"], ClusterGroup), _as(groups["app"], AppGroup)
+    ingress, tls = _as(groups["ingress"], IngressGroup), _as(groups["tls"], TlsGroup)
     app_args = flask_app_args(
         app,
-        _as(groups["autoscaling"], AutoscalingConfig),
-        _as(groups["namespace"], NamespaceConfig),
-        _as(groups["service"], ServiceConfig),
-        _as(groups["database"], DatabaseConfig),
+        _as(groups["autoscaling"], AutoscalingGroup),
+        _as(groups["namespace"], NamespaceGroup),
+        _as(groups["service"], ServiceGroup),
+        _as(groups["database"], DatabaseGroup),
         secrets,
         side_loaded=cluster.target == "kind" and cluster.kind.load_image,
     )
@@ -123,7 +123,7 @@ def _as(value: object, kind: type[T]) -> T:
     return value
 
 
-def cluster_settings(cluster: ClusterConfig, app: AppConfig, secrets: Secrets) -> ClusterSettings:
+def cluster_settings(cluster: ClusterGroup, app: AppGroup, secrets: Secrets) -> ClusterSettings:
     kind, kind_image = None, None
     if cluster.target == "kind":
         k = cluster.kind
@@ -139,7 +139,7 @@ def cluster_settings(cluster: ClusterConfig, app: AppConfig, secrets: Secrets) -
     )
 
 
-def ingress_controller_args(cluster: ClusterConfig) -> IngressControllerArgs | None:
+def ingress_controller_args(cluster: ClusterGroup) -> IngressControllerArgs | None:
     controller = cluster.ingress_controller
     if not controller.install:
         return None
@@ -156,7 +156,7 @@ def ingress_controller_args(cluster: ClusterConfig) -> IngressControllerArgs | N
     )
 
 
-def tls_settings(tls: TlsConfig, ingress: IngressConfig) -> TlsSettings:
+def tls_settings(tls: TlsGroup, ingress: IngressGroup) -> TlsSettings:
     manager = tls.cert_manager
     return TlsSettings(
         mode=tls.mode,
@@ -171,7 +171,7 @@ def tls_settings(tls: TlsConfig, ingress: IngressConfig) -> TlsSettings:
     )
 
 
-def route_tls(tls: TlsConfig) -> RouteTls:
+def route_tls(tls: TlsGroup) -> RouteTls:
     """The tls group as the route's one typed choice."""
     if tls.mode == "none":
         return RouteTls()
@@ -179,7 +179,7 @@ def route_tls(tls: TlsConfig) -> RouteTls:
     return RouteTls(mode=tls.mode, secret_name=tls.secret_name, cluster_issuer=issuer)
 
 
-def route_specs(ingress: IngressConfig, tls: TlsConfig, cluster: ClusterConfig) -> dict[str, object]:
+def route_specs(ingress: IngressGroup, tls: TlsGroup, cluster: ClusterGroup) -> dict[str, object]:
     """FlaskAppArgs' `ingress` and `gateway`: the one route the stack chose (or none)."""
     if not ingress.enabled:
         return {"ingress": None, "gateway": None}
@@ -206,7 +206,7 @@ def route_specs(ingress: IngressConfig, tls: TlsConfig, cluster: ClusterConfig) 
     }
 
 
-def served_by_traefik(ingress: IngressConfig, cluster: ClusterConfig) -> bool:
+def served_by_traefik(ingress: IngressGroup, cluster: ClusterGroup) -> bool:
     """Whether the Gateway route's class is the one of the Traefik this stack installs."""
     controller = cluster.ingress_controller
     return (
@@ -217,11 +217,11 @@ def served_by_traefik(ingress: IngressConfig, cluster: ClusterConfig) -> bool:
 
 
 def flask_app_args(
-    app: AppConfig,
-    autoscaling: AutoscalingConfig,
-    namespace: NamespaceConfig,
-    service: ServiceConfig,
-    database: DatabaseConfig,
+    app: AppGroup,
+    autoscaling: AutoscalingGroup,
+    namespace: NamespaceGroup,
+    service: ServiceGroup,
+    database: DatabaseGroup,
     secrets: Secrets,
     *,
     side_loaded: bool,
@@ -271,7 +271,7 @@ def flask_app_args(
     )
 
 
-def pull_policy(app: AppConfig, side_loaded: bool) -> str:
+def pull_policy(app: AppGroup, side_loaded: bool) -> str:
     """The stack's imagePullPolicy, or derived: a digest names one image forever and a side-loaded
     image (kind load) is in no registry, so both are IfNotPresent; a tag can be pushed again, so a
     node that has an older image under that tag must pull (Always)."""
@@ -295,7 +295,7 @@ def _bytes_times(count: int, quantity: str) -> str:
     return str(total)
 
 
-def quota(app: AppConfig, autoscaling: AutoscalingConfig, namespace: NamespaceConfig) -> QuotaSpec:
+def quota(app: AppGroup, autoscaling: AutoscalingGroup, namespace: NamespaceGroup) -> QuotaSpec:
     """The ResourceQuota: what the stack sets, else exactly what the peak of a rollout needs."""
     peak, _ = peak_pods(app, autoscaling)
     q, req, lim = namespace.quota, app.resources.requests, app.resources.limits
@@ -310,7 +310,7 @@ def quota(app: AppConfig, autoscaling: AutoscalingConfig, namespace: NamespaceCo
     )
 
 
-def limit_range(app: AppConfig, namespace: NamespaceConfig) -> LimitRangeSpec:
+def limit_range(app: AppGroup, namespace: NamespaceGroup) -> LimitRangeSpec:
     """Container defaults: what the stack sets, else the app's own requests and limits."""
     default, request = namespace.limits.default, namespace.limits.default_request
     req, lim = app.resources.requests, app.resources.limits
@@ -324,7 +324,7 @@ def limit_range(app: AppConfig, namespace: NamespaceConfig) -> LimitRangeSpec:
     )
 
 
-def pod_security_labels(namespace: NamespaceConfig) -> dict[str, str]:
+def pod_security_labels(namespace: NamespaceGroup) -> dict[str, str]:
     # audit and warn stay at restricted even where enforcement is relaxed, so violations still show.
     level, version = namespace.pod_security.enforce, namespace.pod_security.version
     return {

@@ -13,14 +13,14 @@ from decimal import Decimal
 from flask_k8s_components.vocabulary import MAX_NAME, image_tag, secret_looking_word
 
 from settings.schema import (
-    AppConfig,
-    AutoscalingConfig,
-    ClusterConfig,
-    DatabaseConfig,
-    IngressConfig,
-    NamespaceConfig,
-    ServiceConfig,
-    TlsConfig,
+    AppGroup,
+    AutoscalingGroup,
+    ClusterGroup,
+    DatabaseGroup,
+    IngressGroup,
+    NamespaceGroup,
+    ServiceGroup,
+    TlsGroup,
     parse_quantity,
 )
 
@@ -70,7 +70,7 @@ def _check_le(p: Problems, path: str, value: str | None, bound_path: str, bound:
         p.add(path, value, f"must not exceed {PROJECT}:{bound_path} = {bound!r}{why}")
 
 
-def check_app(p: Problems, app: AppConfig, autoscaling: AutoscalingConfig) -> None:
+def check_app(p: Problems, app: AppGroup, autoscaling: AutoscalingGroup) -> None:
     longest = f"{app.name}-service"  # as long as <name>-ingress
     if len(longest) > MAX_NAME:
         p.add(
@@ -102,7 +102,7 @@ def check_app(p: Problems, app: AppConfig, autoscaling: AutoscalingConfig) -> No
     check_env(p, app.env)
 
 
-def check_rollout(p: Problems, app: AppConfig) -> None:
+def check_rollout(p: Problems, app: AppGroup) -> None:
     rollout, term = app.rollout, app.termination
     if rollout.max_surge == 0 and rollout.max_unavailable == 0 and not p.wrong("app.rollout.maxUnavailable"):
         p.add("app.rollout.maxSurge", 0, "and app.rollout.maxUnavailable cannot both be 0 (the rollout could not move)")
@@ -149,7 +149,7 @@ def check_env(p: Problems, env: dict[str, str]) -> None:
         p.add("app.env.WORKERS", workers, "must be a whole number of gunicorn workers, 1 to 64")
 
 
-def peak_pods(app: AppConfig, autoscaling: AutoscalingConfig) -> tuple[int, str]:
+def peak_pods(app: AppGroup, autoscaling: AutoscalingGroup) -> tuple[int, str]:
     """The most pods a rollout can hold at once, and how that number is made up.
 
     During a rolling update the old pods keep running while maxSurge new ones start. A pod that is
@@ -165,7 +165,7 @@ def peak_pods(app: AppConfig, autoscaling: AutoscalingConfig) -> tuple[int, str]
     return most + surge + stopping, rule
 
 
-def check_quota(p: Problems, app: AppConfig, autoscaling: AutoscalingConfig, namespace: NamespaceConfig) -> None:
+def check_quota(p: Problems, app: AppGroup, autoscaling: AutoscalingGroup, namespace: NamespaceGroup) -> None:
     """A quota set by hand must still hold the peak of a rollout, or it stalls with 'exceeded quota'."""
     most_path = "autoscaling.maxReplicas" if autoscaling.enabled else "app.replicas"
     if p.wrong("autoscaling.enabled", most_path, "app.rollout.maxSurge", "app.rollout.maxUnavailable"):
@@ -192,7 +192,7 @@ def check_quota(p: Problems, app: AppConfig, autoscaling: AutoscalingConfig, nam
             )
 
 
-def check_limit_range(p: Problems, app: AppConfig, namespace: NamespaceConfig) -> None:
+def check_limit_range(p: Problems, app: AppGroup, namespace: NamespaceGroup) -> None:
     """The LimitRange's default request must not exceed its default limit (Kubernetes refuses the
     LimitRange otherwise), each of them the app's own request or limit when the stack leaves it unset."""
     limits, res = namespace.limits, app.resources
@@ -222,7 +222,7 @@ def check_limit_range(p: Problems, app: AppConfig, namespace: NamespaceConfig) -
 
 
 def check_cluster(
-    p: Problems, cluster: ClusterConfig, app: AppConfig, service: ServiceConfig, kubeconfig_set: bool
+    p: Problems, cluster: ClusterGroup, app: AppGroup, service: ServiceGroup, kubeconfig_set: bool
 ) -> None:
     if p.wrong("cluster.target", "cluster.context", "cluster.kind.loadImage"):
         return  # every rule here depends on the target, and on these defaults standing in for nothing
@@ -253,7 +253,7 @@ def check_cluster(
             )
 
 
-def check_route(p: Problems, ingress: IngressConfig, cluster: ClusterConfig) -> None:
+def check_route(p: Problems, ingress: IngressGroup, cluster: ClusterGroup) -> None:
     """The Gateway API route's settings, checked whichever route the stack uses now."""
     shared = ingress.gateway.shared
     if shared.name and not shared.namespace:
@@ -284,7 +284,7 @@ def check_route(p: Problems, ingress: IngressConfig, cluster: ClusterConfig) -> 
         )
 
 
-def check_tls(p: Problems, tls: TlsConfig, ingress: IngressConfig) -> None:
+def check_tls(p: Problems, tls: TlsGroup, ingress: IngressGroup) -> None:
     if tls.mode != "none" and not ingress.enabled:
         p.add("tls.mode", tls.mode, "terminates TLS at the route: set ingress.enabled true or tls.mode none")
     if tls.mode != "none" and ingress.api == "gateway" and ingress.gateway.shared.name:
@@ -302,7 +302,7 @@ def check_tls(p: Problems, tls: TlsConfig, ingress: IngressConfig) -> None:
         p.add("tls.certManager.acmeEmail", manager.acme_email, "must be an e-mail address when install is true")
 
 
-def check_database(p: Problems, database: DatabaseConfig, password_set: bool) -> None:
+def check_database(p: Problems, database: DatabaseGroup, password_set: bool) -> None:
     if password_set and not database.host and not p.wrong("database.host"):
         p.note(f"{PROJECT}:databasePassword is set but no database.host: there is no database to use it")
 

@@ -234,7 +234,7 @@ class _Group(BaseModel):
 # --- cluster ------------------------------------------------------------------------------------------
 
 
-class KindConfig(_Group):
+class KindGroup(_Group):
     name: Annotated[str, _dns_label("a Kind cluster name")] = Field(
         default="devops-lab", description="Kind cluster name (kubectl context kind-<name>)."
     )
@@ -271,7 +271,7 @@ def body_size_bytes(value: str) -> int:
     return int(match.group(1)) * 1024 ** " kmg".index(match.group(2).lower() or " ")
 
 
-class CrdsConfig(_Group):
+class CrdsGroup(_Group):
     install: bool = Field(
         default=True, description="Install the Gateway API (standard channel) and Traefik CRDs with the controller."
     )
@@ -282,7 +282,7 @@ class CrdsConfig(_Group):
     )
 
 
-class IngressControllerConfig(_Group):
+class IngressControllerGroup(_Group):
     install: bool = Field(
         default=False,
         description="Install Traefik, serving IngressClass ingress.className and GatewayClass gatewayClassName.",
@@ -309,10 +309,10 @@ class IngressControllerConfig(_Group):
         description="Largest request body on any route it serves, 413 above (the article's proxy-body-size 5m, "
         "which Traefik 3.6's Ingress provider does not read); 0: no cap.",
     )
-    crds: CrdsConfig = Field(default_factory=CrdsConfig, description="Its CRDs.")
+    crds: CrdsGroup = Field(default_factory=CrdsGroup, description="Its CRDs.")
 
 
-class ClusterConfig(_Group):
+class ClusterGroup(_Group):
     target: Literal["kind", "existing"] = Field(
         default="kind",
         description="kind: create (or reuse) a local Kind cluster; existing: a cluster from the kubeconfig secret "
@@ -321,9 +321,9 @@ class ClusterConfig(_Group):
     context: str = Field(
         default="", description="existing: context of the local kubeconfig (when no kubeconfig secret)."
     )
-    kind: KindConfig = Field(default_factory=KindConfig, description="The Kind cluster (target kind).")
-    ingress_controller: IngressControllerConfig = Field(
-        default_factory=IngressControllerConfig, description="The ingress controller the program installs (Traefik)."
+    kind: KindGroup = Field(default_factory=KindGroup, description="The Kind cluster (target kind).")
+    ingress_controller: IngressControllerGroup = Field(
+        default_factory=IngressControllerGroup, description="The ingress controller the program installs (Traefik)."
     )
 
 
@@ -404,7 +404,7 @@ class Security(_Group):
     )
 
 
-class AppConfig(_Group):
+class AppGroup(_Group):
     name: Annotated[str, _dns_label("the Deployment name and 'app' label", rfc1035=True)] = Field(
         default="flask-app", description="Deployment name and `app` label; prefix of the Service and Ingress names."
     )
@@ -444,7 +444,7 @@ class AppConfig(_Group):
 DEFAULT_ENV: dict[str, str] = {"FLASK_ENV": "production", "FLASK_APP": "app.py", "LOG_LEVEL": "info", "WORKERS": "4"}
 
 
-class AutoscalingConfig(_Group):
+class AutoscalingGroup(_Group):
     enabled: bool = Field(default=False, description="A HorizontalPodAutoscaler owns the replica count.")
     min_replicas: int = Field(default=2, ge=1, description="Fewest pods.")
     max_replicas: int = Field(default=6, ge=1, description="Most pods (the quota must hold them during a rollout).")
@@ -459,7 +459,7 @@ class QuotaAmounts(_Group):
     memory: Quantity | None = Field(default=None, description="Total memory of the namespace's pods.")
 
 
-class QuotaConfig(_Group):
+class QuotaGroup(_Group):
     requests: QuotaAmounts = Field(
         default_factory=QuotaAmounts, description="Unset: the peak pod count of a rollout x app.resources.requests."
     )
@@ -476,7 +476,7 @@ class QuotaConfig(_Group):
     persistent_volume_claims: int = Field(default=5, ge=0, description="PersistentVolumeClaims.")
 
 
-class LimitsConfig(_Group):
+class LimitsGroup(_Group):
     default: ResourceList = Field(
         default_factory=ResourceList, description="For a container without limits. Unset: app.resources.limits."
     )
@@ -485,7 +485,7 @@ class LimitsConfig(_Group):
     )
 
 
-class PodSecurityConfig(_Group):
+class PodSecurityGroup(_Group):
     enforce: Literal["privileged", "baseline", "restricted"] = Field(
         default="restricted", description="Pod Security level enforced (audit and warn stay restricted)."
     )
@@ -501,12 +501,12 @@ def _cidr(value: str) -> str:
         raise _problem("must be a network in CIDR notation, e.g. 10.0.12.0/24") from None
 
 
-class EgressRule(_Group):
+class EgressRuleGroup(_Group):
     cidr: Annotated[str, AfterValidator(_cidr)] = Field(description="Destination network, e.g. 10.0.12.0/24.")
     port: int | None = Field(default=None, ge=1, le=65535, description="TCP port; unset: any.")
 
 
-class NetworkPolicyConfig(_Group):
+class NetworkPolicyGroup(_Group):
     enabled: bool = Field(
         default=True, description="Default-deny ingress; the ingress controller may reach the app port."
     )
@@ -514,30 +514,30 @@ class NetworkPolicyConfig(_Group):
         default="traefik",
         description="Namespace of the ingress controller allowed in (cluster.ingressController.namespace's default).",
     )
-    egress: list[EgressRule] = Field(
+    egress: list[EgressRuleGroup] = Field(
         default_factory=list, description="Egress allowed besides DNS: [{cidr, port}] (e.g. the database)."
     )
 
 
-class NamespaceConfig(_Group):
+class NamespaceGroup(_Group):
     name: NamespaceName = Field(default="flask-app", description="Namespace created for the app.")
-    pod_security: PodSecurityConfig = Field(default_factory=PodSecurityConfig, description="Pod Security Admission.")
-    quota: QuotaConfig = Field(default_factory=QuotaConfig, description="The ResourceQuota.")
-    limits: LimitsConfig = Field(default_factory=LimitsConfig, description="The LimitRange's container defaults.")
-    network_policy: NetworkPolicyConfig = Field(default_factory=NetworkPolicyConfig, description="NetworkPolicies.")
+    pod_security: PodSecurityGroup = Field(default_factory=PodSecurityGroup, description="Pod Security Admission.")
+    quota: QuotaGroup = Field(default_factory=QuotaGroup, description="The ResourceQuota.")
+    limits: LimitsGroup = Field(default_factory=LimitsGroup, description="The LimitRange's container defaults.")
+    network_policy: NetworkPolicyGroup = Field(default_factory=NetworkPolicyGroup, description="NetworkPolicies.")
 
 
 # --- service, ingress, tls, database ----------------------------------------------------------------
 
 
-class ServiceConfig(_Group):
+class ServiceGroup(_Group):
     type: Literal["ClusterIP", "NodePort", "LoadBalancer"] = Field(default="ClusterIP", description="Service type.")
     annotations: Annotations = Field(
         default_factory=dict, description="Service annotations (cloud load balancer settings)."
     )
 
 
-class SharedGatewayConfig(_Group):
+class SharedGatewayGroup(_Group):
     name: Annotated[str, AfterValidator(lambda v: _check_dns_label(v, "a Gateway name") if v else v)] = Field(
         default="", description="Empty: the program makes a Gateway for the app; else attach to this Gateway."
     )
@@ -549,12 +549,12 @@ class SharedGatewayConfig(_Group):
     )
 
 
-class GatewayConfig(_Group):
+class GatewayGroup(_Group):
     class_name: Annotated[str, _dns_label("a GatewayClass name")] = Field(
         default="traefik", description="GatewayClass of the Gateway the program makes (the cloud's or platform's)."
     )
-    shared: SharedGatewayConfig = Field(
-        default_factory=SharedGatewayConfig, description="A Gateway run elsewhere to attach the route to."
+    shared: SharedGatewayGroup = Field(
+        default_factory=SharedGatewayGroup, description="A Gateway run elsewhere to attach the route to."
     )
     max_body_size: Annotated[str, BeforeValidator(_body_size)] = Field(
         default="5m",
@@ -563,7 +563,7 @@ class GatewayConfig(_Group):
     )
 
 
-class IngressConfig(_Group):
+class IngressGroup(_Group):
     enabled: bool = Field(default=True, description="Route traffic to the app from outside the cluster.")
     api: Literal["ingress", "gateway"] = Field(
         default="ingress", description="ingress: an Ingress (the article's); gateway: a Gateway API HTTPRoute."
@@ -579,7 +579,7 @@ class IngressConfig(_Group):
         description="Ingress annotations (api ingress), merged over nginx.ingress.kubernetes.io/proxy-body-size=5m "
         "(the article's) and service-upstream=true (requests kept off terminating pods).",
     )
-    gateway: GatewayConfig = Field(default_factory=GatewayConfig, description="The Gateway API route (api gateway).")
+    gateway: GatewayGroup = Field(default_factory=GatewayGroup, description="The Gateway API route (api gateway).")
 
 
 DEFAULT_INGRESS_ANNOTATIONS: dict[str, str] = {
@@ -591,7 +591,7 @@ DEFAULT_INGRESS_ANNOTATIONS: dict[str, str] = {
 }
 
 
-class CertManagerConfig(_Group):
+class CertManagerGroup(_Group):
     cluster_issuer: Annotated[str, _dns_label("a ClusterIssuer name")] = Field(
         default="letsencrypt-prod", description="ClusterIssuer named in the Ingress's (or Gateway's) annotation."
     )
@@ -606,7 +606,7 @@ class CertManagerConfig(_Group):
     )
 
 
-class TlsConfig(_Group):
+class TlsGroup(_Group):
     mode: Literal["self-signed", "cert-manager", "secret", "none"] = Field(
         default="self-signed",
         description="self-signed: a local CA (output caCertificate); cert-manager; secret: an existing Secret; "
@@ -615,10 +615,10 @@ class TlsConfig(_Group):
     secret_name: Annotated[str, _dns_label("a Secret name")] = Field(
         default="flask-app-tls", description="Secret holding the route's certificate."
     )
-    cert_manager: CertManagerConfig = Field(default_factory=CertManagerConfig, description="cert-manager mode.")
+    cert_manager: CertManagerGroup = Field(default_factory=CertManagerGroup, description="cert-manager mode.")
 
 
-class DatabaseConfig(_Group):
+class DatabaseGroup(_Group):
     host: Annotated[str, AfterValidator(lambda v: _database_host(v) if v else v)] = Field(
         default="",
         description="PostgreSQL host (DNS name or IP). Empty: no database server, DATABASE_URL is SQLite in /tmp.",
@@ -634,14 +634,14 @@ class DatabaseConfig(_Group):
 
 # The stack config's objects, by key.
 GROUPS: dict[str, type[_Group]] = {
-    "cluster": ClusterConfig,
-    "app": AppConfig,
-    "autoscaling": AutoscalingConfig,
-    "namespace": NamespaceConfig,
-    "service": ServiceConfig,
-    "ingress": IngressConfig,
-    "tls": TlsConfig,
-    "database": DatabaseConfig,
+    "cluster": ClusterGroup,
+    "app": AppGroup,
+    "autoscaling": AutoscalingGroup,
+    "namespace": NamespaceGroup,
+    "service": ServiceGroup,
+    "ingress": IngressGroup,
+    "tls": TlsGroup,
+    "database": DatabaseGroup,
 }
 
 # Keys that hold one secret each (set with `pulumi config set --secret KEY ...`): never inside an

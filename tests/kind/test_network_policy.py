@@ -33,7 +33,7 @@ from kubernetes.stream import stream
 from pulumi import automation as auto
 
 from settings import PROJECT, StackSettings, load_settings
-from settings.schema import NamespaceConfig
+from settings.schema import NamespaceGroup
 from tests.e2e.cluster import not_found, wait_for
 from tests.harness import stack_config
 from tests.kind.conftest import APP, NAMESPACE, STACK, Deployed
@@ -77,7 +77,7 @@ def controller_namespace() -> str:
     """The ingress controller's namespace, as the kind-ci stack's policy admits it (its setting, read
     whether the policy is on or off)."""
     raw = stack_config(STACK).get(f"{PROJECT}:namespace")
-    return NamespaceConfig.model_validate(json.loads(raw or "{}")).network_policy.ingress_controller_namespace
+    return NamespaceGroup.model_validate(json.loads(raw or "{}")).network_policy.ingress_controller_namespace
 
 
 def run_in(kube: client.ApiClient, namespace: str, pod: str, *command: str) -> str:

@@ -20,7 +20,7 @@ from settings import load_settings
 settings = load_settings()
 apps = pulumi.Config("flask-bench").require_int("apps")
 base = settings.app
-if base.ingress is None or settings.tls.mode != "self-signed":
+if base.route is None or base.route.gateway is not None or settings.tls.mode != "self-signed":
     raise ValueError("the scale benchmark needs a stack with an Ingress and tls.mode self-signed (the local stack)")
 
 provider = k8s.Provider("k8s", kubeconfig=settings.cluster.kubeconfig, context=settings.cluster.context)
@@ -28,11 +28,15 @@ on_cluster = pulumi.ResourceOptions(provider=provider)
 
 for index in range(apps):
     suffix = f"{index:02d}"
-    host = f"app-{suffix}.{base.ingress.host}"
+    host = f"app-{suffix}.{base.route.host}"
     # Each app's route makes its own self-signed certificate for its host (tls.RouteTls).
     FlaskApp(
         f"{base.name}-{suffix}",
-        replace(base, namespace=f"{base.namespace}-{suffix}", ingress=replace(base.ingress, host=host)),
+        replace(
+            base,
+            namespace=replace(base.namespace, name=f"{base.namespace.name}-{suffix}"),
+            route=replace(base.route, host=host),
+        ),
         on_cluster,
     )
 

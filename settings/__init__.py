@@ -13,7 +13,6 @@ because validation runs before any resource exists.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from typing import Any
 
 import pulumi
@@ -23,47 +22,41 @@ from pydantic_core import ErrorDetails
 
 from settings import checks
 from settings.build import ClusterSettings, Secrets, StackSettings, TlsSettings, build
-from settings.checks import PROJECT, Problems
-from settings.schema import GROUPS, SECRET_KEYS, AppGroup, AutoscalingGroup
-
-
-class ConfigError(pulumi.RunError):
-    """Bad stack configuration: printed by the engine as a plain message, without a traceback."""
-
-    def __init__(self, problems: Sequence[str]) -> None:
-        self.problems = list(problems)
-        lines = "\n".join(f"  - {p}" for p in self.problems)
-        super().__init__(f"invalid stack configuration ({len(self.problems)} problem(s)):\n{lines}")
+from settings.decisions import Decisions, decide
+from settings.migration import MOVED, RENAMED, check_renamed
+from settings.problems import HIDDEN, PROJECT, ConfigError, Problems
+from settings.schema import GROUPS, SECRET_KEYS
 
 
 def load_settings(config: pulumi.Config | None = None) -> StackSettings:
     """Reads and validates the whole stack configuration; raises ConfigError listing every problem."""
     config = config or pulumi.Config(PROJECT)
     p = Problems()
-    checks.check_renamed(p, _undeclared_keys())
+    check_renamed(p, _undeclared_keys())
     groups = {key: _read_group(p, config, key, model) for key, model in GROUPS.items()}
     secrets = Secrets(**{_snake(key): _read_secret(p, config, key) for key in SECRET_KEYS})
-    _check_relations(p, groups, secrets)
+    decided = decide(groups)
+    _check_relations(p, groups, secrets, decided)
     if p.lines:
         raise ConfigError(p.lines)
-    return build(groups, secrets)
+    return build(groups, secrets, decided)
 
 
-def _check_relations(p: Problems, groups: dict[str, Any], secrets: Secrets) -> None:
+def _check_relations(p: Problems, groups: dict[str, Any], secrets: Secrets, decided: Decisions) -> None:
     """The rules between values, each run when the groups it reads are valid."""
     app, autoscaling = groups["app"], groups["autoscaling"]
     # A group is None only when it is not an object at all; its problem is reported already.
-    if isinstance(app, AppGroup) and isinstance(autoscaling, AutoscalingGroup):
+    if decided.pods is not None:
         checks.check_app(p, app, autoscaling)
         if groups["namespace"] is not None:
-            checks.check_quota(p, app, autoscaling, groups["namespace"])
+            checks.check_quota(p, decided.pods, app, groups["namespace"])
             checks.check_limit_range(p, app, groups["namespace"])
         if groups["cluster"] is not None and groups["service"] is not None:
             checks.check_cluster(p, groups["cluster"], app, groups["service"], secrets.kubeconfig is not None)
     if groups["tls"] is not None and groups["ingress"] is not None:
         checks.check_tls(p, groups["tls"], groups["ingress"])
-    if groups["ingress"] is not None and groups["cluster"] is not None:
-        checks.check_route(p, groups["ingress"], groups["cluster"])
+    if decided.gateway_by_traefik is not None and groups["ingress"] is not None:
+        checks.check_route(p, groups["ingress"], decided.gateway_by_traefik)
     if groups["database"] is not None:
         checks.check_database(p, groups["database"], secrets.database_password is not None)
 
@@ -104,24 +97,20 @@ def _report(p: Problems, key: str, model: type[BaseModel], loc: tuple[Any, ...],
     else:
         shown = None
     message = _message(e["type"], e["msg"], model, loc)
-    if not loc and key in checks.RENAMED:
-        message += f"; the flat layout's {key} is now {checks.RENAMED[key]}"
+    if not loc and key in RENAMED:
+        message += f"; the flat layout's {key} is now {RENAMED[key]}"
     path = ".".join([key, *map(str, loc)])
-    if e["type"] == "extra_forbidden" and path in checks.MOVED:
+    if e["type"] == "extra_forbidden" and path in MOVED:
         # Each old key the stack sets, with where it went.
         old = e.get("input")
         for sub in sorted(old) if isinstance(old, dict) else [None]:
             where = f"{path}.{sub}" if sub is not None else path
-            moved = checks.MOVED.get(where, checks.MOVED[path])
+            moved = MOVED.get(where, MOVED[path])
             value = old[sub] if isinstance(old, dict) and sub is not None else old
             new = moved.split(" ")[0]
             p.add(where, value, f"was renamed: set `pulumi config set --path {new} ...` instead; {moved}")
         return
     p.add(".".join([key, *map(str, loc)]), e.get("input"), message, shown=shown)
-
-
-# What a problem line shows instead of a value that may well be a secret.
-HIDDEN = "(not shown: the name looks secret)"
 
 
 def _secret_name(model: type[BaseModel], loc: tuple[Any, ...]) -> bool:

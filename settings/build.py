@@ -9,28 +9,28 @@ controller's CRD sources.
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TypeVar
 
 import pulumi
-from flask_k8s_components.flask_app import FlaskAppArgs, GatewaySpec, IngressSpec, NetworkPolicySpec, ServiceSpec
-from flask_k8s_components.gateway import SharedGateway
+from flask_k8s_components.app_config import ConfigSpec
+from flask_k8s_components.flask_app import FlaskAppArgs
 from flask_k8s_components.ingress_controller import CrdSources, IngressControllerArgs
 from flask_k8s_components.kind_cluster import KindClusterArgs
-from flask_k8s_components.namespace import LimitRangeSpec, QuotaSpec
-from flask_k8s_components.network_policy import EgressRule
-from flask_k8s_components.secrets import DatabaseArgs
+from flask_k8s_components.namespace import LimitRangeSpec, NamespaceSpec, QuotaSpec
+from flask_k8s_components.network_policy import EgressRule, NetworkPolicySpec
+from flask_k8s_components.route import GatewaySpec, IngressSpec, RouteSpec, SharedGateway
+from flask_k8s_components.secrets import DatabaseSpec, SecretsSpec
+from flask_k8s_components.service import ServiceSpec
 from flask_k8s_components.tls import CertManagerArgs, RouteTls
-from flask_k8s_components.workload import AutoscalingSpec, ResourcesSpec, RolloutSpec, SecuritySpec, TerminationSpec
+from flask_k8s_components.workload import ResourcesSpec, RolloutSpec, SecuritySpec, TerminationSpec, WorkloadSpec
 
-from settings.checks import peak_pods
+from settings.decisions import Decisions, Pods
 from settings.schema import (
     DEFAULT_ENV,
     DEFAULT_INGRESS_ANNOTATIONS,
     AppGroup,
-    AutoscalingGroup,
     ClusterGroup,
     DatabaseGroup,
     IngressGroup,
@@ -102,19 +102,23 @@ class StackSettings:
     """TLS for the Ingress."""
 
 
-def build(groups: Mapping[str, object], secrets: Secrets) -> StackSettings:
+def build(groups: Mapping[str, object], secrets: Secrets, decided: Decisions) -> StackSettings:
+    """Every component's Args from the validated groups, one spec per group, with what was decided."""
     cluster, app = _as(groups["cluster"], ClusterGroup), _as(groups["app"], AppGroup)
     ingress, tls = _as(groups["ingress"], IngressGroup), _as(groups["tls"], TlsGroup)
-    app_args = flask_app_args(
-        app,
-        _as(groups["autoscaling"], AutoscalingGroup),
-        _as(groups["namespace"], NamespaceGroup),
-        _as(groups["service"], ServiceGroup),
-        _as(groups["database"], DatabaseGroup),
-        secrets,
-        side_loaded=cluster.target == "kind" and cluster.kind.load_image,
+    namespace = _as(groups["namespace"], NamespaceGroup)
+    pods, by_traefik = decided.pods, decided.gateway_by_traefik
+    assert pods is not None and by_traefik is not None, "decided from valid groups"
+    app_args = FlaskAppArgs(
+        name=app.name,
+        namespace=namespace_spec(namespace, app, pods),
+        workload=workload_spec(app, pods, side_loaded=cluster.target == "kind" and cluster.kind.load_image),
+        config=config_spec(app),
+        secrets=secrets_spec(_as(groups["database"], DatabaseGroup), secrets),
+        service=service_spec(_as(groups["service"], ServiceGroup)),
+        route=route_spec(ingress, tls, by_traefik),
+        network_policy=network_policy_spec(namespace),
     )
-    app_args = dataclasses.replace(app_args, **route_specs(ingress, tls, cluster))
     return StackSettings(app=app_args, cluster=cluster_settings(cluster, app, secrets), tls=tls_settings(tls, ingress))
 
 
@@ -179,95 +183,85 @@ def route_tls(tls: TlsGroup) -> RouteTls:
     return RouteTls(mode=tls.mode, secret_name=tls.secret_name, cluster_issuer=issuer)
 
 
-def route_specs(ingress: IngressGroup, tls: TlsGroup, cluster: ClusterGroup) -> dict[str, object]:
-    """FlaskAppArgs' `ingress` and `gateway`: the one route the stack chose (or none)."""
+def route_spec(ingress: IngressGroup, tls: TlsGroup, by_traefik: bool) -> RouteSpec | None:
+    """The ingress and tls groups as the route: through an Ingress or Gateway API (or none)."""
     if not ingress.enabled:
-        return {"ingress": None, "gateway": None}
-    if ingress.api == "ingress":
-        spec = IngressSpec(
-            host=ingress.host,
-            ingress_class_name=ingress.class_name,
-            tls=route_tls(tls),
-            annotations={**DEFAULT_INGRESS_ANNOTATIONS, **ingress.annotations},
-        )
-        return {"ingress": spec, "gateway": None}
+        return None
     gateway, shared = ingress.gateway, ingress.gateway.shared
-    return {
-        "ingress": None,
-        "gateway": GatewaySpec(
-            host=ingress.host,
-            tls=route_tls(tls),
-            gateway_class_name=gateway.class_name,
-            shared_gateway=SharedGateway(shared.name, shared.namespace, shared.section_name or None)
-            if shared.name
-            else None,
-            max_body_bytes=body_size_bytes(gateway.max_body_size) if served_by_traefik(ingress, cluster) else None,
+    return RouteSpec(
+        host=ingress.host,
+        tls=route_tls(tls),
+        ingress=IngressSpec(
+            class_name=ingress.class_name, annotations={**DEFAULT_INGRESS_ANNOTATIONS, **ingress.annotations}
         ),
-    }
-
-
-def served_by_traefik(ingress: IngressGroup, cluster: ClusterGroup) -> bool:
-    """Whether the Gateway route's class is the one of the Traefik this stack installs."""
-    controller = cluster.ingress_controller
-    return (
-        controller.install
-        and not ingress.gateway.shared.name
-        and (ingress.gateway.class_name == controller.gateway_class_name)
+        gateway=GatewaySpec(
+            class_name=gateway.class_name,
+            shared=SharedGateway(shared.name, shared.namespace, shared.section_name or None) if shared.name else None,
+            max_body_bytes=body_size_bytes(gateway.max_body_size) if by_traefik else None,
+        )
+        if ingress.api == "gateway"
+        else None,
     )
 
 
-def flask_app_args(
-    app: AppGroup,
-    autoscaling: AutoscalingGroup,
-    namespace: NamespaceGroup,
-    service: ServiceGroup,
-    database: DatabaseGroup,
-    secrets: Secrets,
-    *,
-    side_loaded: bool,
-) -> FlaskAppArgs:
+def namespace_spec(namespace: NamespaceGroup, app: AppGroup, pods: Pods) -> NamespaceSpec:
+    return NamespaceSpec(
+        name=namespace.name,
+        quota=quota(app, pods, namespace),
+        limit_range=limit_range(app, namespace),
+        labels=pod_security_labels(namespace),
+    )
+
+
+def workload_spec(app: AppGroup, pods: Pods, *, side_loaded: bool) -> WorkloadSpec:
     req, lim = app.resources.requests, app.resources.limits
     rollout, term = app.rollout, app.termination
-    network = namespace.network_policy
-    return FlaskAppArgs(
-        name=app.name,
-        namespace=namespace.name,
+    return WorkloadSpec(
         image=app.image,
-        image_pull_policy=pull_policy(app, side_loaded),
         version=app.version,
-        replicas=app.replicas,
-        container_port=app.port,
+        port=app.port,
         resources=ResourcesSpec(req.cpu, req.memory, lim.cpu, lim.memory, req.ephemeral_storage, lim.ephemeral_storage),
-        quota=quota(app, autoscaling, namespace),
-        limit_range=limit_range(app, namespace),
-        namespace_labels=pod_security_labels(namespace),
-        # GRACEFUL_TIMEOUT is read by app/gunicorn.conf.py: how long workers finish in-flight
-        # requests after SIGTERM.
-        env={**DEFAULT_ENV, **app.env, "GRACEFUL_TIMEOUT": str(term.graceful_timeout_seconds)},
-        config_file=app.config_file,
-        database=DatabaseArgs(user=database.user, host=database.host, port=database.port, name=database.name)
-        if database.host
-        else None,
-        secret_key=secrets.secret_key,
-        jwt_secret_key=secrets.jwt_secret_key,
-        database_password=secrets.database_password,
-        service=ServiceSpec(type=service.type, annotations=dict(service.annotations)),
+        scale=pods.scale,
+        image_pull_policy=pull_policy(app, side_loaded),
         security=SecuritySpec(app.security.run_as_user, app.security.read_only_root_filesystem),
         termination=TerminationSpec(term.pre_stop_sleep_seconds, term.grace_period_seconds),
         rollout=RolloutSpec(
             rollout.max_surge, rollout.max_unavailable, rollout.progress_deadline_seconds, rollout.timeout_seconds
         ),
-        autoscaling=AutoscalingSpec(autoscaling.min_replicas, autoscaling.max_replicas, autoscaling.cpu_utilization)
-        if autoscaling.enabled
-        else None,
         disruption_budget=app.disruption_budget,
         spread_zones=app.spread_zones,
-        network_policy=NetworkPolicySpec(
-            ingress_namespaces=[network.ingress_controller_namespace],
-            egress=[EgressRule(cidr=r.cidr, port=r.port) for r in network.egress],
-        )
-        if network.enabled
+    )
+
+
+def config_spec(app: AppGroup) -> ConfigSpec:
+    # GRACEFUL_TIMEOUT is read by app/gunicorn.conf.py: how long workers finish in-flight requests
+    # after SIGTERM.
+    graceful = str(app.termination.graceful_timeout_seconds)
+    return ConfigSpec(env={**DEFAULT_ENV, **app.env, "GRACEFUL_TIMEOUT": graceful}, config_file=app.config_file)
+
+
+def secrets_spec(database: DatabaseGroup, secrets: Secrets) -> SecretsSpec:
+    return SecretsSpec(
+        database=DatabaseSpec(user=database.user, host=database.host, port=database.port, name=database.name)
+        if database.host
         else None,
+        secret_key=secrets.secret_key,
+        jwt_secret_key=secrets.jwt_secret_key,
+        database_password=secrets.database_password,
+    )
+
+
+def service_spec(service: ServiceGroup) -> ServiceSpec:
+    return ServiceSpec(type=service.type, annotations=dict(service.annotations))
+
+
+def network_policy_spec(namespace: NamespaceGroup) -> NetworkPolicySpec | None:
+    network = namespace.network_policy
+    if not network.enabled:
+        return None
+    return NetworkPolicySpec(
+        ingress_namespaces=[network.ingress_controller_namespace],
+        egress=[EgressRule(cidr=r.cidr, port=r.port) for r in network.egress],
     )
 
 
@@ -295,9 +289,9 @@ def _bytes_times(count: int, quantity: str) -> str:
     return str(total)
 
 
-def quota(app: AppGroup, autoscaling: AutoscalingGroup, namespace: NamespaceGroup) -> QuotaSpec:
+def quota(app: AppGroup, pods: Pods, namespace: NamespaceGroup) -> QuotaSpec:
     """The ResourceQuota: what the stack sets, else exactly what the peak of a rollout needs."""
-    peak, _ = peak_pods(app, autoscaling)
+    peak = pods.peak
     q, req, lim = namespace.quota, app.resources.requests, app.resources.limits
     return QuotaSpec(
         requests_cpu=q.requests.cpu or _cpu_times(peak, req.cpu),

@@ -6,12 +6,12 @@ line per broken rule, so `load_settings` can report every problem of a stack at 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass, field
 from decimal import Decimal
 
 from flask_k8s_components.vocabulary import MAX_NAME, image_tag, secret_looking_word
 
+from settings.decisions import Pods
+from settings.problems import PROJECT, Problems
 from settings.schema import (
     AppGroup,
     AutoscalingGroup,
@@ -24,40 +24,11 @@ from settings.schema import (
     parse_quantity,
 )
 
-PROJECT = "flask-k8s"
-
 # How long after the progress deadline `up` may give up at the earliest (see check_rollout).
 DEADLINE_SLACK_SECONDS = 30
 LOG_LEVELS = ("debug", "info", "warning", "error", "critical")
 # ConfigMap entries that other keys own: set through them, not through app.env.
 ENV_OWNED = {"GRACEFUL_TIMEOUT": "app.termination.gracefulTimeoutSeconds"}
-
-
-@dataclass
-class Problems:
-    """Problems found so far, one line each: `flask-k8s:<path> = <value>: <what is allowed>`."""
-
-    lines: list[str] = field(default_factory=list)
-    _blamed: set[str] = field(default_factory=set)
-
-    def add(self, path: str, value: object, allowed: str, *, shown: str | None = None) -> None:
-        """`shown` stands in the line for a value that must not be echoed."""
-        # One message per path: a value already wrong says nothing more by failing more rules.
-        if path not in self._blamed:
-            self._blamed.add(path)
-            self.lines.append(f"{PROJECT}:{path} = {shown or repr(value)}: {allowed}")
-
-    def note(self, line: str) -> None:
-        """A problem that must not echo its value (a secret)."""
-        self.lines.append(line)
-
-    def wrong(self, *paths: str) -> bool:
-        """Whether the value at one of these paths (or an object holding it) was found wrong already.
-
-        Its default stands in for it from then on, so a rule comparing with it would judge a value
-        the stack never set: such a rule says nothing.
-        """
-        return any(path == b or path.startswith(f"{b}.") for path in paths for b in self._blamed)
 
 
 def _amount(value: str | None) -> Decimal | None:
@@ -149,28 +120,11 @@ def check_env(p: Problems, env: dict[str, str]) -> None:
         p.add("app.env.WORKERS", workers, "must be a whole number of gunicorn workers, 1 to 64")
 
 
-def peak_pods(app: AppGroup, autoscaling: AutoscalingGroup) -> tuple[int, str]:
-    """The most pods a rollout can hold at once, and how that number is made up.
-
-    During a rolling update the old pods keep running while maxSurge new ones start. A pod that is
-    stopping still counts against the quota until it is gone (its preStop pause and graceful stop),
-    while the rollout already starts the next surge pod: up to maxSurge + maxUnavailable of them.
-    With an HPA, the most pods there can be is its maximum.
-    """
-    most, most_path = (
-        (autoscaling.max_replicas, "autoscaling.maxReplicas") if autoscaling.enabled else (app.replicas, "app.replicas")
-    )
-    surge, stopping = app.rollout.max_surge, app.rollout.max_surge + app.rollout.max_unavailable
-    rule = f"{most_path} + maxSurge + stopping (maxSurge + maxUnavailable) = {most} + {surge} + {stopping}"
-    return most + surge + stopping, rule
-
-
-def check_quota(p: Problems, app: AppGroup, autoscaling: AutoscalingGroup, namespace: NamespaceGroup) -> None:
+def check_quota(p: Problems, pods: Pods, app: AppGroup, namespace: NamespaceGroup) -> None:
     """A quota set by hand must still hold the peak of a rollout, or it stalls with 'exceeded quota'."""
-    most_path = "autoscaling.maxReplicas" if autoscaling.enabled else "app.replicas"
-    if p.wrong("autoscaling.enabled", most_path, "app.rollout.maxSurge", "app.rollout.maxUnavailable"):
+    if p.wrong("autoscaling.enabled", pods.count_path, "app.rollout.maxSurge", "app.rollout.maxUnavailable"):
         return
-    peak, rule = peak_pods(app, autoscaling)
+    peak, rule = pods.peak, pods.peak_rule
     quota = namespace.quota
     if quota.pods is not None and peak > quota.pods:
         p.add("namespace.quota.pods", quota.pods, f"must allow {rule} = {peak} pods during a rolling update")
@@ -253,7 +207,7 @@ def check_cluster(
             )
 
 
-def check_route(p: Problems, ingress: IngressGroup, cluster: ClusterGroup) -> None:
+def check_route(p: Problems, ingress: IngressGroup, by_traefik: bool) -> None:
     """The Gateway API route's settings, checked whichever route the stack uses now."""
     shared = ingress.gateway.shared
     if shared.name and not shared.namespace:
@@ -268,12 +222,11 @@ def check_route(p: Problems, ingress: IngressGroup, cluster: ClusterGroup) -> No
             ingress.annotations,
             "are the Ingress's (ingress.api ingress); a Gateway API route takes none (see ingress.gateway)",
         )
-    controller = cluster.ingress_controller
     if (
         ingress.api == "gateway"
         and "max_body_size" in ingress.gateway.model_fields_set
         and not p.wrong("cluster.ingressController", "ingress.gateway.className")
-        and not (controller.install and not shared.name and ingress.gateway.class_name == controller.gateway_class_name)
+        and not by_traefik
     ):
         # A limit nobody enforces would mislead whoever reads the stack file.
         p.add(
@@ -305,108 +258,3 @@ def check_tls(p: Problems, tls: TlsGroup, ingress: IngressGroup) -> None:
 def check_database(p: Problems, database: DatabaseGroup, password_set: bool) -> None:
     if password_set and not database.host and not p.wrong("database.host"):
         p.note(f"{PROJECT}:databasePassword is set but no database.host: there is no database to use it")
-
-
-def check_renamed(p: Problems, keys: Sequence[str]) -> None:
-    """Keys of the flat layout before the config was grouped: say where each went."""
-    for key in keys:
-        new = RENAMED.get(key)
-        if new is not None:
-            p.note(f"{PROJECT}:{key} was renamed: set `pulumi config set --path {new} ...` instead (README)")
-        else:
-            p.note(f"{PROJECT}:{key} is not a key of this project (README: Configuration)")
-
-
-# Where each key of the flat layout (up to release 4a17c1c) went. `namespace` is a group now: its
-# old plain value is refused as not an object, with this hint (settings/__init__.py).
-RENAMED: dict[str, str] = {
-    "namespace": "namespace.name",
-    "clusterTarget": "cluster.target",
-    "kubeContext": "cluster.context",
-    "kindClusterName": "cluster.kind.name",
-    "kindWorkers": "cluster.kind.workers",
-    "kindCreateCluster": "cluster.kind.create",
-    "kindNodeImage": "cluster.kind.nodeImage",
-    "kindLoadImage": "cluster.kind.loadImage",
-    "appSourceDir": "cluster.kind.appSourceDir",
-    "installIngressNginx": "cluster.ingressController.install",
-    "ingressNginxVersion": "cluster.ingressController.image",
-    "tlsMode": "tls.mode",
-    "tlsSecretName": "tls.secretName",
-    "certManagerClusterIssuer": "tls.certManager.clusterIssuer",
-    "certManagerInstall": "tls.certManager.install",
-    "certManagerVersion": "tls.certManager.version",
-    "acmeEmail": "tls.certManager.acmeEmail",
-    "appName": "app.name",
-    "image": "app.image",
-    "imagePullPolicy": "app.imagePullPolicy",
-    "appVersion": "app.version",
-    "replicas": "app.replicas",
-    "containerPort": "app.port",
-    "cpuRequest": "app.resources.requests.cpu",
-    "memoryRequest": "app.resources.requests.memory",
-    "ephemeralStorageRequest": "app.resources.requests.ephemeral-storage",
-    "cpuLimit": "app.resources.limits.cpu",
-    "memoryLimit": "app.resources.limits.memory",
-    "ephemeralStorageLimit": "app.resources.limits.ephemeral-storage",
-    "maxSurge": "app.rollout.maxSurge",
-    "maxUnavailable": "app.rollout.maxUnavailable",
-    "progressDeadlineSeconds": "app.rollout.progressDeadlineSeconds",
-    "deploymentTimeoutSeconds": "app.rollout.timeoutSeconds",
-    "preStopSleepSeconds": "app.termination.preStopSleepSeconds",
-    "gracefulTimeoutSeconds": "app.termination.gracefulTimeoutSeconds",
-    "terminationGracePeriodSeconds": "app.termination.gracePeriodSeconds",
-    "quotaRequestsCpu": "namespace.quota.requests.cpu",
-    "quotaRequestsMemory": "namespace.quota.requests.memory",
-    "quotaLimitsCpu": "namespace.quota.limits.cpu",
-    "quotaLimitsMemory": "namespace.quota.limits.memory",
-    "quotaPods": "namespace.quota.pods",
-    "quotaServices": "namespace.quota.services",
-    "quotaPersistentVolumeClaims": "namespace.quota.persistentVolumeClaims",
-    "limitDefaultCpu": "namespace.limits.default.cpu",
-    "limitDefaultMemory": "namespace.limits.default.memory",
-    "limitDefaultEphemeralStorage": "namespace.limits.default.ephemeral-storage",
-    "limitDefaultRequestCpu": "namespace.limits.defaultRequest.cpu",
-    "limitDefaultRequestMemory": "namespace.limits.defaultRequest.memory",
-    "limitDefaultRequestEphemeralStorage": "namespace.limits.defaultRequest.ephemeral-storage",
-    "flaskEnv": "app.env.FLASK_ENV",
-    "flaskApp": "app.env.FLASK_APP",
-    "logLevel": "app.env.LOG_LEVEL",
-    "workers": "app.env.WORKERS",
-    "extraConfig": "app.env.<NAME>",
-    "appConfigFile": "app.configFile",
-    "databaseUser": "database.user",
-    "databaseHost": "database.host",
-    "databasePort": "database.port",
-    "databaseName": "database.name",
-    "serviceType": "service.type",
-    "serviceAnnotations": "service.annotations.<key>",
-    "ingressEnabled": "ingress.enabled",
-    "ingressClassName": "ingress.className",
-    "host": "ingress.host",
-    "ingressAnnotations": "ingress.annotations.<key>",
-    "podSecurityEnforce": "namespace.podSecurity.enforce",
-    "podSecurityVersion": "namespace.podSecurity.version",
-    "runAsUser": "app.security.runAsUser",
-    "readOnlyRootFilesystem": "app.security.readOnlyRootFilesystem",
-    "podDisruptionBudget": "app.disruptionBudget",
-    "autoscalingEnabled": "autoscaling.enabled",
-    "autoscalingMinReplicas": "autoscaling.minReplicas",
-    "autoscalingMaxReplicas": "autoscaling.maxReplicas",
-    "autoscalingCpuUtilization": "autoscaling.cpuUtilization",
-    "networkPolicyEnabled": "namespace.networkPolicy.enabled",
-    "ingressControllerNamespace": "namespace.networkPolicy.ingressControllerNamespace",
-    "egressAllowed": "namespace.networkPolicy.egress",
-    "topologySpreadZones": "app.spreadZones",
-    "rejectLatestTag": "app.rejectLatestTag",
-}
-
-
-# Keys inside a group that moved (the path of the old key or object -> where it went, and why).
-# ingress-nginx is retired (SIG Network, announced 2025-11-11; no fixes after March 2026): the
-# program installs Traefik, which serves the same IngressClass and annotations (README: Migrating).
-MOVED: dict[str, str] = {
-    "cluster.ingressNginx": "cluster.ingressController (Traefik; ingress-nginx is retired)",
-    "cluster.ingressNginx.install": "cluster.ingressController.install (Traefik; ingress-nginx is retired)",
-    "cluster.ingressNginx.version": "cluster.ingressController.image (traefik:v<version>; ingress-nginx is retired)",
-}

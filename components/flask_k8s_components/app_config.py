@@ -21,15 +21,23 @@ APP_CONFIG_KEY = "APP_CONFIG"
 
 
 @dataclass(frozen=True)
+class ConfigSpec:
+    """The app's non-secret configuration (the config group `app`'s env and configFile)."""
+
+    env: dict[str, str]
+    """Environment variables for the app (FLASK_ENV, LOG_LEVEL, ...), exposed through envFrom."""
+    config_file: str
+    """Contents of the app's config file, mounted read-only into the container."""
+
+
+@dataclass(frozen=True)
 class AppConfigArgs:
     """Inputs of AppConfig."""
 
     namespace: pulumi.Input[str]
     """Namespace the ConfigMap lives in."""
-    env: dict[str, str]
-    """Environment variables for the app (FLASK_ENV, LOG_LEVEL, ...), exposed through envFrom."""
-    config_file: str
-    """Contents of the app's config file, mounted read-only into the container."""
+    spec: ConfigSpec
+    """What the ConfigMap holds."""
     labels: dict[str, str] = field(default_factory=dict)
     """Labels for the ConfigMap."""
 
@@ -46,7 +54,7 @@ class AppConfig(pulumi.ComponentResource):
 
     def __init__(self, name: str, args: AppConfigArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__(f"{TYPE_PREFIX}:AppConfig", name, None, opts)
-        if APP_CONFIG_KEY in args.env:
+        if APP_CONFIG_KEY in args.spec.env:
             raise ValueError(f"env key {APP_CONFIG_KEY!r} is reserved for the config file")
         self.config_file_key = APP_CONFIG_KEY
         self.config_map = k8s.core.v1.ConfigMap(
@@ -54,7 +62,7 @@ class AppConfig(pulumi.ComponentResource):
             # No metadata.name: Pulumi auto-names it, which is what lets a change roll the pods.
             metadata=k8s.meta.v1.ObjectMetaArgs(namespace=args.namespace, labels=args.labels),
             immutable=True,
-            data={**args.env, APP_CONFIG_KEY: args.config_file},
+            data={**args.spec.env, APP_CONFIG_KEY: args.spec.config_file},
             # The object this component exists for takes the component's name; until 4a17c1c it was
             # "<name>-configmap", and the alias keeps that live object (and its generated name).
             opts=pulumi.ResourceOptions(parent=self, aliases=[pulumi.Alias(name=f"{name}-configmap")]),

@@ -15,132 +15,38 @@ from dataclasses import dataclass, field
 import pulumi
 
 from flask_k8s_components import TYPE_PREFIX
-from flask_k8s_components.app_config import AppConfig, AppConfigArgs
-from flask_k8s_components.gateway import AppGatewayRoute, SharedGateway
-from flask_k8s_components.ingress import AppIngress, AppIngressArgs, GatewayRoute
-from flask_k8s_components.namespace import AppNamespace, AppNamespaceArgs, LimitRangeSpec, QuotaSpec
-from flask_k8s_components.network_policy import AppNetworkPolicy, AppNetworkPolicyArgs, EgressRule
+from flask_k8s_components.app_config import AppConfig, AppConfigArgs, ConfigSpec
+from flask_k8s_components.gateway import AppGatewayRoute
+from flask_k8s_components.ingress import AppIngress, AppIngressArgs
+from flask_k8s_components.namespace import AppNamespace, AppNamespaceArgs, NamespaceSpec
+from flask_k8s_components.network_policy import AppNetworkPolicy, AppNetworkPolicyArgs, NetworkPolicySpec
+from flask_k8s_components.route import Backend, RouteSpec
 from flask_k8s_components.route_status import ClusterAccess
-from flask_k8s_components.secrets import AppSecrets, AppSecretsArgs, DatabaseArgs
-from flask_k8s_components.service import AppService, AppServiceArgs
-from flask_k8s_components.tls import RouteTls
-from flask_k8s_components.workload import (
-    AutoscalingSpec,
-    ResourcesSpec,
-    RolloutSpec,
-    SecuritySpec,
-    TerminationSpec,
-    Workload,
-    WorkloadArgs,
-)
-
-
-@dataclass(frozen=True)
-class IngressSpec:
-    """How the app is exposed through an Ingress."""
-
-    host: str
-    """Host name the Ingress answers for."""
-    ingress_class_name: str = "nginx"
-    """IngressClass name."""
-    tls: RouteTls = field(default_factory=RouteTls)
-    """TLS for the host (none serves plain HTTP)."""
-    annotations: dict[str, str] = field(default_factory=dict)
-    """Ingress annotations."""
-
-
-@dataclass(frozen=True)
-class GatewaySpec:
-    """How the app is exposed through Gateway API (an HTTPRoute, on a Gateway made here or a shared one)."""
-
-    host: str
-    """Host name the route answers for."""
-    tls: RouteTls = field(default_factory=RouteTls)
-    """TLS of the Gateway made here (none with a shared Gateway: it has its own)."""
-    gateway_class_name: str = "traefik"
-    """GatewayClass of the Gateway made here."""
-    shared_gateway: SharedGateway | None = None
-    """Attach to this Gateway instead of making one."""
-    max_body_bytes: int | None = None
-    """Largest request body (a Traefik Middleware: only where Traefik serves the route)."""
-
-
-@dataclass(frozen=True)
-class ServiceSpec:
-    """The Service in front of the pods."""
-
-    type: str = "ClusterIP"
-    """ClusterIP, NodePort or LoadBalancer."""
-    annotations: dict[str, str] = field(default_factory=dict)
-    """Service annotations (cloud load balancer settings)."""
-
-
-@dataclass(frozen=True)
-class NetworkPolicySpec:
-    """Which traffic the namespace admits (see flask_k8s_components/network_policy.py)."""
-
-    ingress_namespaces: list[str] = field(default_factory=lambda: ["traefik"])
-    """Namespaces allowed to reach the app's port (the ingress controller's)."""
-    egress: list[EgressRule] = field(default_factory=list)
-    """Allowed egress destinations besides DNS."""
+from flask_k8s_components.secrets import AppSecrets, AppSecretsArgs, SecretsSpec
+from flask_k8s_components.service import AppService, AppServiceArgs, ServiceSpec
+from flask_k8s_components.workload import Workload, WorkloadArgs, WorkloadSpec
 
 
 @dataclass(frozen=True)
 class FlaskAppArgs:
-    """Inputs of FlaskApp: one app, validated and built by settings/."""
+    """Inputs of FlaskApp: one app, grouped as the stack config is (settings/ builds one spec per
+    config group); FlaskApp hands each spec to the child that uses it."""
 
     name: str
-    """App name: Deployment name, `app` label, prefix of the Service and Ingress names."""
-    namespace: str
-    """Namespace created for the app."""
-    image: str
-    """Container image reference."""
-    version: str
-    """App version, as a label on the pods."""
-    replicas: int
-    """Desired number of pods."""
-    container_port: int
-    """Port the app listens on."""
-    resources: ResourcesSpec
-    """Container requests and limits."""
-    quota: QuotaSpec
-    """The namespace's ResourceQuota."""
-    limit_range: LimitRangeSpec
-    """The namespace's LimitRange."""
-    env: dict[str, str]
-    """Non-secret environment (the ConfigMap)."""
-    config_file: str
-    """The app's config file, mounted read-only."""
-    database: DatabaseArgs | None = None
-    """PostgreSQL coordinates for DATABASE_URL; None: an SQLite file in the pod's /tmp."""
-    secret_key: pulumi.Output[str] | None = None
-    """SECRET_KEY from encrypted config; None generates one."""
-    jwt_secret_key: pulumi.Output[str] | None = None
-    """JWT key from encrypted config; None generates one."""
-    database_password: pulumi.Output[str] | None = None
-    """Database password from encrypted config; None generates one."""
+    """App name: Deployment name, `app` label, prefix of the Service and route names."""
+    namespace: NamespaceSpec
+    """The namespace created for the app, its quota and LimitRange."""
+    workload: WorkloadSpec
+    """What runs: image, port, resources, pod count, rollout and stop."""
+    config: ConfigSpec
+    """Non-secret environment and the config file (the ConfigMap)."""
+    secrets: SecretsSpec = field(default_factory=SecretsSpec)
+    """Secret values, given or generated (the Secret)."""
     service: ServiceSpec | None = field(default_factory=ServiceSpec)
-    """The Service; None creates none, and then no Ingress either (a worker nothing calls)."""
-    ingress: IngressSpec | None = None
-    """The Ingress; None creates none (e.g. when a LoadBalancer Service is the entry point)."""
-    gateway: GatewaySpec | None = None
-    """A Gateway API route instead of the Ingress; None creates none."""
-    namespace_labels: dict[str, str] = field(default_factory=dict)
-    """Extra labels for the Namespace object."""
-    image_pull_policy: str = "IfNotPresent"
-    """Always for a mutable tag from a registry; IfNotPresent for a digest or a side-loaded image."""
-    security: SecuritySpec = field(default_factory=SecuritySpec)
-    """Pod security context."""
-    termination: TerminationSpec = field(default_factory=TerminationSpec)
-    """How pods stop without dropping requests."""
-    rollout: RolloutSpec = field(default_factory=RolloutSpec)
-    """Rolling update pace, and when a rollout that does not finish counts as failed."""
-    autoscaling: AutoscalingSpec | None = None
-    """HorizontalPodAutoscaler; None keeps `replicas` fixed."""
-    disruption_budget: bool = True
-    """Create a PodDisruptionBudget."""
-    spread_zones: bool = False
-    """Spread pods across zones as well as nodes."""
+    """The Service; None creates none, and then no route either (a worker nothing calls)."""
+    route: RouteSpec | None = None
+    """The route (Ingress or Gateway API) with its TLS; None creates none (e.g. when a LoadBalancer
+    Service is the entry point)."""
     network_policy: NetworkPolicySpec | None = field(default_factory=NetworkPolicySpec)
     """NetworkPolicies for the namespace; None creates none."""
 
@@ -198,16 +104,14 @@ class FlaskApp(pulumi.ComponentResource):
         - `cluster`: how to read the cluster, so that `pulumi up` waits until a Gateway API route
           serves (flask_k8s_components/route_status.py); None does not wait;
         - `certificate_aliases`: where the program made the route's self-signed certificate before."""
-        if (args.ingress is not None or args.gateway is not None) and args.service is None:
+        if args.route is not None and args.service is None:
             # Before anything is registered: a route goes to the Service and has none to route to.
-            raise ValueError(f"FlaskApp {name}: a route (ingress or gateway) needs a service (args.service is None)")
-        if args.ingress is not None and args.gateway is not None:
-            raise ValueError(f"FlaskApp {name}: choose one route, ingress or gateway, not both")
+            raise ValueError(f"FlaskApp {name}: a route needs a service (args.service is None)")
         super().__init__(f"{TYPE_PREFIX}:FlaskApp", name, None, opts)
-        selector, labels = app_labels(args.name, args.version)
+        selector, labels = app_labels(args.name, args.workload.version)
 
         self.namespace, self.config, self.secrets = self._namespace_config_secrets(name, args, labels)
-        ns = self.namespace.name
+        ns = self.namespace.namespace_name
         self.workload = Workload(
             f"{name}-workload",
             self._workload_args(args, ns, selector, labels, pod_annotations or {}),
@@ -223,7 +127,7 @@ class FlaskApp(pulumi.ComponentResource):
         self.url = None
         self.ingress_address = None
         self.ca_certificate = None
-        if (args.ingress is not None or args.gateway is not None) and self.service is not None:
+        if args.route is not None and self.service is not None:
             # One route component whichever API it uses: its TLS Secret and certificate stay when a
             # stack moves between the Ingress and Gateway API.
             route = self._route(
@@ -232,7 +136,7 @@ class FlaskApp(pulumi.ComponentResource):
             self.ingress = route
             self.gateway_route = route.gateway_route
             self.url = route.url
-            self.ingress_address = route.address if args.ingress is not None else None
+            self.ingress_address = route.address if args.route.gateway is None else None
             self.ca_certificate = route.ca_certificate
 
         self.namespace_name = ns
@@ -263,77 +167,46 @@ class FlaskApp(pulumi.ComponentResource):
         self, name: str, args: FlaskAppArgs, labels: dict[str, str]
     ) -> tuple[AppNamespace, AppConfig, AppSecrets]:
         child = pulumi.ResourceOptions(parent=self)
-        namespace = AppNamespace(
-            f"{name}-ns",
-            AppNamespaceArgs(
-                name=args.namespace,
-                quota=args.quota,
-                limit_range=args.limit_range,
-                labels=labels,
-                namespace_labels=args.namespace_labels,
-            ),
-            child,
-        )
-        ns = namespace.name
-        config = AppConfig(
-            f"{name}-config",
-            AppConfigArgs(namespace=ns, env=args.env, config_file=args.config_file, labels=labels),
-            child,
-        )
-        secrets = AppSecrets(
-            f"{name}-secrets",
-            AppSecretsArgs(
-                namespace=ns,
-                database=args.database,
-                secret_key=args.secret_key,
-                jwt_secret_key=args.jwt_secret_key,
-                database_password=args.database_password,
-                labels=labels,
-            ),
-            child,
-        )
+        namespace = AppNamespace(f"{name}-ns", AppNamespaceArgs(spec=args.namespace, labels=labels), child)
+        ns = namespace.namespace_name
+        config = AppConfig(f"{name}-config", AppConfigArgs(namespace=ns, spec=args.config, labels=labels), child)
+        secrets = AppSecrets(f"{name}-secrets", AppSecretsArgs(namespace=ns, spec=args.secrets, labels=labels), child)
         return namespace, config, secrets
 
     def _service(
         self, name: str, spec: ServiceSpec, args: FlaskAppArgs, selector: dict[str, str], labels: dict[str, str]
     ) -> AppService:
-        child = pulumi.ResourceOptions(parent=self)
-        ns = self.namespace.name
         return AppService(
             name,
             AppServiceArgs(
                 name=f"{args.name}-service",
-                namespace=ns,
+                namespace=self.namespace.namespace_name,
                 selector_labels=selector,
-                target_port=args.container_port,
-                type=spec.type,
-                annotations=spec.annotations,
+                port=args.workload.port,
+                spec=spec,
                 labels=labels,
             ),
-            child,
+            pulumi.ResourceOptions(parent=self),
         )
 
     def _network_policy(
         self, name: str, args: FlaskAppArgs, selector: dict[str, str], labels: dict[str, str]
     ) -> AppNetworkPolicy | None:
-        child = pulumi.ResourceOptions(parent=self)
-        ns = self.namespace.name
         if args.network_policy is None:
             return None
         return AppNetworkPolicy(
             name,
             AppNetworkPolicyArgs(
                 name=args.name,
-                namespace=ns,
+                namespace=self.namespace.namespace_name,
                 selector_labels=selector,
-                port=args.container_port,
-                ingress_namespaces=args.network_policy.ingress_namespaces,
+                port=args.workload.port,
+                spec=args.network_policy,
                 # Behind a cloud load balancer or node port, traffic arrives from outside the cluster.
                 allow_from_anywhere=args.service is not None and args.service.type in ("LoadBalancer", "NodePort"),
-                egress=args.network_policy.egress,
                 labels=labels,
             ),
-            child,
+            pulumi.ResourceOptions(parent=self),
         )
 
     def _workload_args(
@@ -347,24 +220,13 @@ class FlaskApp(pulumi.ComponentResource):
         return WorkloadArgs(
             name=args.name,
             namespace=ns,
-            image=args.image,
-            replicas=args.replicas,
-            container_port=args.container_port,
-            resources=args.resources,
+            spec=args.workload,
             selector_labels=selector,
             config_map_name=self.config.config_map_name,
             secret_name=self.secrets.secret_name,
             config_file_key=self.config.config_file_key,
             labels={**labels, "app.kubernetes.io/component": "web"},
-            pod_labels={"version": args.version, "app.kubernetes.io/version": args.version},
             pod_annotations=pod_annotations,
-            image_pull_policy=args.image_pull_policy,
-            security=args.security,
-            termination=args.termination,
-            rollout=args.rollout,
-            autoscaling=args.autoscaling,
-            disruption_budget=args.disruption_budget,
-            spread_zones=args.spread_zones,
         )
 
     def _route(
@@ -377,33 +239,17 @@ class FlaskApp(pulumi.ComponentResource):
         cluster: ClusterAccess | None,
         certificate_aliases: Sequence[pulumi.Input[str | pulumi.Alias]],
     ) -> AppIngress:
-        if args.ingress is not None:
-            host, tls = args.ingress.host, args.ingress.tls
-            class_name, annotations, gateway = args.ingress.ingress_class_name, args.ingress.annotations, None
-        else:
-            spec = args.gateway
-            assert spec is not None
-            host, tls, class_name, annotations = spec.host, spec.tls, "nginx", {}
-            gateway = GatewayRoute(
-                gateway_class_name=spec.gateway_class_name,
-                shared_gateway=spec.shared_gateway,
-                max_body_bytes=spec.max_body_bytes,
-                # As long as a rollout may take: the route is the last thing an update waits for.
-                timeout_seconds=args.rollout.timeout_seconds,
-            )
+        assert args.route is not None
         return AppIngress(
             name,
             AppIngressArgs(
                 name=f"{args.name}-ingress",
-                namespace=self.namespace.name,
-                host=host,
-                service_name=service.service_name,
-                service_port=service.port,
-                tls=tls,
-                ingress_class_name=class_name,
-                annotations=annotations,
+                namespace=self.namespace.namespace_name,
+                route=args.route,
+                backend=Backend(service_name=service.service_name, port=service.port),
+                # As long as a rollout may take: the route is the last thing an update waits for.
+                timeout_seconds=args.workload.rollout.timeout_seconds,
                 labels=labels,
-                gateway=gateway,
             ),
             pulumi.ResourceOptions(parent=self, depends_on=list(depends_on)),
             # Routed only once the Deployment's await has seen its pods Ready: the Service does not

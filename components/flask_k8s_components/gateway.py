@@ -34,22 +34,10 @@ import pulumi_kubernetes as k8s
 
 from flask_k8s_components import TYPE_PREFIX
 from flask_k8s_components.route_status import ClusterAccess, ObjectRef, RouteWait, route_serving
-from flask_k8s_components.tls import RouteTls
+from flask_k8s_components.route import Backend, GatewaySpec, RouteSpec
 
 API_VERSION = "gateway.networking.k8s.io/v1"
 HTTP_LISTENER, HTTPS_LISTENER = "http", "https"
-
-
-@dataclass(frozen=True)
-class SharedGateway:
-    """A Gateway run by someone else that the route attaches to."""
-
-    name: str
-    """The Gateway's name."""
-    namespace: str
-    """Its namespace."""
-    section_name: str | None = None
-    """The listener to attach to; None: every listener that admits the route."""
 
 
 @dataclass(frozen=True)
@@ -60,29 +48,28 @@ class AppGatewayRouteArgs:
     """Prefix of the objects' names (the app's name)."""
     namespace: pulumi.Input[str]
     """Namespace of the route (that of the Service)."""
-    host: str
-    """Host the route (and the Gateway's listeners) answer for."""
-    service_name: pulumi.Input[str]
-    """Backend Service."""
-    service_port: int
-    """Backend Service port."""
-    tls: RouteTls = field(default_factory=RouteTls)
-    """TLS of the Gateway this component makes (its listener names the mode's Secret); must be none
+    route: RouteSpec
+    """Host, TLS and, in `gateway`, the Gateway to make or the shared one to attach to. The TLS is
+    that of the Gateway this component makes (its listener names the mode's Secret); it must be none
     with a shared Gateway (its own TLS)."""
-    gateway_class_name: str = "traefik"
-    """GatewayClass of the Gateway this component makes."""
-    shared_gateway: SharedGateway | None = None
-    """Attach to this Gateway instead of making one."""
-    max_body_bytes: int | None = None
-    """Largest request body, through a Traefik Middleware (only where Traefik serves the route)."""
+    backend: Backend
+    """The Service the route sends to."""
     timeout_seconds: int = 300
     """How long `pulumi up` waits for the route to serve."""
     labels: dict[str, str] = field(default_factory=dict)
     """Labels for every object."""
 
     def __post_init__(self) -> None:
-        if self.shared_gateway is not None and self.tls.enabled:
+        if self.route.gateway is None:
+            raise ValueError("AppGatewayRoute needs route.gateway (the Gateway API settings)")
+        if self.route.gateway.shared is not None and self.route.tls.enabled:
             raise ValueError("a route on a shared Gateway takes that Gateway's TLS: tls mode must be none")
+
+    @property
+    def gateway(self) -> GatewaySpec:
+        """route.gateway, which __post_init__ requires."""
+        assert self.route.gateway is not None
+        return self.route.gateway
 
 
 class AppGatewayRoute(pulumi.ComponentResource):
@@ -115,18 +102,18 @@ class AppGatewayRoute(pulumi.ComponentResource):
         await proves the pods Ready, the controller). `cluster`: where to read the objects' status,
         so that `pulumi up` waits until the route serves (none: no wait)."""
         super().__init__(f"{TYPE_PREFIX}:AppGatewayRoute", name, None, opts)
-        tls = args.tls
+        tls = args.route.tls
         after = list(route_after)
 
-        self.gateway = None if args.shared_gateway is not None else self._gateway(name, args, after)
+        shared = args.gateway.shared
+        self.gateway = None if shared is not None else self._gateway(name, args, after)
         if self.gateway is not None:
             parent_ns: pulumi.Input[str] = args.namespace
             parent_name: pulumi.Input[str] = name_of(self.gateway)
             section: str | None = HTTPS_LISTENER if tls.enabled else HTTP_LISTENER
         else:
-            assert args.shared_gateway is not None
-            parent_ns, parent_name = args.shared_gateway.namespace, args.shared_gateway.name
-            section = args.shared_gateway.section_name
+            assert shared is not None
+            parent_ns, parent_name, section = shared.namespace, shared.name, shared.section_name
         route_opts = pulumi.ResourceOptions(
             parent=self,
             depends_on=[*after, *([self.gateway] if self.gateway else [])],
@@ -134,7 +121,7 @@ class AppGatewayRoute(pulumi.ComponentResource):
             replace_on_changes=["spec.parentRefs"],
             delete_before_replace=False,
         )
-        self.body_limit = self._body_limit(name, args) if args.max_body_bytes else None
+        self.body_limit = self._body_limit(name, args) if args.gateway.max_body_bytes else None
         filters: list[dict[str, Any]] = []
         if self.body_limit is not None:
             filters.append(
@@ -147,7 +134,7 @@ class AppGatewayRoute(pulumi.ComponentResource):
         rule: dict[str, Any] = {
             "matches": [{"path": {"type": "PathPrefix", "value": "/"}}],
             **({"filters": filters} if filters else {}),
-            "backendRefs": [{"name": args.service_name, "port": args.service_port}],
+            "backendRefs": [{"name": args.backend.service_name, "port": args.backend.port}],
         }
         self.route = self._http_route(
             f"{name}-route", args, _parent_ref(parent_name, parent_ns, section), rule, route_opts
@@ -162,9 +149,7 @@ class AppGatewayRoute(pulumi.ComponentResource):
                 {"filters": [redirect]},
                 route_opts,
             )
-        self.url = pulumi.Output.from_input(
-            f"{'https' if tls.enabled or args.shared_gateway else 'http'}://{args.host}/"
-        )
+        self.url = pulumi.Output.from_input(f"{'https' if tls.enabled or shared else 'http'}://{args.route.host}/")
         routes = [self.route, *([self.redirect] if self.redirect else [])]
         self.serving = route_serving(cluster, self._wait(args, parent_ns, parent_name, routes))
         self.register_outputs(
@@ -181,14 +166,14 @@ class AppGatewayRoute(pulumi.ComponentResource):
     def _gateway(
         self, name: str, args: AppGatewayRouteArgs, after: Sequence[pulumi.Resource]
     ) -> k8s.apiextensions.CustomResource:
-        tls = args.tls
+        tls = args.route.tls
         same_namespace = {"namespaces": {"from": "Same"}}
         listeners: list[dict[str, Any]] = [
             {
                 "name": HTTP_LISTENER,
                 "protocol": "HTTP",
                 "port": 80,
-                "hostname": args.host,
+                "hostname": args.route.host,
                 "allowedRoutes": same_namespace,
             }
         ]
@@ -198,7 +183,7 @@ class AppGatewayRoute(pulumi.ComponentResource):
                     "name": HTTPS_LISTENER,
                     "protocol": "HTTPS",
                     "port": 443,
-                    "hostname": args.host,
+                    "hostname": args.route.host,
                     "tls": {"mode": "Terminate", "certificateRefs": [{"kind": "Secret", "name": tls.secret_name}]},
                     "allowedRoutes": same_namespace,
                 }
@@ -209,7 +194,7 @@ class AppGatewayRoute(pulumi.ComponentResource):
             api_version=API_VERSION,
             kind="Gateway",
             metadata=k8s.meta.v1.ObjectMetaArgs(namespace=args.namespace, labels=args.labels, annotations=annotations),
-            spec={"gatewayClassName": args.gateway_class_name, "listeners": listeners},
+            spec={"gatewayClassName": args.gateway.class_name, "listeners": listeners},
             opts=pulumi.ResourceOptions(
                 parent=self,
                 depends_on=list(after),
@@ -234,7 +219,7 @@ class AppGatewayRoute(pulumi.ComponentResource):
             api_version=API_VERSION,
             kind="HTTPRoute",
             metadata=k8s.meta.v1.ObjectMetaArgs(namespace=args.namespace, labels=args.labels),
-            spec={"parentRefs": [parent], "hostnames": [args.host], "rules": [rule]},
+            spec={"parentRefs": [parent], "hostnames": [args.route.host], "rules": [rule]},
             opts=opts,
         )
 
@@ -247,7 +232,7 @@ class AppGatewayRoute(pulumi.ComponentResource):
                 name=f"{args.name}-body-limit", namespace=args.namespace, labels=args.labels
             ),
             # Traefik answers 413 to a larger body, as ingress-nginx does above proxy-body-size.
-            spec={"buffering": {"maxRequestBodyBytes": args.max_body_bytes}},
+            spec={"buffering": {"maxRequestBodyBytes": args.gateway.max_body_bytes}},
             opts=pulumi.ResourceOptions(parent=self),
         )
 

@@ -17,24 +17,11 @@ import pulumi
 import pulumi_kubernetes as k8s
 
 from flask_k8s_components import TYPE_PREFIX
-from flask_k8s_components.gateway import AppGatewayRoute, AppGatewayRouteArgs, SharedGateway
+from flask_k8s_components.gateway import AppGatewayRoute, AppGatewayRouteArgs
+from flask_k8s_components.route import Backend, RouteSpec
 from flask_k8s_components.route_status import ClusterAccess
 from flask_k8s_components.status import published_address
-from flask_k8s_components.tls import RouteTls, route_certificate
-
-
-@dataclass(frozen=True)
-class GatewayRoute:
-    """Route through Gateway API instead of an Ingress (AppGatewayRoute)."""
-
-    gateway_class_name: str = "traefik"
-    """GatewayClass of the Gateway made for the app."""
-    shared_gateway: SharedGateway | None = None
-    """Attach to this Gateway instead of making one."""
-    max_body_bytes: int | None = None
-    """Largest request body (a Traefik Middleware: only where Traefik serves the route)."""
-    timeout_seconds: int = 300
-    """How long `pulumi up` waits for the route to serve."""
+from flask_k8s_components.tls import route_certificate
 
 
 @dataclass(frozen=True)
@@ -42,25 +29,17 @@ class AppIngressArgs:
     """Inputs of AppIngress."""
 
     name: str
-    """Ingress name."""
+    """Prefix of the objects' names (the Ingress's name)."""
     namespace: pulumi.Input[str]
-    """Namespace of the Ingress (that of the Service)."""
-    host: str
-    """Host the rule matches."""
-    service_name: pulumi.Input[str]
-    """Backend Service."""
-    service_port: int
-    """Backend Service port."""
-    tls: RouteTls = field(default_factory=RouteTls)
-    """TLS for the host; mode none serves plain HTTP."""
-    ingress_class_name: str = "nginx"
-    """IngressClass that implements this Ingress."""
-    annotations: dict[str, str] = field(default_factory=dict)
-    """Controller annotations (body size, rate limits, cert-manager issuer, ...)."""
+    """Namespace of the route (that of the Service)."""
+    route: RouteSpec
+    """Host, TLS, and which API routes."""
+    backend: Backend
+    """The Service the route sends to."""
+    timeout_seconds: int = 300
+    """With Gateway API: how long `pulumi up` waits for the route to serve."""
     labels: dict[str, str] = field(default_factory=dict)
-    """Labels for the Ingress."""
-    gateway: GatewayRoute | None = None
-    """Route through Gateway API instead (the Ingress's class and annotations then go unused)."""
+    """Labels for every object."""
 
 
 class AppIngress(pulumi.ComponentResource):
@@ -96,19 +75,20 @@ class AppIngress(pulumi.ComponentResource):
         where a program made the self-signed certificate before (tls.route_certificate). `cluster`:
         with Gateway API, how `pulumi up` reads the route's status to wait until it serves."""
         super().__init__(f"{TYPE_PREFIX}:AppIngress", name, None, opts)
-        tls = args.tls
-        made = route_certificate(self, name, tls, args.host, args.namespace, args.labels, certificate_aliases)
+        route = args.route
+        tls = route.tls
+        made = route_certificate(self, name, tls, route.host, args.namespace, args.labels, certificate_aliases)
         self.tls_secret, self.ca_certificate = made.secret, made.ca_certificate
         depends_on: list[pulumi.Resource] = list(route_after)
         if self.tls_secret is not None:
             # Without its Secret the controller would serve its default certificate meanwhile.
             depends_on.append(self.tls_secret)
-        https = tls.enabled or (args.gateway is not None and args.gateway.shared_gateway is not None)
-        self.url = pulumi.Output.from_input(f"{'https' if https else 'http'}://{args.host}/")
+        https = tls.enabled or (route.gateway is not None and route.gateway.shared is not None)
+        self.url = pulumi.Output.from_input(f"{'https' if https else 'http'}://{route.host}/")
         self.ingress, self.ingress_name, self.gateway_route = None, None, None
         self.address = pulumi.Output.from_input(None)
-        if args.gateway is not None:
-            self.gateway_route = self._gateway_route(name, args, args.gateway, depends_on, cluster)
+        if route.gateway is not None:
+            self.gateway_route = self._gateway_route(name, args, depends_on, cluster)
         else:
             self.ingress = self._ingress(name, args, depends_on)
             self.ingress_name = self.ingress.metadata.name
@@ -129,7 +109,6 @@ class AppIngress(pulumi.ComponentResource):
         self,
         name: str,
         args: AppIngressArgs,
-        gateway: GatewayRoute,
         depends_on: Sequence[pulumi.Resource],
         cluster: ClusterAccess | None,
     ) -> AppGatewayRoute:
@@ -138,14 +117,9 @@ class AppIngress(pulumi.ComponentResource):
             AppGatewayRouteArgs(
                 name=args.name,
                 namespace=args.namespace,
-                host=args.host,
-                service_name=args.service_name,
-                service_port=args.service_port,
-                tls=args.tls,
-                gateway_class_name=gateway.gateway_class_name,
-                shared_gateway=gateway.shared_gateway,
-                max_body_bytes=gateway.max_body_bytes,
-                timeout_seconds=gateway.timeout_seconds,
+                route=args.route,
+                backend=args.backend,
+                timeout_seconds=args.timeout_seconds,
                 labels=args.labels,
             ),
             pulumi.ResourceOptions(parent=self),
@@ -156,8 +130,9 @@ class AppIngress(pulumi.ComponentResource):
     def _ingress(
         self, name: str, args: AppIngressArgs, depends_on: Sequence[pulumi.Resource]
     ) -> k8s.networking.v1.Ingress:
-        tls = args.tls
-        annotations = dict(args.annotations)
+        route = args.route
+        tls = route.tls
+        annotations = dict(route.ingress.annotations)
         if tls.mode == "cert-manager":
             annotations["cert-manager.io/cluster-issuer"] = tls.cluster_issuer
         return k8s.networking.v1.Ingress(
@@ -166,13 +141,13 @@ class AppIngress(pulumi.ComponentResource):
                 name=args.name, namespace=args.namespace, labels=args.labels, annotations=annotations or None
             ),
             spec=k8s.networking.v1.IngressSpecArgs(
-                ingress_class_name=args.ingress_class_name,
-                tls=[k8s.networking.v1.IngressTLSArgs(hosts=[args.host], secret_name=tls.secret_name)]
+                ingress_class_name=route.ingress.class_name,
+                tls=[k8s.networking.v1.IngressTLSArgs(hosts=[route.host], secret_name=tls.secret_name)]
                 if tls.enabled
                 else None,
                 rules=[
                     k8s.networking.v1.IngressRuleArgs(
-                        host=args.host,
+                        host=route.host,
                         http=k8s.networking.v1.HTTPIngressRuleValueArgs(
                             paths=[
                                 k8s.networking.v1.HTTPIngressPathArgs(
@@ -180,8 +155,8 @@ class AppIngress(pulumi.ComponentResource):
                                     path_type="Prefix",
                                     backend=k8s.networking.v1.IngressBackendArgs(
                                         service=k8s.networking.v1.IngressServiceBackendArgs(
-                                            name=args.service_name,
-                                            port=k8s.networking.v1.ServiceBackendPortArgs(number=args.service_port),
+                                            name=args.backend.service_name,
+                                            port=k8s.networking.v1.ServiceBackendPortArgs(number=args.backend.port),
                                         )
                                     ),
                                 )

@@ -53,8 +53,8 @@ class LimitRangeSpec:
 
 
 @dataclass(frozen=True)
-class AppNamespaceArgs:
-    """Inputs of AppNamespace."""
+class NamespaceSpec:
+    """The app's namespace: the config group `namespace`, with its quota and LimitRange derived by settings/."""
 
     name: str
     """The namespace's name (an RFC 1123 label, checked by settings/)."""
@@ -63,15 +63,23 @@ class AppNamespaceArgs:
     limit_range: LimitRangeSpec
     """The namespace's LimitRange for containers."""
     labels: dict[str, str] = field(default_factory=dict)
-    """Labels for the namespace and the objects in it."""
-    namespace_labels: dict[str, str] = field(default_factory=dict)
     """Labels for the Namespace object only (e.g. Pod Security Admission)."""
+
+
+@dataclass(frozen=True)
+class AppNamespaceArgs:
+    """Inputs of AppNamespace."""
+
+    spec: NamespaceSpec
+    """The namespace, its quota and LimitRange."""
+    labels: dict[str, str] = field(default_factory=dict)
+    """Labels for the namespace and the objects in it."""
 
 
 class AppNamespace(pulumi.ComponentResource):
     """A Namespace with a ResourceQuota and a LimitRange."""
 
-    name: pulumi.Output[str]
+    namespace_name: pulumi.Output[str]
     """The namespace's name, known once the Namespace exists (so dependents wait for it)."""
     namespace: k8s.core.v1.Namespace
     """The Namespace object."""
@@ -85,12 +93,12 @@ class AppNamespace(pulumi.ComponentResource):
     def __init__(self, name: str, args: AppNamespaceArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__(f"{TYPE_PREFIX}:AppNamespace", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
-
+        spec = args.spec
         self.namespace = k8s.core.v1.Namespace(
             name,
             metadata=k8s.meta.v1.ObjectMetaArgs(
-                name=args.name,
-                labels={**args.labels, **args.namespace_labels},
+                name=spec.name,
+                labels={**args.labels, **spec.labels},
             ),
             # The object this component exists for takes the component's name; until 4a17c1c it was
             # "<name>-namespace", and the alias keeps that live object.
@@ -98,11 +106,13 @@ class AppNamespace(pulumi.ComponentResource):
         )
         # Children reference the name through the Namespace's output, so they are created after it
         # and deleted before it.
-        self.name = self.namespace.metadata.name
-        q = args.quota
+        self.namespace_name = self.namespace.metadata.name
+        q = spec.quota
         self.quota = k8s.core.v1.ResourceQuota(
             f"{name}-quota",
-            metadata=k8s.meta.v1.ObjectMetaArgs(name=f"{args.name}-quota", namespace=self.name, labels=args.labels),
+            metadata=k8s.meta.v1.ObjectMetaArgs(
+                name=f"{spec.name}-quota", namespace=self.namespace_name, labels=args.labels
+            ),
             spec=k8s.core.v1.ResourceQuotaSpecArgs(
                 hard={
                     "requests.cpu": q.requests_cpu,
@@ -116,10 +126,12 @@ class AppNamespace(pulumi.ComponentResource):
             ),
             opts=child,
         )
-        lr = args.limit_range
+        lr = spec.limit_range
         self.limit_range = k8s.core.v1.LimitRange(
             f"{name}-limits",
-            metadata=k8s.meta.v1.ObjectMetaArgs(name=f"{args.name}-limits", namespace=self.name, labels=args.labels),
+            metadata=k8s.meta.v1.ObjectMetaArgs(
+                name=f"{spec.name}-limits", namespace=self.namespace_name, labels=args.labels
+            ),
             spec=k8s.core.v1.LimitRangeSpecArgs(
                 limits=[
                     k8s.core.v1.LimitRangeItemArgs(
@@ -140,13 +152,13 @@ class AppNamespace(pulumi.ComponentResource):
         # object: `pulumi destroy` gives the field back instead of deleting the account.
         self.default_service_account = k8s.core.v1.ServiceAccountPatch(
             f"{name}-default-sa",
-            metadata=k8s.meta.v1.ObjectMetaPatchArgs(name="default", namespace=self.name),
+            metadata=k8s.meta.v1.ObjectMetaPatchArgs(name="default", namespace=self.namespace_name),
             automount_service_account_token=False,
             opts=child,
         )
         self.register_outputs(
             {
-                "name": self.name,
+                "namespace_name": self.namespace_name,
                 "namespace": self.namespace,
                 "quota": self.quota,
                 "limit_range": self.limit_range,

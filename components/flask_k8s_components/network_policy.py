@@ -28,6 +28,16 @@ class EgressRule:
 
 
 @dataclass(frozen=True)
+class NetworkPolicySpec:
+    """Which traffic the namespace admits (the config group `namespace.networkPolicy`)."""
+
+    ingress_namespaces: list[str] = field(default_factory=lambda: ["traefik"])
+    """Namespaces allowed to reach the app's port (the ingress controller's)."""
+    egress: list[EgressRule] = field(default_factory=list)
+    """Allowed egress destinations besides DNS."""
+
+
+@dataclass(frozen=True)
 class AppNetworkPolicyArgs:
     """Inputs of AppNetworkPolicy."""
 
@@ -38,13 +48,11 @@ class AppNetworkPolicyArgs:
     selector_labels: dict[str, str]
     """Labels selecting the app's pods."""
     port: int
-    """Container port that may be reached."""
-    ingress_namespaces: list[str] = field(default_factory=list)
-    """Namespaces allowed to reach the port (the ingress controller's)."""
+    """The app's port, the one that may be reached."""
+    spec: NetworkPolicySpec = field(default_factory=NetworkPolicySpec)
+    """Who may reach the port, and where the pods may connect."""
     allow_from_anywhere: bool = False
     """Allow any source to the port (a LoadBalancer/NodePort Service is the entry point)."""
-    egress: list[EgressRule] = field(default_factory=list)
-    """Allowed egress besides DNS."""
     labels: dict[str, str] = field(default_factory=dict)
     """Labels for the policies."""
 
@@ -73,7 +81,7 @@ class AppNetworkPolicy(pulumi.ComponentResource):
         port = [k8s.networking.v1.NetworkPolicyPortArgs(protocol="TCP", port=args.port)]
         if args.allow_from_anywhere:
             ingress = [k8s.networking.v1.NetworkPolicyIngressRuleArgs(ports=port)]
-        elif not args.ingress_namespaces:
+        elif not args.spec.ingress_namespaces:
             # An empty `from` would mean "from anywhere": with no namespace listed, admit nothing.
             ingress = []
         else:
@@ -86,7 +94,7 @@ class AppNetworkPolicy(pulumi.ComponentResource):
                                 match_labels={"kubernetes.io/metadata.name": namespace}
                             )
                         )
-                        for namespace in args.ingress_namespaces
+                        for namespace in args.spec.ingress_namespaces
                     ],
                 )
             ]
@@ -101,7 +109,7 @@ class AppNetworkPolicy(pulumi.ComponentResource):
                 to=[k8s.networking.v1.NetworkPolicyPeerArgs(ip_block=k8s.networking.v1.IPBlockArgs(cidr=rule.cidr))],
                 ports=[k8s.networking.v1.NetworkPolicyPortArgs(protocol="TCP", port=rule.port)] if rule.port else None,
             )
-            for rule in args.egress
+            for rule in args.spec.egress
         ]
         self.app_policy = k8s.networking.v1.NetworkPolicy(
             f"{name}-app",

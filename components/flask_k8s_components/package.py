@@ -2,21 +2,24 @@
 
 `plugin/` (next to this package's sources) hosts the class below with the Python SDK's component
 provider host; `pulumi package add` of that folder lets a YAML, TypeScript or Go program create a
-`flask-k8s:index:FlaskApp`. The SDK infers the package's schema from the annotations here, which is
-why this module does not use `from __future__ import annotations` (the analyzer needs real types,
-not strings) and why the inputs are TypedDicts: each key that may be left out is NotRequired, and
-the Python dataclass default applies.
+`flask-k8s:index:FlaskApp`. The SDK infers the package's schema from the annotations of the
+component's inputs, which must be real types (this module does not use `from __future__ import
+annotations`) and TypedDicts, so that a key may be left out.
 
-The inputs mirror FlaskAppArgs and its specs field for field, in camelCase on the wire
-(`containerPort`); tests/unit/test_library_api.py keeps the two in step. Everything is built by the
-Python FlaskApp, created here as this component's one child, so both faces behave the same.
+The inputs are derived from FlaskAppArgs and its specs, not written out again: `inputs_of` makes a
+TypedDict of each dataclass with the same field names (camelCase on the wire, `containerPort`) and
+types, a field with a default being NotRequired (the dataclass's default then applies). Each derived
+TypedDict takes its dataclass's name and module, so the SDK reads the field docstrings from the
+dataclass's own source. Everything is built by the Python FlaskApp, created here as this
+component's one child, so both faces behave the same.
 """
 
 import dataclasses
+import sys
 import types
 import typing
 from collections.abc import Mapping
-from typing import Any, NotRequired, TypedDict
+from typing import Any, Literal, NotRequired, TypedDict
 
 import pulumi
 
@@ -26,173 +29,60 @@ from flask_k8s_components.flask_app import FlaskAppArgs
 PACKAGE_NAME = "flask-k8s"
 """The package's name: its type tokens are `flask-k8s:index:<Component>`."""
 
-
-class ResourcesSpec(TypedDict):
-    """Container requests and limits (Kubernetes quantities)."""
-
-    cpu_request: str
-    memory_request: str
-    cpu_limit: str
-    memory_limit: str
-    ephemeral_storage_request: NotRequired[str]
-    ephemeral_storage_limit: NotRequired[str]
+_derived: dict[type[Any], type[Any]] = {}
 
 
-class QuotaSpec(TypedDict):
-    """The namespace's ResourceQuota."""
-
-    requests_cpu: str
-    requests_memory: str
-    limits_cpu: str
-    limits_memory: str
-    pods: int
-    services: int
-    persistent_volume_claims: int
-
-
-class LimitRangeSpec(TypedDict):
-    """Per-container defaults of the namespace's LimitRange."""
-
-    default_cpu: str
-    default_memory: str
-    default_request_cpu: str
-    default_request_memory: str
-    default_ephemeral_storage: NotRequired[str]
-    default_request_ephemeral_storage: NotRequired[str]
+def inputs_of(cls: type[Any]) -> type[Any]:
+    """The TypedDict a package input of dataclass `cls` has: the same keys and types, nested
+    dataclasses as their own derived TypedDicts, a field with a default NotRequired, a secret
+    `Output[str]` as `Input[str]` (a plain string or an output; FlaskApp makes it secret)."""
+    if cls not in _derived:
+        hints = typing.get_type_hints(cls, vars(sys.modules[cls.__module__]))
+        fields: dict[str, Any] = {}
+        for f in dataclasses.fields(cls):
+            hint = _input_type(hints[f.name])
+            has_default = f.default is not dataclasses.MISSING or f.default_factory is not dataclasses.MISSING
+            fields[f.name] = NotRequired[hint] if has_default else hint
+        derived = TypedDict(cls.__name__, fields)  # type: ignore[misc]  # pyright: ignore[reportArgumentType]
+        derived.__module__, derived.__qualname__, derived.__doc__ = cls.__module__, cls.__qualname__, cls.__doc__
+        _derived[cls] = derived
+    return _derived[cls]
 
 
-class DatabaseArgs(TypedDict):
-    """PostgreSQL coordinates for DATABASE_URL."""
-
-    user: str
-    host: str
-    port: int
-    name: str
-
-
-class ServiceSpec(TypedDict):
-    """The Service in front of the pods."""
-
-    type: NotRequired[str]
-    annotations: NotRequired[dict[str, str]]
+def _without_none(hint: Any) -> Any:
+    """X for `X | None`; the hint itself otherwise."""
+    if typing.get_origin(hint) in (types.UnionType, typing.Union):
+        rest = [a for a in typing.get_args(hint) if a is not type(None)]
+        if len(rest) == 1:
+            return rest[0]
+    return hint
 
 
-class RouteTls(TypedDict):
-    """How a route serves TLS: mode none, secret, self-signed or cert-manager."""
-
-    mode: NotRequired[str]
-    secret_name: NotRequired[str]
-    cluster_issuer: NotRequired[str]
-
-
-class IngressSpec(TypedDict):
-    """How the app is exposed through an Ingress."""
-
-    host: str
-    ingress_class_name: NotRequired[str]
-    tls: NotRequired[RouteTls]
-    annotations: NotRequired[dict[str, str]]
-
-
-class SharedGateway(TypedDict):
-    """A Gateway run by someone else that the route attaches to."""
-
-    name: str
-    namespace: str
-    section_name: NotRequired[str]
+def _input_type(hint: Any) -> Any:
+    hint = _without_none(hint)
+    origin = typing.get_origin(hint)
+    if dataclasses.is_dataclass(hint):
+        return inputs_of(typing.cast(type[Any], hint))
+    if origin is list:
+        return list[_input_type(typing.get_args(hint)[0])]
+    if origin is dict:
+        key, value = typing.get_args(hint)
+        return dict[key, _input_type(value)]
+    if origin is Literal:
+        # The schema has no literal types: the dataclass's own check refuses other values.
+        return type(typing.get_args(hint)[0])
+    if origin is pulumi.Output:
+        return pulumi.Input[typing.get_args(hint)[0]]
+    return hint
 
 
-class GatewaySpec(TypedDict):
-    """How the app is exposed through Gateway API."""
+FlaskAppInputs = inputs_of(FlaskAppArgs)
+"""Inputs of FlaskApp: FlaskAppArgs as a TypedDict (see flask_k8s_components.flask_app for each
+field's meaning). `service` and `networkPolicy` default to a ClusterIP Service and the default
+policies; there is no way to say "none" for them here yet (a worker without a Service needs the
+Python API)."""
 
-    host: str
-    tls: NotRequired[RouteTls]
-    gateway_class_name: NotRequired[str]
-    shared_gateway: NotRequired[SharedGateway]
-    max_body_bytes: NotRequired[int]
-
-
-class SecuritySpec(TypedDict):
-    """Pod security context."""
-
-    run_as_user: NotRequired[int]
-    read_only_root_filesystem: NotRequired[bool]
-
-
-class TerminationSpec(TypedDict):
-    """How pods stop without dropping requests."""
-
-    pre_stop_sleep_seconds: NotRequired[int]
-    grace_period_seconds: NotRequired[int]
-
-
-class RolloutSpec(TypedDict):
-    """Rolling update pace and deadline."""
-
-    max_surge: NotRequired[int]
-    max_unavailable: NotRequired[int]
-    progress_deadline_seconds: NotRequired[int]
-    timeout_seconds: NotRequired[int]
-
-
-class AutoscalingSpec(TypedDict):
-    """HorizontalPodAutoscaler."""
-
-    min_replicas: int
-    max_replicas: int
-    cpu_utilization: int
-
-
-class EgressRule(TypedDict):
-    """An allowed egress destination."""
-
-    cidr: str
-    port: NotRequired[int]
-
-
-class NetworkPolicySpec(TypedDict):
-    """Which traffic the namespace admits."""
-
-    ingress_namespaces: NotRequired[list[str]]
-    egress: NotRequired[list[EgressRule]]
-
-
-class FlaskAppInputs(TypedDict):
-    """Inputs of FlaskApp (see flask_k8s_components.flask_app.FlaskAppArgs for each field's meaning).
-
-    `service` and `networkPolicy` default to a ClusterIP Service and the default policies; there is no
-    way to say "none" for them here yet (a worker without a Service needs the Python API)."""
-
-    name: str
-    namespace: str
-    image: str
-    version: str
-    replicas: int
-    container_port: int
-    resources: ResourcesSpec
-    quota: QuotaSpec
-    limit_range: LimitRangeSpec
-    env: dict[str, str]
-    config_file: str
-    database: NotRequired[DatabaseArgs]
-    secret_key: NotRequired[pulumi.Input[str]]
-    jwt_secret_key: NotRequired[pulumi.Input[str]]
-    database_password: NotRequired[pulumi.Input[str]]
-    service: NotRequired[ServiceSpec]
-    ingress: NotRequired[IngressSpec]
-    gateway: NotRequired[GatewaySpec]
-    namespace_labels: NotRequired[dict[str, str]]
-    image_pull_policy: NotRequired[str]
-    security: NotRequired[SecuritySpec]
-    termination: NotRequired[TerminationSpec]
-    rollout: NotRequired[RolloutSpec]
-    autoscaling: NotRequired[AutoscalingSpec]
-    disruption_budget: NotRequired[bool]
-    spread_zones: NotRequired[bool]
-    network_policy: NotRequired[NetworkPolicySpec]
-
-
-# Secrets arrive as plain strings or Outputs; FlaskAppArgs takes them as secret Outputs.
+# Secrets arrive as plain strings or Outputs; SecretsSpec takes them as secret Outputs.
 _SECRET_INPUTS = ("secret_key", "jwt_secret_key", "database_password")
 
 
@@ -211,7 +101,12 @@ class FlaskApp(pulumi.ComponentResource):
     database_url: pulumi.Output[str]
     """DATABASE_URL (secret)."""
 
-    def __init__(self, name: str, args: FlaskAppInputs, opts: pulumi.ResourceOptions | None = None) -> None:
+    def __init__(
+        self,
+        name: str,
+        args: FlaskAppInputs,  # pyright: ignore[reportInvalidTypeForm]  (derived at import: inputs_of)
+        opts: pulumi.ResourceOptions | None = None,
+    ) -> None:
         super().__init__(f"{PACKAGE_NAME}:index:FlaskApp", name, None, opts)
         app = PythonFlaskApp(f"{name}-app", flask_app_args(args), pulumi.ResourceOptions(parent=self))
         self.namespace_name = app.namespace_name
@@ -234,9 +129,12 @@ class FlaskApp(pulumi.ComponentResource):
 def flask_app_args(inputs: Mapping[str, Any]) -> FlaskAppArgs:
     """FlaskAppArgs from the package's inputs (Python names, as the provider host passes them)."""
     values = dict(inputs)
+    secrets = dict(values.get("secrets") or {})
     for key in _SECRET_INPUTS:
-        if values.get(key) is not None:
-            values[key] = pulumi.Output.secret(values[key])
+        if secrets.get(key) is not None:
+            secrets[key] = pulumi.Output.secret(secrets[key])
+    if secrets:
+        values["secrets"] = secrets
     return _build(FlaskAppArgs, values)
 
 
@@ -261,12 +159,3 @@ def _convert(hint: Any, value: Any) -> Any:
         (item,) = typing.get_args(target)
         return [_convert(item, v) for v in value]
     return value
-
-
-def _without_none(hint: Any) -> Any:
-    """X for `X | None`; the hint itself otherwise."""
-    if typing.get_origin(hint) in (types.UnionType, typing.Union):
-        rest = [a for a in typing.get_args(hint) if a is not type(None)]
-        if len(rest) == 1:
-            return rest[0]
-    return hint

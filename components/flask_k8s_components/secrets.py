@@ -26,7 +26,7 @@ SQLITE_URL = "sqlite:////tmp/app.db"
 
 
 @dataclass(frozen=True)
-class DatabaseArgs:
+class DatabaseSpec:
     """A PostgreSQL server DATABASE_URL points at (the password is handled as a secret)."""
 
     user: str
@@ -40,12 +40,10 @@ class DatabaseArgs:
 
 
 @dataclass(frozen=True)
-class AppSecretsArgs:
-    """Inputs of AppSecrets."""
+class SecretsSpec:
+    """The app's secret values: each from encrypted stack config, or generated when None."""
 
-    namespace: pulumi.Input[str]
-    """Namespace the Secret lives in."""
-    database: DatabaseArgs | None = None
+    database: DatabaseSpec | None = None
     """PostgreSQL coordinates for DATABASE_URL; None: SQLITE_URL, and no database password."""
     secret_key: pulumi.Output[str] | None = None
     """Flask SECRET_KEY from encrypted config; None generates one."""
@@ -53,6 +51,16 @@ class AppSecretsArgs:
     """JWT signing key from encrypted config; None generates one."""
     database_password: pulumi.Output[str] | None = None
     """Database password from encrypted config; None generates one (only with a database)."""
+
+
+@dataclass(frozen=True)
+class AppSecretsArgs:
+    """Inputs of AppSecrets."""
+
+    namespace: pulumi.Input[str]
+    """Namespace the Secret lives in."""
+    spec: SecretsSpec = field(default_factory=SecretsSpec)
+    """The values, given or generated."""
     labels: dict[str, str] = field(default_factory=dict)
     """Labels for the Secret."""
 
@@ -76,6 +84,7 @@ class AppSecrets(pulumi.ComponentResource):
     def __init__(self, name: str, args: AppSecretsArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__(f"{TYPE_PREFIX}:AppSecrets", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
+        spec = args.spec
 
         def generated(role: str, length: int, special: bool) -> pulumi.Output[str]:
             return random.RandomPassword(f"{name}-{role}", length=length, special=special, opts=child).result
@@ -86,14 +95,14 @@ class AppSecrets(pulumi.ComponentResource):
             return pulumi.Output.secret(given if given is not None else generated(role, length, special))
 
         # 64 characters: Flask and JWT signing keys should carry well over 256 bits of entropy.
-        self.secret_key = given_or_generated(args.secret_key, "secret-key", 64, True)
-        self.jwt_secret_key = given_or_generated(args.jwt_secret_key, "jwt-key", 64, True)
+        self.secret_key = given_or_generated(spec.secret_key, "secret-key", 64, True)
+        self.jwt_secret_key = given_or_generated(spec.jwt_secret_key, "jwt-key", 64, True)
         self.database_password = None
         self.database_url = pulumi.Output.secret(SQLITE_URL)
-        if args.database is not None:
+        if spec.database is not None:
             # Letters and digits only for the database password: some drivers mishandle escaped URLs.
-            self.database_password = given_or_generated(args.database_password, "db-password", 32, False)
-            self.database_url = _postgres_url(args.database, self.database_password)
+            self.database_password = given_or_generated(spec.database_password, "db-password", 32, False)
+            self.database_url = _postgres_url(spec.database, self.database_password)
         values: dict[str, pulumi.Input[str]] = {
             "SECRET_KEY": self.secret_key,
             "JWT_SECRET_KEY": self.jwt_secret_key,
@@ -125,7 +134,7 @@ class AppSecrets(pulumi.ComponentResource):
         )
 
 
-def _postgres_url(db: DatabaseArgs, password: pulumi.Output[str]) -> pulumi.Output[str]:
+def _postgres_url(db: DatabaseSpec, password: pulumi.Output[str]) -> pulumi.Output[str]:
     return pulumi.Output.secret(
         password.apply(
             lambda pw: (

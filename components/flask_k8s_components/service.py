@@ -19,6 +19,16 @@ SERVICE_PORT = 80
 
 
 @dataclass(frozen=True)
+class ServiceSpec:
+    """The Service in front of the pods (the config group `service`)."""
+
+    type: str = "ClusterIP"
+    """ClusterIP, NodePort or LoadBalancer."""
+    annotations: dict[str, str] = field(default_factory=dict)
+    """Service annotations (cloud load balancer settings)."""
+
+
+@dataclass(frozen=True)
 class AppServiceArgs:
     """Inputs of AppService."""
 
@@ -28,12 +38,10 @@ class AppServiceArgs:
     """Namespace of the Service."""
     selector_labels: dict[str, str]
     """Labels of the pods it routes to."""
-    target_port: int
-    """Container port the traffic goes to."""
-    type: str = "ClusterIP"
-    """ClusterIP, NodePort or LoadBalancer."""
-    annotations: dict[str, str] = field(default_factory=dict)
-    """Service annotations (cloud load balancer settings)."""
+    port: int
+    """The app's port, where the Service sends the traffic (its targetPort)."""
+    spec: ServiceSpec = field(default_factory=ServiceSpec)
+    """Its type and annotations."""
     labels: dict[str, str] = field(default_factory=dict)
     """Labels for the Service."""
 
@@ -53,8 +61,8 @@ class AppService(pulumi.ComponentResource):
     def __init__(self, name: str, args: AppServiceArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__(f"{TYPE_PREFIX}:AppService", name, None, opts)
         self.port = SERVICE_PORT
-        annotations = dict(args.annotations)
-        if args.type != "LoadBalancer":
+        annotations = dict(args.spec.annotations)
+        if args.spec.type != "LoadBalancer":
             # pulumi-kubernetes' Service await (pkg/await/service.go) adds ~10 s to every create: it
             # waits that long after the first Endpoints event and still never requires a ready
             # endpoint. Readiness is proven where it is real, by the Deployment's await on its pods,
@@ -67,12 +75,10 @@ class AppService(pulumi.ComponentResource):
                 name=args.name, namespace=args.namespace, labels=args.labels, annotations=annotations or None
             ),
             spec=k8s.core.v1.ServiceSpecArgs(
-                type=args.type,
+                type=args.spec.type,
                 selector=args.selector_labels,
                 ports=[
-                    k8s.core.v1.ServicePortArgs(
-                        name="http", protocol="TCP", port=SERVICE_PORT, target_port=args.target_port
-                    )
+                    k8s.core.v1.ServicePortArgs(name="http", protocol="TCP", port=SERVICE_PORT, target_port=args.port)
                 ],
             ),
             # The object this component exists for takes the component's name; until 4a17c1c it was

@@ -95,6 +95,55 @@ class AutoscalingSpec:
 
 
 @dataclass(frozen=True)
+class ScaleSpec:
+    """Who owns the pod count: the stack's fixed count, or an HPA between its bounds. Decided once, by
+    whoever builds the spec (settings/: autoscaling.enabled), and read everywhere from here."""
+
+    replicas: int = 1
+    """The fixed count; not used while `autoscaling` is set."""
+    autoscaling: AutoscalingSpec | None = None
+    """When set, an HPA owns the count: the Deployment starts at its minimum."""
+
+    @property
+    def initial(self) -> int:
+        """How many pods the Deployment is created (and, without an HPA, kept) at."""
+        return self.autoscaling.min_replicas if self.autoscaling else self.replicas
+
+    @property
+    def most(self) -> int:
+        """The most pods there are outside a rollout."""
+        return self.autoscaling.max_replicas if self.autoscaling else self.replicas
+
+
+@dataclass(frozen=True)
+class WorkloadSpec:
+    """What runs: the config group `app` (its env and config file aside) and who owns the count."""
+
+    image: str
+    """Container image reference."""
+    version: str
+    """App version, as a label on the pods."""
+    port: int
+    """Port the app listens on inside the container (named "http")."""
+    resources: ResourcesSpec
+    """Requests and limits."""
+    scale: ScaleSpec = field(default_factory=ScaleSpec)
+    """The pod count, fixed or autoscaled."""
+    image_pull_policy: str = "IfNotPresent"
+    """Always for a mutable tag pulled from a registry; IfNotPresent for a digest or a side-loaded image."""
+    security: SecuritySpec = field(default_factory=SecuritySpec)
+    """Security context of the pod and container."""
+    termination: TerminationSpec = field(default_factory=TerminationSpec)
+    """Graceful stop: a preStop pause, then SIGTERM, within the grace period."""
+    rollout: RolloutSpec = field(default_factory=RolloutSpec)
+    """Rolling update pace, and when a rollout that does not finish counts as failed."""
+    disruption_budget: bool = True
+    """Create a PodDisruptionBudget."""
+    spread_zones: bool = False
+    """Also spread pods across zones (topology.kubernetes.io/zone), softly."""
+
+
+@dataclass(frozen=True)
 class WorkloadArgs:
     """Inputs of Workload."""
 
@@ -102,14 +151,8 @@ class WorkloadArgs:
     """Deployment name (and the container's app name in logs)."""
     namespace: pulumi.Input[str]
     """Namespace of the Deployment."""
-    image: str
-    """Container image reference."""
-    replicas: int
-    """Desired number of pods (without an HPA)."""
-    container_port: int
-    """Port the app listens on inside the container (named "http")."""
-    resources: ResourcesSpec
-    """Requests and limits."""
+    spec: WorkloadSpec
+    """What runs, and how it scales, rolls and stops."""
     selector_labels: dict[str, str]
     """Labels that select the pods. Immutable on a Deployment, so never derived from versions."""
     config_map_name: pulumi.Input[str]
@@ -119,26 +162,9 @@ class WorkloadArgs:
     config_file_key: str
     """ConfigMap key mounted as CONFIG_MOUNT_PATH/CONFIG_FILE_NAME."""
     labels: dict[str, str] = field(default_factory=dict)
-    """Labels for the Deployment (and, with the selector labels, its pods)."""
-    pod_labels: dict[str, str] = field(default_factory=dict)
-    """Extra labels for the pods only (e.g. the version)."""
+    """Labels for the Deployment (and, with the selector labels and the version, its pods)."""
     pod_annotations: Mapping[str, pulumi.Input[str]] = field(default_factory=dict)
     """Annotations on the pod template; changing one rolls the pods."""
-    security: SecuritySpec = field(default_factory=SecuritySpec)
-    """Security context of the pod and container."""
-    image_pull_policy: str = "IfNotPresent"
-    """Always for a mutable tag pulled from a registry; IfNotPresent for a digest or a side-loaded image."""
-    termination: TerminationSpec = field(default_factory=TerminationSpec)
-    """Graceful stop: a preStop pause, then SIGTERM, within the grace period."""
-    rollout: RolloutSpec = field(default_factory=RolloutSpec)
-    """Rolling update pace, and when a rollout that does not finish counts as failed."""
-    autoscaling: AutoscalingSpec | None = None
-    """When set, an HPA owns the replica count: the Deployment starts at its minimum and `replicas`
-    is not used."""
-    disruption_budget: bool = True
-    """Create a PodDisruptionBudget."""
-    spread_zones: bool = False
-    """Also spread pods across zones (topology.kubernetes.io/zone), softly."""
     health_path: str = "/health"
     """Liveness and startup probe path."""
     ready_path: str = "/ready"
@@ -174,7 +200,7 @@ class Workload(pulumi.ComponentResource):
         self.deployment_name = self.deployment.metadata.name
 
         self.disruption_budget = None
-        if args.disruption_budget:
+        if args.spec.disruption_budget:
             # maxUnavailable 1 (not minAvailable): a drain may always evict one pod, so a
             # single-replica stack never blocks it, while larger ones keep the rest serving.
             # AlwaysAllow: a pod that is not ready anyway must not hold up a node drain.
@@ -190,8 +216,8 @@ class Workload(pulumi.ComponentResource):
             )
 
         self.autoscaler = None
-        if args.autoscaling is not None:
-            self.autoscaler = _autoscaler(f"{name}-hpa", args, args.autoscaling, self.deployment_name, child)
+        if args.spec.scale.autoscaling is not None:
+            self.autoscaler = _autoscaler(f"{name}-hpa", args, args.spec.scale.autoscaling, self.deployment_name, child)
         self.register_outputs(
             {
                 "deployment_name": self.deployment_name,
@@ -213,16 +239,17 @@ def _http_probe(path: str, initial_delay: int, period: int, failures: int) -> k8
 
 
 def _container(args: WorkloadArgs) -> k8s.core.v1.ContainerArgs:
-    res, sec = args.resources, args.security
+    spec = args.spec
+    res, sec = spec.resources, spec.security
     return k8s.core.v1.ContainerArgs(
         name=CONTAINER_NAME,
-        image=args.image,
-        ports=[k8s.core.v1.ContainerPortArgs(name=PORT_NAME, container_port=args.container_port)],
+        image=spec.image,
+        ports=[k8s.core.v1.ContainerPortArgs(name=PORT_NAME, container_port=spec.port)],
         env_from=[
             k8s.core.v1.EnvFromSourceArgs(config_map_ref=k8s.core.v1.ConfigMapEnvSourceArgs(name=args.config_map_name)),
             k8s.core.v1.EnvFromSourceArgs(secret_ref=k8s.core.v1.SecretEnvSourceArgs(name=args.secret_name)),
         ],
-        image_pull_policy=args.image_pull_policy,
+        image_pull_policy=spec.image_pull_policy,
         resources=k8s.core.v1.ResourceRequirementsArgs(
             requests=resource_quantities(res.cpu_request, res.memory_request, res.ephemeral_storage_request),
             limits=resource_quantities(res.cpu_limit, res.memory_limit, res.ephemeral_storage_limit),
@@ -235,10 +262,10 @@ def _container(args: WorkloadArgs) -> k8s.core.v1.ContainerArgs:
         # The native sleep action (Kubernetes >= 1.30) needs no shell in the image.
         lifecycle=k8s.core.v1.LifecycleArgs(
             pre_stop=k8s.core.v1.LifecycleHandlerArgs(
-                sleep=k8s.core.v1.SleepActionArgs(seconds=args.termination.pre_stop_sleep_seconds)
+                sleep=k8s.core.v1.SleepActionArgs(seconds=spec.termination.pre_stop_sleep_seconds)
             )
         )
-        if args.termination.pre_stop_sleep_seconds > 0
+        if spec.termination.pre_stop_sleep_seconds > 0
         else None,
         volume_mounts=[
             k8s.core.v1.VolumeMountArgs(name="config", mount_path=CONFIG_MOUNT_PATH, read_only=True),
@@ -257,10 +284,10 @@ def _container(args: WorkloadArgs) -> k8s.core.v1.ContainerArgs:
 
 
 def _pod_spec(args: WorkloadArgs, service_account_name: pulumi.Input[str]) -> k8s.core.v1.PodSpecArgs:
-    sec = args.security
+    sec = args.spec.security
     # Soft spreading (ScheduleAnyway): losing one node or zone loses few pods, yet a one-node
     # cluster still schedules them all.
-    spread_keys = ["kubernetes.io/hostname"] + (["topology.kubernetes.io/zone"] if args.spread_zones else [])
+    spread_keys = ["kubernetes.io/hostname"] + (["topology.kubernetes.io/zone"] if args.spec.spread_zones else [])
     return k8s.core.v1.PodSpecArgs(
         service_account_name=service_account_name,
         automount_service_account_token=False,
@@ -280,7 +307,7 @@ def _pod_spec(args: WorkloadArgs, service_account_name: pulumi.Input[str]) -> k8
             )
             for key in spread_keys
         ],
-        termination_grace_period_seconds=args.termination.grace_period_seconds,
+        termination_grace_period_seconds=args.spec.termination.grace_period_seconds,
         containers=[_container(args)],
         volumes=[
             k8s.core.v1.VolumeArgs(
@@ -306,8 +333,7 @@ def _deployment(
     # value while Pulumi still co-owns the field (turning the HPA on for a running Deployment keeps
     # its pods) and leave the field out once the HPA has taken it over by scaling, so neither undoes
     # the other. Without an HPA the stack's count is applied again on every `up`.
-    replicas = args.autoscaling.min_replicas if args.autoscaling else args.replicas
-    rollout = args.rollout
+    scale, rollout, version = args.spec.scale, args.spec.rollout, args.spec.version
     return k8s.apps.v1.Deployment(
         name,
         metadata=k8s.meta.v1.ObjectMetaArgs(
@@ -321,7 +347,7 @@ def _deployment(
             annotations={"pulumi.com/patchForce": "true"},
         ),
         spec=k8s.apps.v1.DeploymentSpecArgs(
-            replicas=replicas,
+            replicas=scale.initial,
             progress_deadline_seconds=rollout.progress_deadline_seconds,
             selector=k8s.meta.v1.LabelSelectorArgs(match_labels=args.selector_labels),
             # maxUnavailable 0: a new pod must be Ready before an old one goes, so capacity never
@@ -334,7 +360,12 @@ def _deployment(
             ),
             template=k8s.core.v1.PodTemplateSpecArgs(
                 metadata=k8s.meta.v1.ObjectMetaArgs(
-                    labels={**args.labels, **args.pod_labels, **args.selector_labels},
+                    labels={
+                        **args.labels,
+                        "version": version,
+                        "app.kubernetes.io/version": version,
+                        **args.selector_labels,
+                    },
                     annotations=dict(args.pod_annotations) or None,
                 ),
                 spec=_pod_spec(args, service_account.metadata.name),
@@ -342,7 +373,7 @@ def _deployment(
         ),
         opts=pulumi.ResourceOptions(
             parent=parent,
-            ignore_changes=["spec.replicas"] if args.autoscaling else None,
+            ignore_changes=["spec.replicas"] if scale.autoscaling else None,
             # A release that never becomes Ready fails `up` when this ends, with the reason
             # the Deployment gave at its progress deadline (which passed before).
             custom_timeouts=pulumi.CustomTimeouts(

@@ -8,9 +8,12 @@ namespace, quota, LimitRange, config, generated secrets and Deployment.
 import dataclasses
 
 import pulumi
-from flask_k8s_components.flask_app import FlaskApp, FlaskAppArgs, IngressSpec, NetworkPolicySpec
-from flask_k8s_components.namespace import LimitRangeSpec, QuotaSpec
-from flask_k8s_components.workload import ResourcesSpec, RolloutSpec
+from flask_k8s_components.app_config import ConfigSpec
+from flask_k8s_components.flask_app import FlaskApp, FlaskAppArgs
+from flask_k8s_components.namespace import LimitRangeSpec, NamespaceSpec, QuotaSpec
+from flask_k8s_components.network_policy import NetworkPolicySpec
+from flask_k8s_components.route import RouteSpec
+from flask_k8s_components.workload import ResourcesSpec, RolloutSpec, ScaleSpec, WorkloadSpec
 
 config = pulumi.Config()
 IMAGE = config.get("image") or "flask-app:1.0"
@@ -27,46 +30,49 @@ def app_args(name: str, replicas: int) -> FlaskAppArgs:
     peak = replicas + ROLLOUT.max_surge + ROLLOUT.max_surge + ROLLOUT.max_unavailable
     return FlaskAppArgs(
         name=name,
-        namespace=name,
-        image=IMAGE,
-        version="1.0",
-        replicas=replicas,
-        container_port=5000,
-        resources=ResourcesSpec(
-            cpu_request=f"{CPU_REQUEST}m",
-            memory_request=f"{MEMORY_REQUEST}Mi",
-            cpu_limit=f"{CPU_LIMIT}m",
-            memory_limit=f"{MEMORY_LIMIT}Mi",
+        namespace=NamespaceSpec(
+            name=name,
+            quota=QuotaSpec(
+                requests_cpu=f"{CPU_REQUEST * peak}m",
+                requests_memory=f"{MEMORY_REQUEST * peak}Mi",
+                limits_cpu=f"{CPU_LIMIT * peak}m",
+                limits_memory=f"{MEMORY_LIMIT * peak}Mi",
+                pods=peak,
+                services=1,
+                persistent_volume_claims=0,
+            ),
+            limit_range=LimitRangeSpec(
+                default_cpu=f"{CPU_LIMIT}m",
+                default_memory=f"{MEMORY_LIMIT}Mi",
+                default_request_cpu=f"{CPU_REQUEST}m",
+                default_request_memory=f"{MEMORY_REQUEST}Mi",
+            ),
         ),
-        quota=QuotaSpec(
-            requests_cpu=f"{CPU_REQUEST * peak}m",
-            requests_memory=f"{MEMORY_REQUEST * peak}Mi",
-            limits_cpu=f"{CPU_LIMIT * peak}m",
-            limits_memory=f"{MEMORY_LIMIT * peak}Mi",
-            pods=peak,
-            services=1,
-            persistent_volume_claims=0,
+        workload=WorkloadSpec(
+            image=IMAGE,
+            version="1.0",
+            port=5000,
+            resources=ResourcesSpec(
+                cpu_request=f"{CPU_REQUEST}m",
+                memory_request=f"{MEMORY_REQUEST}Mi",
+                cpu_limit=f"{CPU_LIMIT}m",
+                memory_limit=f"{MEMORY_LIMIT}Mi",
+            ),
+            scale=ScaleSpec(replicas=replicas),
+            rollout=ROLLOUT,
         ),
-        limit_range=LimitRangeSpec(
-            default_cpu=f"{CPU_LIMIT}m",
-            default_memory=f"{MEMORY_LIMIT}Mi",
-            default_request_cpu=f"{CPU_REQUEST}m",
-            default_request_memory=f"{MEMORY_REQUEST}Mi",
-        ),
-        env={"FLASK_ENV": "production", "LOG_LEVEL": "info"},
-        config_file=f"[app]\nname = {name}\n",
-        rollout=ROLLOUT,
+        config=ConfigSpec(env={"FLASK_ENV": "production", "LOG_LEVEL": "info"}, config_file=f"[app]\nname = {name}\n"),
     )
 
 
-web = FlaskApp("web", dataclasses.replace(app_args("flask-web", 3), ingress=IngressSpec(host=HOST)))
+web = FlaskApp("web", dataclasses.replace(app_args("flask-web", 3), route=RouteSpec(host=HOST)))
 
 worker_args = app_args("flask-worker", 1)
 worker = FlaskApp(
     "worker",
     dataclasses.replace(
         worker_args,
-        env={**worker_args.env, "ROLE": "worker"},
+        config=dataclasses.replace(worker_args.config, env={**worker_args.config.env, "ROLE": "worker"}),
         service=None,
         network_policy=NetworkPolicySpec(ingress_namespaces=[]),
     ),

@@ -166,7 +166,7 @@ def tls_settings(tls: TlsGroup, ingress: IngressGroup) -> TlsSettings:
         mode=tls.mode,
         cert_manager=CertManagerArgs(
             version=manager.version,
-            issuer_name=manager.cluster_issuer,
+            cluster_issuer=manager.cluster_issuer,
             acme_email=manager.acme_email,
             ingress_class_name=ingress.class_name,
         )

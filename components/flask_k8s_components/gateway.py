@@ -33,8 +33,8 @@ import pulumi
 import pulumi_kubernetes as k8s
 
 from flask_k8s_components import TYPE_PREFIX
-from flask_k8s_components.route_status import ClusterAccess, ObjectRef, RouteWait, route_serving
 from flask_k8s_components.route import Backend, GatewaySpec, RouteSpec
+from flask_k8s_components.route_status import ClusterAccess, ObjectRef, RouteWait, route_serving
 
 API_VERSION = "gateway.networking.k8s.io/v1"
 HTTP_LISTENER, HTTPS_LISTENER = "http", "https"

@@ -35,6 +35,7 @@ import pulumi
 import pulumi_kubernetes as k8s
 
 from flask_k8s_components import TYPE_PREFIX, resource_quantities
+from flask_k8s_components.workload import ResourcesSpec
 
 # The container listens on the ports clients use (a Gateway's listener ports must equal Traefik's
 # entryPoint ports), as a non-root user: the pod's sysctl lets it bind ports below 1024.
@@ -110,14 +111,17 @@ class IngressControllerArgs:
     """Largest request body on any route (413 above); None: no cap (Traefik's default)."""
     image_pull_policy: str = "IfNotPresent"
     """A pinned version tag, or an image loaded into the nodes."""
-    cpu_request: str = "100m"
-    """CPU reserved."""
-    memory_request: str = "64Mi"
-    """Memory reserved."""
-    cpu_limit: str = "1"
-    """Most CPU."""
-    memory_limit: str = "256Mi"
-    """Most memory."""
+    resources: ResourcesSpec = field(
+        default_factory=lambda: ResourcesSpec(
+            cpu_request="100m",
+            memory_request="64Mi",
+            cpu_limit="1",
+            memory_limit="256Mi",
+            ephemeral_storage_request="64Mi",
+            ephemeral_storage_limit="512Mi",
+        )
+    )
+    """Requests and limits of the controller's container."""
 
 
 class IngressController(pulumi.ComponentResource):
@@ -408,9 +412,13 @@ class IngressController(pulumi.ComponentResource):
                 tcp_socket=k8s.core.v1.TCPSocketActionArgs(port=PING_PORT), period_seconds=10, failure_threshold=3
             ),
             resources=k8s.core.v1.ResourceRequirementsArgs(
-                requests=resource_quantities(args.cpu_request, args.memory_request, "64Mi"),
+                requests=resource_quantities(
+                    args.resources.cpu_request, args.resources.memory_request, args.resources.ephemeral_storage_request
+                ),
                 # Bodies above 1 MiB are buffered in /tmp (the body cap's middleware): disk, not memory.
-                limits=resource_quantities(args.cpu_limit, args.memory_limit, "512Mi"),
+                limits=resource_quantities(
+                    args.resources.cpu_limit, args.resources.memory_limit, args.resources.ephemeral_storage_limit
+                ),
             ),
             security_context=k8s.core.v1.SecurityContextArgs(
                 allow_privilege_escalation=False,

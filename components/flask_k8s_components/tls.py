@@ -91,7 +91,7 @@ class CertManagerArgs:
 
     version: str
     """cert-manager release, e.g. v1.18.2."""
-    issuer_name: str
+    cluster_issuer: str
     """Name of the ClusterIssuer to create."""
     acme_email: str
     """ACME account e-mail."""
@@ -104,7 +104,7 @@ class CertManagerArgs:
 class CertManager(pulumi.ComponentResource):
     """cert-manager from its release manifest, and an ACME ClusterIssuer using HTTP-01."""
 
-    issuer_name: str
+    cluster_issuer: str
     """The ClusterIssuer's name."""
     manifest: k8s.yaml.v2.ConfigFile
     """cert-manager's objects (CRDs, controllers, webhook)."""
@@ -118,25 +118,25 @@ class CertManager(pulumi.ComponentResource):
             file=CERT_MANAGER_URL.format(version=args.version),
             opts=pulumi.ResourceOptions(parent=self),
         )
-        self.issuer_name = args.issuer_name
+        self.cluster_issuer = args.cluster_issuer
         self.issuer = k8s.apiextensions.CustomResource(
             f"{name}-issuer",
             api_version="cert-manager.io/v1",
             kind="ClusterIssuer",
-            metadata=k8s.meta.v1.ObjectMetaArgs(name=args.issuer_name),
+            metadata=k8s.meta.v1.ObjectMetaArgs(name=args.cluster_issuer),
             spec={
                 "acme": {
                     "server": args.acme_server,
                     "email": args.acme_email,
                     # The ACME account key cert-manager generates; it never leaves the cluster.
-                    "privateKeySecretRef": {"name": f"{args.issuer_name}-account-key"},
+                    "privateKeySecretRef": {"name": f"{args.cluster_issuer}-account-key"},
                     "solvers": [{"http01": {"ingress": {"ingressClassName": args.ingress_class_name}}}],
                 }
             },
             # The CRD and the webhook that validates issuers must be up first.
             opts=pulumi.ResourceOptions(parent=self, depends_on=[self.manifest]),
         )
-        self.register_outputs({"issuer_name": self.issuer_name, "manifest": self.manifest, "issuer": self.issuer})
+        self.register_outputs({"cluster_issuer": self.cluster_issuer, "manifest": self.manifest, "issuer": self.issuer})
 
 
 @dataclass(frozen=True)

@@ -190,7 +190,10 @@ class AppGatewayRoute(pulumi.ComponentResource):
             )
         annotations = {"cert-manager.io/cluster-issuer": tls.cluster_issuer} if tls.mode == "cert-manager" else None
         return k8s.apiextensions.CustomResource(
-            f"{name}-gateway",
+            # The object this component exists for takes the component's name (its role said once);
+            # until 3.0.0 it was "<name>-gateway" (flask-app-ingress-gateway-gateway), and the alias
+            # keeps that live object and its generated name.
+            name,
             api_version=API_VERSION,
             kind="Gateway",
             metadata=k8s.meta.v1.ObjectMetaArgs(namespace=args.namespace, labels=args.labels, annotations=annotations),
@@ -202,6 +205,7 @@ class AppGatewayRoute(pulumi.ComponentResource):
                 # the old one goes.
                 replace_on_changes=["spec.gatewayClassName"],
                 delete_before_replace=False,
+                aliases=[pulumi.Alias(name=f"{name}-gateway")],
             ),
         )
 

@@ -4,23 +4,25 @@ from __future__ import annotations
 
 import json
 import runpy
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import pulumi
 import pytest
 import yaml
-from flask_k8s_components.app_config import APP_CONFIG_KEY, AppConfig, AppConfigArgs
-from flask_k8s_components.flask_app import FlaskApp, FlaskAppArgs, GatewaySpec, IngressSpec
-from flask_k8s_components.gateway import AppGatewayRoute, AppGatewayRouteArgs, SharedGateway
-from flask_k8s_components.ingress import AppIngress, AppIngressArgs, GatewayRoute
+from flask_k8s_components.app_config import APP_CONFIG_KEY, AppConfig, AppConfigArgs, ConfigSpec
+from flask_k8s_components.flask_app import FlaskApp, FlaskAppArgs
+from flask_k8s_components.gateway import AppGatewayRoute, AppGatewayRouteArgs
+from flask_k8s_components.ingress import AppIngress, AppIngressArgs
 from flask_k8s_components.ingress_controller import CrdSources, IngressController, IngressControllerArgs
 from flask_k8s_components.kind_cluster import KindCluster, KindClusterArgs
 from flask_k8s_components.kind_image import KindImage, KindImageArgs, source_hash
-from flask_k8s_components.namespace import AppNamespace, AppNamespaceArgs, LimitRangeSpec, QuotaSpec
-from flask_k8s_components.network_policy import AppNetworkPolicy, AppNetworkPolicyArgs, EgressRule
-from flask_k8s_components.secrets import AppSecrets, AppSecretsArgs, DatabaseArgs
-from flask_k8s_components.service import AppService, AppServiceArgs
+from flask_k8s_components.namespace import AppNamespace, AppNamespaceArgs, LimitRangeSpec, NamespaceSpec, QuotaSpec
+from flask_k8s_components.network_policy import AppNetworkPolicy, AppNetworkPolicyArgs, EgressRule, NetworkPolicySpec
+from flask_k8s_components.route import Backend, GatewaySpec, IngressSpec, RouteSpec, SharedGateway
+from flask_k8s_components.secrets import AppSecrets, AppSecretsArgs, DatabaseSpec, SecretsSpec
+from flask_k8s_components.service import AppService, AppServiceArgs, ServiceSpec
 from flask_k8s_components.tls import (
     CertManager,
     CertManagerArgs,
@@ -32,9 +34,11 @@ from flask_k8s_components.workload import (
     AutoscalingSpec,
     ResourcesSpec,
     RolloutSpec,
+    ScaleSpec,
     TerminationSpec,
     Workload,
     WorkloadArgs,
+    WorkloadSpec,
 )
 
 from tests.harness import ROOT, Deployment, Registered, resolve, run
@@ -42,7 +46,8 @@ from tests.harness import ROOT, Deployment, Registered, resolve, run
 QUOTA = QuotaSpec("4", "8Gi", "8", "16Gi", 20, 10, 5)
 LIMITS = LimitRangeSpec("500m", "256Mi", "100m", "128Mi")
 RESOURCES = ResourcesSpec("100m", "128Mi", "500m", "256Mi")
-DATABASE = DatabaseArgs(user="flask", host="postgres", port=5432, name="flask")
+DATABASE = DatabaseSpec(user="flask", host="postgres", port=5432, name="flask")
+NAMESPACE = NamespaceSpec(name="flask-app", quota=QUOTA, limit_range=LIMITS)
 
 
 def build(factory: Any) -> tuple[Deployment, dict[str, Any]]:
@@ -69,18 +74,15 @@ def assert_children_named_and_parented(deployment: Deployment, component_type: s
 def flask_app_args(**overrides: Any) -> FlaskAppArgs:
     values: dict[str, Any] = {
         "name": "flask-app",
-        "namespace": "flask-app",
-        "image": "flask-app:1.0",
-        "version": "1.0",
-        "replicas": 3,
-        "container_port": 5000,
-        "resources": RESOURCES,
-        "quota": QUOTA,
-        "limit_range": LIMITS,
-        "env": {"FLASK_ENV": "production", "LOG_LEVEL": "info"},
-        "config_file": "[database]\npool_size = 10\n",
-        "database": DATABASE,
-        "ingress": IngressSpec(host="flask-app.local", tls=RouteTls("secret", "flask-app-tls")),
+        "namespace": NAMESPACE,
+        "workload": WorkloadSpec(
+            image="flask-app:1.0", version="1.0", port=5000, resources=RESOURCES, scale=ScaleSpec(replicas=3)
+        ),
+        "config": ConfigSpec(
+            env={"FLASK_ENV": "production", "LOG_LEVEL": "info"}, config_file="[database]\npool_size = 10\n"
+        ),
+        "secrets": SecretsSpec(database=DATABASE),
+        "route": RouteSpec(host="flask-app.local", tls=RouteTls("secret", "flask-app-tls")),
     }
     values.update(overrides)
     return FlaskAppArgs(**values)
@@ -90,7 +92,7 @@ def flask_app_args(**overrides: Any) -> FlaskAppArgs:
 
 
 def test_namespace_quota_and_limit_range_carry_the_articles_values() -> None:
-    d, _ = build(lambda: AppNamespace("ns", AppNamespaceArgs(name="flask-app", quota=QUOTA, limit_range=LIMITS)))
+    d, _ = build(lambda: AppNamespace("ns", AppNamespaceArgs(spec=NAMESPACE)))
     assert d.one("kubernetes:core/v1:Namespace").get("metadata.name") == "flask-app"
     quota = d.one("kubernetes:core/v1:ResourceQuota")
     assert quota.get("metadata.namespace") == "flask-app"
@@ -114,14 +116,14 @@ def test_namespace_quota_and_limit_range_carry_the_articles_values() -> None:
 
 def test_namespace_limit_range_defaults_ephemeral_storage_when_given() -> None:
     limits = LimitRangeSpec("500m", "256Mi", "100m", "128Mi", "256Mi", "64Mi")
-    d, _ = build(lambda: AppNamespace("ns", AppNamespaceArgs(name="flask-app", quota=QUOTA, limit_range=limits)))
+    d, _ = build(lambda: AppNamespace("ns", AppNamespaceArgs(spec=replace(NAMESPACE, limit_range=limits))))
     (limit,) = d.one("kubernetes:core/v1:LimitRange").get("spec.limits")
     assert limit["default"] == {"cpu": "500m", "memory": "256Mi", "ephemeral-storage": "256Mi"}
     assert limit["defaultRequest"] == {"cpu": "100m", "memory": "128Mi", "ephemeral-storage": "64Mi"}
 
 
 def test_namespace_default_service_account_mounts_no_token() -> None:
-    d, _ = build(lambda: AppNamespace("ns", AppNamespaceArgs(name="flask-app", quota=QUOTA, limit_range=LIMITS)))
+    d, _ = build(lambda: AppNamespace("ns", AppNamespaceArgs(spec=NAMESPACE)))
     patch = d.one("kubernetes:core/v1:ServiceAccountPatch", "ns-default-sa")
     # A patch of the one field: the account itself belongs to Kubernetes' namespace controller.
     assert patch.inputs == {
@@ -134,27 +136,26 @@ def test_namespace_default_service_account_mounts_no_token() -> None:
 
 
 def test_namespace_children_wait_for_the_namespace() -> None:
-    d, _ = build(lambda: AppNamespace("ns", AppNamespaceArgs(name="flask-app", quota=QUOTA, limit_range=LIMITS)))
+    d, _ = build(lambda: AppNamespace("ns", AppNamespaceArgs(spec=NAMESPACE)))
     namespace = d.one("kubernetes:core/v1:Namespace")
     for child in ("kubernetes:core/v1:ResourceQuota", "kubernetes:core/v1:LimitRange"):
         assert namespace.urn in d.one(child).dependencies
 
 
 def test_namespace_only_labels_go_on_the_namespace() -> None:
-    args = AppNamespaceArgs(
-        name="flask-app", quota=QUOTA, limit_range=LIMITS, labels={"a": "1"}, namespace_labels={"psa": "x"}
-    )
+    args = AppNamespaceArgs(spec=replace(NAMESPACE, labels={"psa": "x"}), labels={"a": "1"})
     d, made = build(lambda: AppNamespace("ns", args))
     assert d.one("kubernetes:core/v1:Namespace").get("metadata.labels") == {"a": "1", "psa": "x"}
     assert d.one("kubernetes:core/v1:ResourceQuota").get("metadata.labels") == {"a": "1"}
-    assert resolve(made["component"].name) == ("flask-app", False)
+    assert resolve(made["component"].namespace_name) == ("flask-app", False)
 
 
 # --- AppConfig ----------------------------------------------------------------------------------------------
 
 
 def test_config_map_is_immutable_and_auto_named() -> None:
-    args = AppConfigArgs(namespace="ns", env={"FLASK_ENV": "production", "WORKERS": "4"}, config_file="[x]\ny = 1\n")
+    spec = ConfigSpec(env={"FLASK_ENV": "production", "WORKERS": "4"}, config_file="[x]\ny = 1\n")
+    args = AppConfigArgs(namespace="ns", spec=spec)
     d, made = build(lambda: AppConfig("cfg", args))
     cm = d.one("kubernetes:core/v1:ConfigMap", "cfg")
     assert cm.get("immutable") is True
@@ -167,14 +168,18 @@ def test_config_map_is_immutable_and_auto_named() -> None:
 
 def test_config_file_key_is_reserved() -> None:
     with pytest.raises(ValueError, match="APP_CONFIG"):
-        build(lambda: AppConfig("cfg", AppConfigArgs(namespace="ns", env={APP_CONFIG_KEY: "x"}, config_file="")))
+        build(
+            lambda: AppConfig(
+                "cfg", AppConfigArgs(namespace="ns", spec=ConfigSpec(env={APP_CONFIG_KEY: "x"}, config_file=""))
+            )
+        )
 
 
 # --- AppSecrets ----------------------------------------------------------------------------------------------
 
 
 def test_secrets_are_generated_and_every_value_is_secret() -> None:
-    d, made = build(lambda: AppSecrets("sec", AppSecretsArgs(namespace="ns", database=DATABASE)))
+    d, made = build(lambda: AppSecrets("sec", AppSecretsArgs(namespace="ns", spec=SecretsSpec(database=DATABASE))))
     passwords = {r.name: r.inputs for r in d.of_type("random:index/randomPassword:RandomPassword")}
     assert set(passwords) == {"sec-secret-key", "sec-jwt-key", "sec-db-password"}
     assert passwords["sec-secret-key"]["length"] == 64
@@ -209,7 +214,9 @@ def test_without_a_database_the_url_is_sqlite_and_no_password_exists() -> None:
 def test_configured_secrets_replace_generated_ones_and_are_url_quoted() -> None:
     def make() -> AppSecrets:
         password = pulumi.Output.secret("p@ss/word")
-        return AppSecrets("sec", AppSecretsArgs(namespace="ns", database=DATABASE, database_password=password))
+        return AppSecrets(
+            "sec", AppSecretsArgs(namespace="ns", spec=SecretsSpec(database=DATABASE, database_password=password))
+        )
 
     d, made = build(make)
     names = {r.name for r in d.of_type("random:index/randomPassword:RandomPassword")}
@@ -220,23 +227,31 @@ def test_configured_secrets_replace_generated_ones_and_are_url_quoted() -> None:
 # --- Workload ------------------------------------------------------------------------------------------------
 
 
-def workload_args(**overrides: Any) -> WorkloadArgs:
+def workload_args(spec: WorkloadSpec | None = None, **overrides: Any) -> WorkloadArgs:
     values: dict[str, Any] = {
         "name": "flask-app",
         "namespace": "flask-app",
-        "image": "flask-app:1.0",
-        "replicas": 3,
-        "container_port": 5000,
-        "resources": RESOURCES,
+        "spec": spec or workload_spec(),
         "selector_labels": {"app": "flask-app"},
         "config_map_name": "cfg-1",
         "secret_name": "sec-1",
         "config_file_key": APP_CONFIG_KEY,
         "labels": {"team": "platform"},
-        "pod_labels": {"version": "1.0"},
     }
     values.update(overrides)
     return WorkloadArgs(**values)
+
+
+def workload_spec(**overrides: Any) -> WorkloadSpec:
+    values: dict[str, Any] = {
+        "image": "flask-app:1.0",
+        "version": "1.0",
+        "port": 5000,
+        "resources": RESOURCES,
+        "scale": ScaleSpec(replicas=3),
+    }
+    values.update(overrides)
+    return WorkloadSpec(**values)
 
 
 def test_deployment_has_the_articles_rollout_probes_and_resources() -> None:
@@ -248,7 +263,13 @@ def test_deployment_has_the_articles_rollout_probes_and_resources() -> None:
     assert dep.get("spec.strategy") == {"type": "RollingUpdate", "rollingUpdate": {"maxSurge": 1, "maxUnavailable": 0}}
     assert dep.get("spec.selector.matchLabels") == {"app": "flask-app"}
     template_labels = dep.get("spec.template.metadata.labels")
-    assert template_labels == {"team": "platform", "version": "1.0", "app": "flask-app"}
+    # The version labels come from the spec's version.
+    assert template_labels == {
+        "team": "platform",
+        "version": "1.0",
+        "app.kubernetes.io/version": "1.0",
+        "app": "flask-app",
+    }
 
     (container,) = dep.get("spec.template.spec.containers")
     assert container["name"] == "flask"
@@ -293,7 +314,7 @@ def test_pods_stop_gracefully_within_their_grace_period() -> None:
     graceful_timeout = runpy.run_path(str(ROOT / "app" / "gunicorn.conf.py"))["graceful_timeout"]
     assert pod["terminationGracePeriodSeconds"] == 30 > 5 + graceful_timeout
 
-    d, _ = build(lambda: Workload("web", workload_args(termination=TerminationSpec(0, 25))))
+    d, _ = build(lambda: Workload("web", workload_args(workload_spec(termination=TerminationSpec(0, 25)))))
     pod = d.one("kubernetes:apps/v1:Deployment").get("spec.template.spec")
     assert "lifecycle" not in pod["containers"][0]
     assert pod["terminationGracePeriodSeconds"] == 25
@@ -301,7 +322,7 @@ def test_pods_stop_gracefully_within_their_grace_period() -> None:
 
 def test_container_requests_and_limits_ephemeral_storage_when_given() -> None:
     resources = ResourcesSpec("100m", "128Mi", "500m", "256Mi", "64Mi", "256Mi")
-    d, _ = build(lambda: Workload("web", workload_args(resources=resources)))
+    d, _ = build(lambda: Workload("web", workload_args(workload_spec(resources=resources))))
     (container,) = d.one("kubernetes:apps/v1:Deployment").get("spec.template.spec.containers")
     assert container["resources"] == {
         "requests": {"cpu": "100m", "memory": "128Mi", "ephemeral-storage": "64Mi"},
@@ -311,14 +332,17 @@ def test_container_requests_and_limits_ephemeral_storage_when_given() -> None:
 
 @pytest.mark.parametrize("policy", ["Always", "IfNotPresent"])
 def test_container_pull_policy_is_the_args(policy: str) -> None:
-    d, _ = build(lambda: Workload("web", workload_args(image_pull_policy=policy)))
+    d, _ = build(lambda: Workload("web", workload_args(workload_spec(image_pull_policy=policy))))
     (container,) = d.one("kubernetes:apps/v1:Deployment").get("spec.template.spec.containers")
     assert container["imagePullPolicy"] == policy
 
 
 def test_a_stuck_rollout_fails_within_its_deadline_and_timeout() -> None:
     d, _ = build(
-        lambda: Workload("web", workload_args(rollout=RolloutSpec(progress_deadline_seconds=60, timeout_seconds=180)))
+        lambda: Workload(
+            "web",
+            workload_args(workload_spec(rollout=RolloutSpec(progress_deadline_seconds=60, timeout_seconds=180))),
+        )
     )
     dep = d.one("kubernetes:apps/v1:Deployment")
     assert dep.get("spec.progressDeadlineSeconds") == 60
@@ -365,14 +389,14 @@ def test_pods_run_under_their_own_service_account_without_a_token() -> None:
 
 
 def test_disruption_budget_never_blocks_a_single_replica() -> None:
-    d, _ = build(lambda: Workload("web", workload_args(replicas=1)))
+    d, _ = build(lambda: Workload("web", workload_args(workload_spec(scale=ScaleSpec(replicas=1)))))
     pdb = d.one("kubernetes:policy/v1:PodDisruptionBudget", "web-pdb")
     assert pdb.get("spec") == {
         "maxUnavailable": 1,
         "selector": {"matchLabels": {"app": "flask-app"}},
         "unhealthyPodEvictionPolicy": "AlwaysAllow",
     }
-    d, _ = build(lambda: Workload("web", workload_args(disruption_budget=False)))
+    d, _ = build(lambda: Workload("web", workload_args(workload_spec(disruption_budget=False))))
     assert d.of_type("kubernetes:policy/v1:PodDisruptionBudget") == []
 
 
@@ -385,7 +409,7 @@ def test_topology_spread_is_soft_across_nodes_and_optionally_zones() -> None:
         "whenUnsatisfiable": "ScheduleAnyway",
         "labelSelector": {"matchLabels": {"app": "flask-app"}},
     }
-    d, _ = build(lambda: Workload("web", workload_args(spread_zones=True)))
+    d, _ = build(lambda: Workload("web", workload_args(workload_spec(spread_zones=True))))
     keys = [
         c["topologyKey"]
         for c in d.one("kubernetes:apps/v1:Deployment").get("spec.template.spec.topologySpreadConstraints")
@@ -399,7 +423,9 @@ def test_topology_spread_is_soft_across_nodes_and_optionally_zones() -> None:
 
 def test_autoscaler_owns_the_replica_count() -> None:
     scaling = AutoscalingSpec(min_replicas=2, max_replicas=6, cpu_utilization=70)
-    d, _ = build(lambda: Workload("web", workload_args(autoscaling=scaling)))
+    d, _ = build(
+        lambda: Workload("web", workload_args(workload_spec(scale=ScaleSpec(replicas=3, autoscaling=scaling))))
+    )
     hpa = d.one("kubernetes:autoscaling/v2:HorizontalPodAutoscaler", "web-hpa")
     assert hpa.get("spec.scaleTargetRef") == {"apiVersion": "apps/v1", "kind": "Deployment", "name": "flask-app"}
     assert (hpa.get("spec.minReplicas"), hpa.get("spec.maxReplicas")) == (2, 6)
@@ -425,14 +451,16 @@ def test_without_autoscaler_replicas_are_fixed() -> None:
 # --- AppNetworkPolicy -----------------------------------------------------------------------------------------
 
 
+NETPOL = NetworkPolicySpec(ingress_namespaces=["ingress-nginx"], egress=[EgressRule(cidr="10.0.12.0/24", port=5432)])
+
+
 def netpol_args(**overrides: Any) -> AppNetworkPolicyArgs:
     values: dict[str, Any] = {
         "name": "flask-app",
         "namespace": "flask-app",
         "selector_labels": {"app": "flask-app"},
         "port": 5000,
-        "ingress_namespaces": ["ingress-nginx"],
-        "egress": [EgressRule(cidr="10.0.12.0/24", port=5432)],
+        "spec": NETPOL,
     }
     values.update(overrides)
     return AppNetworkPolicyArgs(**values)
@@ -467,7 +495,7 @@ def test_network_policy_behind_a_load_balancer_admits_any_source_on_the_port_onl
 
 def test_network_policy_without_namespaces_admits_nothing() -> None:
     # An ingress rule with an empty `from` would admit everyone: there must be no rule at all.
-    d, _ = build(lambda: AppNetworkPolicy("np", netpol_args(ingress_namespaces=[])))
+    d, _ = build(lambda: AppNetworkPolicy("np", netpol_args(spec=replace(NETPOL, ingress_namespaces=[]))))
     app = d.one("kubernetes:networking.k8s.io/v1:NetworkPolicy", "np-app")
     assert app.get("spec.ingress") == []
     assert "Ingress" in app.get("spec.policyTypes")
@@ -486,7 +514,7 @@ def test_pod_annotations_go_on_the_template_only() -> None:
 
 def test_service_maps_port_80_to_the_container_port() -> None:
     args = AppServiceArgs(
-        name="flask-app-service", namespace="flask-app", selector_labels={"app": "flask-app"}, target_port=5000
+        name="flask-app-service", namespace="flask-app", selector_labels={"app": "flask-app"}, port=5000
     )
     d, made = build(lambda: AppService("svc", args))
     svc = d.one("kubernetes:core/v1:Service", "svc")
@@ -503,7 +531,11 @@ def test_service_maps_port_80_to_the_container_port() -> None:
 def test_load_balancer_service_carries_its_annotations() -> None:
     nlb = {"service.beta.kubernetes.io/aws-load-balancer-type": "nlb"}
     args = AppServiceArgs(
-        name="s", namespace="n", selector_labels={"app": "a"}, target_port=5000, type="LoadBalancer", annotations=nlb
+        name="s",
+        namespace="n",
+        selector_labels={"app": "a"},
+        port=5000,
+        spec=ServiceSpec(type="LoadBalancer", annotations=nlb),
     )
     d, _ = build(lambda: AppService("svc", args))
     svc = d.one("kubernetes:core/v1:Service")
@@ -513,7 +545,9 @@ def test_load_balancer_service_carries_its_annotations() -> None:
 
 
 def test_node_port_service_is_not_awaited_either() -> None:
-    args = AppServiceArgs(name="s", namespace="n", selector_labels={"app": "a"}, target_port=5000, type="NodePort")
+    args = AppServiceArgs(
+        name="s", namespace="n", selector_labels={"app": "a"}, port=5000, spec=ServiceSpec(type="NodePort")
+    )
     d, _ = build(lambda: AppService("svc", args))
     assert d.one("kubernetes:core/v1:Service").get("metadata.annotations") == {"pulumi.com/skipAwait": "true"}
 
@@ -521,18 +555,20 @@ def test_node_port_service_is_not_awaited_either() -> None:
 # --- AppIngress ----------------------------------------------------------------------------------------------
 
 
-def ingress_args(**overrides: Any) -> AppIngressArgs:
+def ingress_args(**route: Any) -> AppIngressArgs:
+    """AppIngress's args; `route`: fields of its RouteSpec."""
     values: dict[str, Any] = {
-        "name": "flask-app-ingress",
-        "namespace": "flask-app",
         "host": "flask-app.local",
-        "service_name": "flask-app-service",
-        "service_port": 80,
         "tls": RouteTls("secret", "flask-app-tls"),
-        "annotations": {"nginx.ingress.kubernetes.io/proxy-body-size": "5m"},
+        "ingress": IngressSpec(annotations={"nginx.ingress.kubernetes.io/proxy-body-size": "5m"}),
     }
-    values.update(overrides)
-    return AppIngressArgs(**values)
+    values.update(route)
+    return AppIngressArgs(
+        name="flask-app-ingress",
+        namespace="flask-app",
+        route=RouteSpec(**values),
+        backend=Backend(service_name="flask-app-service", port=80),
+    )
 
 
 def test_ingress_routes_the_host_to_the_service_with_tls() -> None:
@@ -596,18 +632,21 @@ def test_route_tls_refuses_a_mode_without_what_it_needs() -> None:
 # --- AppGatewayRoute -----------------------------------------------------------------------------------------
 
 
-def gateway_args(**overrides: Any) -> AppGatewayRouteArgs:
-    values: dict[str, Any] = {
-        "name": "flask-app",
-        "namespace": "flask-app",
-        "host": "flask-app.local",
-        "service_name": "flask-app-service",
-        "service_port": 80,
-        "tls": RouteTls("self-signed", "flask-app-tls"),
-        "max_body_bytes": 5 * 2**20,
-    }
-    values.update(overrides)
-    return AppGatewayRouteArgs(**values)
+def gateway_args(tls: RouteTls | None = None, **gateway: Any) -> AppGatewayRouteArgs:
+    """AppGatewayRoute's args; `gateway`: fields of its GatewaySpec."""
+    values: dict[str, Any] = {"max_body_bytes": 5 * 2**20}
+    values.update(gateway)
+    route = RouteSpec(
+        host="flask-app.local",
+        tls=RouteTls("self-signed", "flask-app-tls") if tls is None else tls,
+        gateway=GatewaySpec(**values),
+    )
+    return AppGatewayRouteArgs(
+        name="flask-app",
+        namespace="flask-app",
+        route=route,
+        backend=Backend(service_name="flask-app-service", port=80),
+    )
 
 
 def test_gateway_route_makes_a_tls_gateway_a_route_and_an_https_redirect() -> None:
@@ -656,9 +695,7 @@ def test_gateway_route_makes_a_tls_gateway_a_route_and_an_https_redirect() -> No
 
 def test_gateway_route_on_a_shared_gateway_makes_only_its_route() -> None:
     shared = SharedGateway("platform", "gateways", "https")
-    d, made = build(
-        lambda: AppGatewayRoute("web", gateway_args(tls=RouteTls(), shared_gateway=shared, max_body_bytes=None))
-    )
+    d, made = build(lambda: AppGatewayRoute("web", gateway_args(tls=RouteTls(), shared=shared, max_body_bytes=None)))
     assert d.of_type("kubernetes:gateway.networking.k8s.io/v1:Gateway") == []
     (route,) = d.of_type("kubernetes:gateway.networking.k8s.io/v1:HTTPRoute")
     assert route.get("spec.parentRefs") == [
@@ -677,7 +714,7 @@ def test_gateway_route_on_a_shared_gateway_makes_only_its_route() -> None:
 
 def test_gateway_route_refuses_its_own_tls_on_a_shared_gateway() -> None:
     with pytest.raises(ValueError, match="shared Gateway takes that Gateway's TLS"):
-        gateway_args(shared_gateway=SharedGateway("platform", "gateways"))
+        gateway_args(shared=SharedGateway("platform", "gateways"))
 
 
 def test_the_route_keeps_its_certificate_and_secret_whichever_api_routes() -> None:
@@ -686,7 +723,7 @@ def test_the_route_keeps_its_certificate_and_secret_whichever_api_routes() -> No
     tls = RouteTls("self-signed", "flask-app-tls")
     through_ingress, _ = build(lambda: AppIngress("web", ingress_args(tls=tls)))
     through_gateway, made = build(
-        lambda: AppIngress("web", ingress_args(tls=tls, gateway=GatewayRoute(max_body_bytes=5 * 2**20)))
+        lambda: AppIngress("web", ingress_args(tls=tls, gateway=GatewaySpec(max_body_bytes=5 * 2**20)))
     )
 
     def tls_urns(d: Deployment) -> set[str]:
@@ -704,9 +741,7 @@ def test_the_route_keeps_its_certificate_and_secret_whichever_api_routes() -> No
 
 def test_gateway_route_cert_manager_annotates_the_gateway() -> None:
     tls = RouteTls("cert-manager", "flask-app-tls", cluster_issuer="letsencrypt-prod")
-    d, _ = build(
-        lambda: AppGatewayRoute("web", gateway_args(tls=tls, gateway_class_name="gke-l7-global-external-managed"))
-    )
+    d, _ = build(lambda: AppGatewayRoute("web", gateway_args(tls=tls, class_name="gke-l7-global-external-managed")))
     gateway = d.one("kubernetes:gateway.networking.k8s.io/v1:Gateway")
     assert gateway.get("metadata.annotations") == {"cert-manager.io/cluster-issuer": "letsencrypt-prod"}
     assert gateway.get("spec.gatewayClassName") == "gke-l7-global-external-managed"
@@ -868,8 +903,8 @@ def test_flask_app_deployment_waits_for_quota_and_limit_range() -> None:
 def test_flask_app_ingress_waits_for_the_ready_deployment() -> None:
     # The Service is not awaited (skipAwait), so the Deployment's await is what proves pods Ready:
     # the Ingress, and so the route to the app, comes after it.
-    spec = IngressSpec(host="flask-app.local", tls=RouteTls("self-signed", "flask-app-tls"))
-    d, _ = build(lambda: FlaskApp("flask-app", flask_app_args(ingress=spec)))
+    spec = RouteSpec(host="flask-app.local", tls=RouteTls("self-signed", "flask-app-tls"))
+    d, _ = build(lambda: FlaskApp("flask-app", flask_app_args(route=spec)))
     assert d.one("kubernetes:core/v1:Service").get("metadata.annotations") == {"pulumi.com/skipAwait": "true"}
     ingress = d.one("kubernetes:networking.k8s.io/v1:Ingress")
     deployment = d.one("kubernetes:apps/v1:Deployment")
@@ -889,13 +924,13 @@ def test_flask_app_deployment_reads_its_config_map_and_secret() -> None:
 
 
 def test_flask_app_without_ingress() -> None:
-    d, made = build(lambda: FlaskApp("flask-app", flask_app_args(ingress=None)))
+    d, made = build(lambda: FlaskApp("flask-app", flask_app_args(route=None)))
     assert d.of_type("kubernetes:networking.k8s.io/v1:Ingress") == []
     assert made["component"].url is None
 
 
 def test_flask_app_without_a_service_creates_no_service_and_no_ingress() -> None:
-    d, made = build(lambda: FlaskApp("worker", flask_app_args(service=None, ingress=None)))
+    d, made = build(lambda: FlaskApp("worker", flask_app_args(service=None, route=None)))
     assert d.of_type("kubernetes:core/v1:Service") == []
     assert d.of_type("flask-k8s:components:AppService") == []
     assert d.of_type("kubernetes:networking.k8s.io/v1:Ingress") == []
@@ -908,20 +943,29 @@ def test_flask_app_without_a_service_creates_no_service_and_no_ingress() -> None
 
 def test_flask_app_refuses_an_ingress_without_a_service_before_registering_anything() -> None:
     d = run(lambda: FlaskApp("worker", flask_app_args(service=None)), expect_error=ValueError)
-    assert "a route (ingress or gateway) needs a service" in str(d.error)
+    assert "a route needs a service" in str(d.error)
     assert d.resources == []
 
 
-def test_flask_app_refuses_two_routes_before_registering_anything() -> None:
-    both = flask_app_args(gateway=GatewaySpec(host="flask-app.local"))
-    d = run(lambda: FlaskApp("web", both), expect_error=ValueError)
-    assert "choose one route, ingress or gateway, not both" in str(d.error)
-    assert d.resources == []
+def test_flask_app_makes_one_route_only() -> None:
+    # Two routes can no longer be asked for (FlaskAppArgs has one `route`, refused before 3.0.0 when
+    # both were set): with Gateway API settings, the Ingress's go unused and no Ingress is made.
+    both = RouteSpec(
+        host="flask-app.local", ingress=IngressSpec(annotations={"a.example.com/x": "1"}), gateway=GatewaySpec()
+    )
+    d, made = build(lambda: FlaskApp("web", flask_app_args(route=both)))
+    assert d.of_type("kubernetes:networking.k8s.io/v1:Ingress") == []
+    assert len(d.of_type("kubernetes:gateway.networking.k8s.io/v1:HTTPRoute")) == 1
+    assert made["component"].gateway_route is not None
 
 
 def test_flask_app_serves_through_a_gateway_route_instead_of_an_ingress() -> None:
-    spec = GatewaySpec(host="flask-app.local", tls=RouteTls("self-signed", "flask-app-tls"), max_body_bytes=1024)
-    d, made = build(lambda: FlaskApp("flask-app", flask_app_args(ingress=None, gateway=spec)))
+    spec = RouteSpec(
+        host="flask-app.local",
+        tls=RouteTls("self-signed", "flask-app-tls"),
+        gateway=GatewaySpec(max_body_bytes=1024),
+    )
+    d, made = build(lambda: FlaskApp("flask-app", flask_app_args(route=spec)))
     assert d.of_type("kubernetes:networking.k8s.io/v1:Ingress") == []
     route = d.one("kubernetes:gateway.networking.k8s.io/v1:HTTPRoute", "flask-app-ingress-gateway-route")
     deployment = d.one("kubernetes:apps/v1:Deployment")
@@ -938,8 +982,8 @@ def test_flask_app_serves_through_a_gateway_route_instead_of_an_ingress() -> Non
 def test_two_flask_apps_in_one_stack_do_not_collide() -> None:
     def make() -> list[FlaskApp]:
         return [
-            FlaskApp("blue", flask_app_args(name="blue", namespace="blue")),
-            FlaskApp("green", flask_app_args(name="green", namespace="green")),
+            FlaskApp("blue", flask_app_args(name="blue", namespace=replace(NAMESPACE, name="blue"))),
+            FlaskApp("green", flask_app_args(name="green", namespace=replace(NAMESPACE, name="green"))),
         ]
 
     d, _ = build(make)

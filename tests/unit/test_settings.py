@@ -9,18 +9,18 @@ import pulumi
 import pytest
 import yaml
 from flask_k8s_components.flask_app import FlaskAppArgs
-from flask_k8s_components.gateway import SharedGateway
 from flask_k8s_components.ingress_controller import CrdSources, IngressControllerArgs
 from flask_k8s_components.kind_cluster import KindClusterArgs
 from flask_k8s_components.namespace import LimitRangeSpec, QuotaSpec
-from flask_k8s_components.secrets import DatabaseArgs
+from flask_k8s_components.route import GatewaySpec, SharedGateway
+from flask_k8s_components.secrets import DatabaseSpec
 from flask_k8s_components.tls import RouteTls
 from flask_k8s_components.workload import AutoscalingSpec
 from pydantic import BaseModel
 
 from settings import PROJECT, ConfigError, StackSettings, load_settings
 from settings.build import KindImageSource
-from settings.checks import RENAMED
+from settings.migration import RENAMED
 from settings.schema import DEFAULT_ENV, GROUPS, SECRET_KEYS
 from tests.harness import ROOT, resolve, run, run_stack, stack_config
 
@@ -59,6 +59,12 @@ def app_of(overrides: dict[str, Any] | None = None, stack: str | None = "dev") -
     return load(overrides, stack).app
 
 
+def gateway_of(app: FlaskAppArgs) -> GatewaySpec:
+    """The app's Gateway API settings (its route must go through Gateway API)."""
+    assert app.route is not None and app.route.gateway is not None
+    return app.route.gateway
+
+
 def problems(overrides: dict[str, Any], stack: str | None = "dev", secret_keys: Sequence[str] = ()) -> list[str]:
     """Every problem settings/ reports for a stack file plus overrides."""
     config = stack_config(stack, overrides)
@@ -88,7 +94,14 @@ def blamed(found: list[str]) -> list[str]:
 
 def test_defaults_are_the_articles_values() -> None:
     app = app_of(stack=None)
-    assert (app.name, app.namespace, app.image, app.version, app.replicas, app.container_port) == (
+    assert (
+        app.name,
+        app.namespace.name,
+        app.workload.image,
+        app.workload.version,
+        app.workload.scale.replicas,
+        app.workload.port,
+    ) == (
         "flask-app",
         "flask-app",
         "flask-app:1.0",
@@ -96,21 +109,22 @@ def test_defaults_are_the_articles_values() -> None:
         3,
         5000,
     )
-    assert (app.rollout.max_surge, app.rollout.max_unavailable) == (1, 0)
+    assert (app.workload.rollout.max_surge, app.workload.rollout.max_unavailable) == (1, 0)
     assert app.service is not None
     assert (app.service.type, app.service.annotations) == ("ClusterIP", {})
-    assert app.ingress is not None
-    assert (app.ingress.host, app.ingress.ingress_class_name) == ("flask-app.local", "nginx")
-    assert app.ingress.tls == RouteTls("self-signed", "flask-app-tls")
-    assert app.ingress.annotations == {
+    # Through an Ingress: a route without Gateway API settings.
+    assert app.route is not None
+    assert (app.route.host, app.route.ingress.class_name) == ("flask-app.local", "nginx")
+    assert app.route.tls == RouteTls("self-signed", "flask-app-tls")
+    assert app.route.ingress.annotations == {
         "nginx.ingress.kubernetes.io/proxy-body-size": "5m",
         "nginx.ingress.kubernetes.io/service-upstream": "true",
     }
-    assert app.gateway is None
-    assert app.env == {**DEFAULT_ENV, "GRACEFUL_TIMEOUT": "20"}
-    assert app.config_file.startswith("[database]\npool_size = 10\n")
-    assert (app.database, app.autoscaling) == (None, None)
-    assert (app.disruption_budget, app.spread_zones) == (True, False)
+    assert app.route.gateway is None
+    assert app.config.env == {**DEFAULT_ENV, "GRACEFUL_TIMEOUT": "20"}
+    assert app.config.config_file.startswith("[database]\npool_size = 10\n")
+    assert (app.secrets.database, app.workload.scale.autoscaling) == (None, None)
+    assert (app.workload.disruption_budget, app.workload.spread_zones) == (True, False)
 
 
 def test_defaults_create_a_kind_cluster_and_load_the_image_into_it() -> None:
@@ -128,13 +142,13 @@ def test_defaults_create_a_kind_cluster_and_load_the_image_into_it() -> None:
 def test_dev_is_the_article_on_kind_with_its_quota() -> None:
     settings = load(stack="dev")
     app = settings.app
-    assert app.quota == QuotaSpec("4", "8Gi", "8", "16Gi", pods=20, services=10, persistent_volume_claims=5)
+    assert app.namespace.quota == QuotaSpec("4", "8Gi", "8", "16Gi", pods=20, services=10, persistent_volume_claims=5)
     # The program's own front door (ingress-nginx is retired), its CRDs from their releases.
     controller = settings.cluster.ingress_controller
     assert controller == IngressControllerArgs(crds=CrdSources.releases())
     assert controller is not None and controller.image == "traefik:v3.6.12"
     assert settings.cluster.kind is not None
-    assert app.env == {
+    assert app.config.env == {
         "FLASK_ENV": "development",
         "FLASK_APP": "app.py",
         "LOG_LEVEL": "debug",
@@ -156,50 +170,57 @@ def test_prod_is_an_existing_cluster_behind_a_load_balancer_with_cert_manager() 
     )
     assert app.service is not None
     assert app.service.type == "ClusterIP"
-    assert app.ingress is None
-    assert app.gateway is not None
-    assert app.gateway.host == "flask-app.example.com"
+    # Through Gateway API, not an Ingress.
+    assert app.route is not None
+    assert app.route.gateway is not None
+    assert app.route.host == "flask-app.example.com"
     # cert-manager is the cluster's own: the stack only names its issuer, on the Gateway.
-    assert app.gateway.tls == RouteTls("cert-manager", "flask-app-tls", cluster_issuer="letsencrypt-prod")
-    assert (app.gateway.gateway_class_name, app.gateway.shared_gateway) == ("traefik", None)
-    assert app.gateway.max_body_bytes == 5 * 2**20
+    assert app.route.tls == RouteTls("cert-manager", "flask-app-tls", cluster_issuer="letsencrypt-prod")
+    assert (app.route.gateway.class_name, app.route.gateway.shared) == ("traefik", None)
+    assert app.route.gateway.max_body_bytes == 5 * 2**20
     assert (settings.tls.mode, settings.tls.cert_manager) == ("cert-manager", None)
 
 
 def test_prod_pins_its_image_scales_with_an_hpa_and_spreads_zones() -> None:
     app = app_of(stack="prod")
-    assert (app.image, app.image_pull_policy) == (DIGEST_IMAGE, "IfNotPresent")
-    assert app.autoscaling == AutoscalingSpec(min_replicas=4, max_replicas=6, cpu_utilization=70)
-    assert (app.namespace, app.spread_zones, app.env["LOG_LEVEL"]) == ("flask-production", True, "warning")
-    r = app.resources
+    assert (app.workload.image, app.workload.image_pull_policy) == (DIGEST_IMAGE, "IfNotPresent")
+    assert app.workload.scale.autoscaling == AutoscalingSpec(min_replicas=4, max_replicas=6, cpu_utilization=70)
+    assert (app.namespace.name, app.workload.spread_zones, app.config.env["LOG_LEVEL"]) == (
+        "flask-production",
+        True,
+        "warning",
+    )
+    r = app.workload.resources
     assert (r.cpu_request, r.memory_request, r.cpu_limit, r.memory_limit) == ("250m", "256Mi", "1", "512Mi")
-    assert app.database == DatabaseArgs(user="flask", host="10.0.12.10", port=5432, name="flask")
+    assert app.secrets.database == DatabaseSpec(user="flask", host="10.0.12.10", port=5432, name="flask")
     assert app.network_policy is not None
     assert [(e.cidr, e.port) for e in app.network_policy.egress] == [("10.0.12.0/24", 5432)]
 
 
 def test_prod_quota_is_derived_from_the_hpa_maximum() -> None:
     # (6 + 1 surge + 1 stopping) = 8 pods x (250m, 256Mi) requests and (1, 512Mi) limits.
-    assert app_of(stack="prod").quota == QuotaSpec("2", "2Gi", "8", "4Gi", 8, 10, 5)
+    assert app_of(stack="prod").namespace.quota == QuotaSpec("2", "2Gi", "8", "4Gi", 8, 10, 5)
 
 
 def test_local_has_an_hpa_and_a_database_server() -> None:
     settings = load(stack="local")
     assert settings.cluster.context == "kwok-flask-e2e"
-    assert settings.app.autoscaling == AutoscalingSpec(min_replicas=4, max_replicas=6, cpu_utilization=70)
-    assert settings.app.database == DatabaseArgs(user="flask", host="postgres", port=5432, name="flask")
-    assert settings.app.quota == QuotaSpec("800m", "1Gi", "4", "2Gi", 8, 10, 5)
+    assert settings.app.workload.scale.autoscaling == AutoscalingSpec(
+        min_replicas=4, max_replicas=6, cpu_utilization=70
+    )
+    assert settings.app.secrets.database == DatabaseSpec(user="flask", host="postgres", port=5432, name="flask")
+    assert settings.app.namespace.quota == QuotaSpec("800m", "1Gi", "4", "2Gi", 8, 10, 5)
 
 
 def test_kind_ci_is_an_existing_kind_cluster_with_short_rollouts() -> None:
     settings = load(stack="kind-ci")
     app = settings.app
     assert (settings.cluster.kind, settings.cluster.context) == (None, "kind-flask-ci")
-    assert (app.image, app.image_pull_policy) == ("flask-app:ci", "IfNotPresent")
-    assert (app.rollout.progress_deadline_seconds, app.rollout.timeout_seconds) == (60, 120)
-    assert app.ingress is not None
+    assert (app.workload.image, app.workload.image_pull_policy) == ("flask-app:ci", "IfNotPresent")
+    assert (app.workload.rollout.progress_deadline_seconds, app.workload.rollout.timeout_seconds) == (60, 120)
+    assert app.route is not None and app.route.gateway is None
     # What users get: the program's defaults, no annotation that only CI sets.
-    assert app.ingress.annotations == load(stack="dev").app.ingress.annotations  # type: ignore[union-attr]
+    assert app.route.ingress.annotations == load(stack="dev").app.route.ingress.annotations  # type: ignore[union-attr]
     # The same controller as dev installs; offline, its image and CRDs are parameters (tests/kind).
     assert settings.cluster.ingress_controller == load(stack="dev").cluster.ingress_controller
 
@@ -303,7 +324,7 @@ def test_a_nested_object_that_is_not_one_is_refused(overrides: dict[str, Any], p
 
 
 def test_snake_case_field_names_are_accepted_too() -> None:
-    assert app_of({"app.rollout": {"max_surge": 2}}).rollout.max_surge == 2
+    assert app_of({"app.rollout": {"max_surge": 2}}).workload.rollout.max_surge == 2
 
 
 def test_pulumi_yaml_declares_each_group_as_an_empty_object_and_each_secret_as_a_string() -> None:
@@ -530,13 +551,15 @@ def test_a_quantity_must_not_be_negative() -> None:
 
 @pytest.mark.parametrize("value", ["2", "1.5", ".5", "250m", "100n", "1e3", "1E-1", "+1", "128Mi", "1Gi", "500k"])
 def test_kubernetes_quantities_are_accepted(value: str) -> None:
-    resources = app_of({"app.resources.requests.cpu": value, "app.resources.limits.cpu": value}, None).resources
+    resources = app_of(
+        {"app.resources.requests.cpu": value, "app.resources.limits.cpu": value}, None
+    ).workload.resources
     assert (resources.cpu_request, resources.cpu_limit) == (value, value)
 
 
 @pytest.mark.parametrize(("value", "text"), [(2, "2"), (0.5, "0.5")])
 def test_a_yaml_number_is_a_quantity(value: float, text: str) -> None:
-    assert app_of({"app.resources.limits.cpu": value}, stack=None).resources.cpu_limit == text
+    assert app_of({"app.resources.limits.cpu": value}, stack=None).workload.resources.cpu_limit == text
 
 
 @pytest.mark.parametrize("image", ["Flask-App:1.0", "flask-app:", "flask app", "flask-app:1.0@sha256:abc", ""])
@@ -557,7 +580,7 @@ def test_image_must_be_a_valid_reference(image: str) -> None:
     ],
 )
 def test_valid_images_are_accepted(image: str) -> None:
-    assert app_of({"app.image": image, "cluster.kind.loadImage": False}).image == image
+    assert app_of({"app.image": image, "cluster.kind.loadImage": False}).workload.image == image
 
 
 @pytest.mark.parametrize("host", ["Flask_App.local", "-bad.example.com", "a..b", "x" * 64 + ".example.com", ""])
@@ -569,9 +592,9 @@ def test_ingress_host_must_be_a_dns_name(host: str) -> None:
 
 
 def test_a_wildcard_ingress_host_is_accepted() -> None:
-    ingress = app_of({"ingress.host": "*.apps.example.com", "tls.mode": "none"}).ingress
-    assert ingress is not None
-    assert (ingress.host, ingress.tls) == ("*.apps.example.com", RouteTls())
+    route = app_of({"ingress.host": "*.apps.example.com", "tls.mode": "none"}).route
+    assert route is not None and route.gateway is None
+    assert (route.host, route.tls) == ("*.apps.example.com", RouteTls())
 
 
 @pytest.mark.parametrize(
@@ -700,7 +723,7 @@ def test_the_rollout_must_be_able_to_move() -> None:
         "flask-k8s:app.rollout.maxSurge = 0: and app.rollout.maxUnavailable cannot both be 0 (the rollout could not "
         "move)"
     )
-    assert app_of({"app.rollout.maxSurge": 0, "app.rollout.maxUnavailable": 1}).rollout.max_surge == 0
+    assert app_of({"app.rollout.maxSurge": 0, "app.rollout.maxUnavailable": 1}).workload.rollout.max_surge == 0
 
 
 def test_the_grace_period_must_cover_the_pause_and_the_graceful_stop() -> None:
@@ -708,7 +731,7 @@ def test_the_grace_period_must_cover_the_pause_and_the_graceful_stop() -> None:
         "flask-k8s:app.termination.gracePeriodSeconds = 25: must exceed preStopSleepSeconds + gracefulTimeoutSeconds "
         "= 5 + 20 = 25, or the kubelet kills requests still in flight"
     )
-    assert app_of({"app.termination.gracePeriodSeconds": 26}).termination.grace_period_seconds == 26
+    assert app_of({"app.termination.gracePeriodSeconds": 26}).workload.termination.grace_period_seconds == 26
     assert only_problem(
         {"app.termination.preStopSleepSeconds": 8, "app.termination.gracefulTimeoutSeconds": 30}
     ).startswith("flask-k8s:app.termination.gracePeriodSeconds = 30: must exceed preStopSleepSeconds")
@@ -720,14 +743,14 @@ def test_the_deployment_timeout_must_not_cut_the_progress_deadline_short() -> No
         "flask-k8s:app.rollout.timeoutSeconds = 149: must be at least app.rollout.progressDeadlineSeconds + 30 = 150: "
         "a stuck rollout should fail with the Deployment's own reason (ProgressDeadlineExceeded), not a bare timeout"
     )
-    rollout = app_of({"app.rollout.progressDeadlineSeconds": 120, "app.rollout.timeoutSeconds": 150}).rollout
+    rollout = app_of({"app.rollout.progressDeadlineSeconds": 120, "app.rollout.timeoutSeconds": 150}).workload.rollout
     assert (rollout.progress_deadline_seconds, rollout.timeout_seconds) == (120, 150)
 
 
 def test_stopping_and_rollout_defaults() -> None:
     app = app_of()
-    assert (app.termination.pre_stop_sleep_seconds, app.termination.grace_period_seconds) == (5, 30)
-    assert (app.rollout.progress_deadline_seconds, app.rollout.timeout_seconds) == (300, 360)
+    assert (app.workload.termination.pre_stop_sleep_seconds, app.workload.termination.grace_period_seconds) == (5, 30)
+    assert (app.workload.rollout.progress_deadline_seconds, app.workload.rollout.timeout_seconds) == (300, 360)
 
 
 def test_autoscaling_bounds_must_be_ordered() -> None:
@@ -752,7 +775,7 @@ def test_replicas_set_while_autoscaling_is_refused(stack: str) -> None:
 
 def test_replicas_are_the_count_without_autoscaling() -> None:
     app = app_of({"app.replicas": 5})
-    assert (app.replicas, app.autoscaling) == (5, None)
+    assert (app.workload.scale.replicas, app.workload.scale.autoscaling) == (5, None)
 
 
 @pytest.mark.parametrize("image", ["registry.example.com/app:latest", "registry.example.com/app"])
@@ -771,7 +794,7 @@ def test_reject_latest_tag_refuses_a_mutable_tag(image: str) -> None:
     ],
 )
 def test_fixed_tags_and_digests_pass_and_latest_is_allowed_by_default(stack: str, image: str) -> None:
-    assert app_of({"app.image": image}, stack=stack).image == image
+    assert app_of({"app.image": image}, stack=stack).workload.image == image
 
 
 def test_a_kind_node_image_needs_a_cluster_created_by_the_stack() -> None:
@@ -862,17 +885,17 @@ def test_offline_the_controllers_crds_come_from_a_folder() -> None:
 
 def test_a_gateway_route_on_the_programs_traefik_carries_the_body_limit() -> None:
     app = app_of({"ingress.api": "gateway"})
-    assert app.ingress is None and app.gateway is not None
-    assert app.gateway.tls == RouteTls("self-signed", "flask-app-tls")
-    assert (app.gateway.gateway_class_name, app.gateway.max_body_bytes) == ("traefik", 5 * 2**20)
-    assert app_of({"ingress.api": "gateway", "ingress.gateway.maxBodySize": "10m"}).gateway.max_body_bytes == (  # type: ignore[union-attr]
+    assert app.route is not None and app.route.gateway is not None
+    assert app.route.tls == RouteTls("self-signed", "flask-app-tls")
+    assert (app.route.gateway.class_name, app.route.gateway.max_body_bytes) == ("traefik", 5 * 2**20)
+    assert gateway_of(app_of({"ingress.api": "gateway", "ingress.gateway.maxBodySize": "10m"})).max_body_bytes == (
         10 * 2**20
     )
 
 
 def test_a_gateway_route_on_another_class_has_no_traefik_middleware() -> None:
     app = app_of({"ingress.api": "gateway", "ingress.gateway.className": "gke-l7-rilb"})
-    assert app.gateway is not None and app.gateway.max_body_bytes is None
+    assert app.route is not None and app.route.gateway is not None and app.route.gateway.max_body_bytes is None
     assert only_problem(
         {"ingress.api": "gateway", "ingress.gateway.className": "gke-l7-rilb", "ingress.gateway.maxBodySize": "5m"}
     ) == (
@@ -890,9 +913,9 @@ def test_a_route_on_a_shared_gateway() -> None:
         "tls.mode": "none",
     }
     app = app_of(shared)
-    assert app.gateway is not None
-    assert app.gateway.shared_gateway == SharedGateway("platform", "gateways", "https")
-    assert (app.gateway.tls, app.gateway.max_body_bytes) == (RouteTls(), None)
+    assert app.route is not None and app.route.gateway is not None
+    assert app.route.gateway.shared == SharedGateway("platform", "gateways", "https")
+    assert (app.route.tls, app.route.gateway.max_body_bytes) == (RouteTls(), None)
     assert only_problem({**shared, "tls.mode": "self-signed"}) == (
         "flask-k8s:tls.mode = 'self-signed': a shared Gateway (ingress.gateway.shared) terminates TLS itself: set "
         "tls.mode none"
@@ -930,7 +953,7 @@ def test_tls_needs_a_route() -> None:
         "flask-k8s:tls.mode = 'self-signed': terminates TLS at the route: set ingress.enabled true or tls.mode none"
     )
     settings = load({"ingress.enabled": False, "tls.mode": "none"})
-    assert (settings.app.ingress, settings.app.gateway) == (None, None)
+    assert settings.app.route is None
 
 
 @pytest.mark.parametrize(
@@ -943,9 +966,10 @@ def test_tls_needs_a_route() -> None:
 )
 def test_tls_modes_without_cert_manager(mode: str, tls: RouteTls) -> None:
     settings = load({"tls.mode": mode})
-    assert settings.app.ingress is not None
-    assert settings.app.ingress.tls == tls
-    assert "cert-manager.io/cluster-issuer" not in settings.app.ingress.annotations
+    route = settings.app.route
+    assert route is not None and route.gateway is None
+    assert route.tls == tls
+    assert "cert-manager.io/cluster-issuer" not in route.ingress.annotations
     assert (settings.tls.mode, settings.tls.cert_manager) == (mode, None)
 
 
@@ -1002,7 +1026,7 @@ def test_cert_manager_installed_by_the_stack() -> None:
 @pytest.mark.parametrize("stack", [None, "kind-ci"])
 def test_the_quota_is_the_peak_of_a_rollout_times_the_app_per_pod(stack: str | None) -> None:
     # replicas 3 + surge 1 + stopping 1 = 5 pods x (100m, 128Mi) requests and (500m, 256Mi) limits.
-    assert app_of(stack=stack).quota == QuotaSpec(
+    assert app_of(stack=stack).namespace.quota == QuotaSpec(
         requests_cpu="500m",
         requests_memory="640Mi",
         limits_cpu="2500m",
@@ -1015,19 +1039,19 @@ def test_the_quota_is_the_peak_of_a_rollout_times_the_app_per_pod(stack: str | N
 
 def test_stopping_pods_follow_max_unavailable() -> None:
     # maxUnavailable 1 lets the rollout stop one more old pod at a time: 3 + 1 + 2 = 6 pods.
-    quota = app_of({"app.rollout.maxUnavailable": 1}, stack=None).quota
+    quota = app_of({"app.rollout.maxUnavailable": 1}, stack=None).namespace.quota
     assert (quota.pods, quota.requests_cpu, quota.limits_memory) == (6, "600m", "1536Mi")
 
 
 def test_the_quota_follows_the_app_resources_in_whole_units_when_it_can() -> None:
     overrides = {"app.replicas": 2, "app.resources.requests.cpu": "250m", "app.resources.limits.memory": "1Gi"}
-    quota = app_of(overrides, stack=None).quota
+    quota = app_of(overrides, stack=None).namespace.quota
     assert (quota.pods, quota.requests_cpu, quota.limits_memory) == (4, "1", "4Gi")
 
 
 def test_a_quota_value_set_by_the_stack_wins_over_the_derived_one() -> None:
     overrides = {"namespace.quota.requests.cpu": "3", "namespace.quota.pods": 12, "namespace.quota.services": 3}
-    quota = app_of(overrides, stack=None).quota
+    quota = app_of(overrides, stack=None).namespace.quota
     assert quota == QuotaSpec("3", "640Mi", "2500m", "1280Mi", pods=12, services=3, persistent_volume_claims=5)
 
 
@@ -1061,7 +1085,7 @@ def test_a_set_quota_too_small_for_the_peak_is_refused(path: str, hard: str, per
 
 def test_the_articles_quota_holds_14_replicas_but_not_15() -> None:
     # (14 + 1 + 1) x 500m = 8 CPU of limits: exactly dev's quota; 15 would need 8.5.
-    assert app_of({"app.replicas": 14}).replicas == 14
+    assert app_of({"app.replicas": 14}).workload.scale.replicas == 14
     assert only_problem({"app.replicas": 15}).startswith(
         "flask-k8s:namespace.quota.limits.cpu = '8': must fit (app.replicas + maxSurge + stopping (maxSurge + "
         "maxUnavailable) = 15 + 1 + 1) x app.resources.limits.cpu 500m"
@@ -1074,11 +1098,11 @@ def test_the_autoscaling_maximum_must_fit_a_set_quota() -> None:
         "flask-k8s:namespace.quota.limits.cpu = '8': must fit (autoscaling.maxReplicas + maxSurge + stopping "
         "(maxSurge + maxUnavailable) = 15 + 1 + 1) x app.resources.limits.cpu 500m"
     )
-    assert app_of({**overrides, "autoscaling.maxReplicas": 14}).quota.limits_cpu == "8"
+    assert app_of({**overrides, "autoscaling.maxReplicas": 14}).namespace.quota.limits_cpu == "8"
 
 
 def test_the_limit_range_defaults_are_the_app_resources() -> None:
-    assert app_of(stack=None).limit_range == LimitRangeSpec(
+    assert app_of(stack=None).namespace.limit_range == LimitRangeSpec(
         default_cpu="500m",
         default_memory="256Mi",
         default_request_cpu="100m",
@@ -1086,13 +1110,15 @@ def test_the_limit_range_defaults_are_the_app_resources() -> None:
         default_ephemeral_storage="256Mi",
         default_request_ephemeral_storage="64Mi",
     )
-    limits = app_of({"app.resources.limits.cpu": "1", "app.resources.requests.memory": "200Mi"}, stack=None).limit_range
+    limits = app_of(
+        {"app.resources.limits.cpu": "1", "app.resources.requests.memory": "200Mi"}, stack=None
+    ).namespace.limit_range
     assert (limits.default_cpu, limits.default_request_memory) == ("1", "200Mi")
 
 
 def test_a_limit_range_value_set_by_the_stack_wins() -> None:
     overrides = {"namespace.limits.default.cpu": "300m", "namespace.limits.defaultRequest.ephemeral-storage": "32Mi"}
-    limits = app_of(overrides, stack=None).limit_range
+    limits = app_of(overrides, stack=None).namespace.limit_range
     assert (limits.default_cpu, limits.default_memory) == ("300m", "256Mi")
     assert (limits.default_request_ephemeral_storage, limits.default_ephemeral_storage) == ("32Mi", "256Mi")
 
@@ -1127,7 +1153,7 @@ def test_a_limit_range_default_limit_must_not_be_below_the_derived_default_reque
 
 
 def test_app_env_is_merged_over_the_defaults() -> None:
-    env = app_of({"app.env.MAX_CONNECTIONS": "100", "app.env.WORKERS": "2"}, stack=None).env
+    env = app_of({"app.env.MAX_CONNECTIONS": "100", "app.env.WORKERS": "2"}, stack=None).config.env
     assert env == {
         "FLASK_ENV": "production",
         "FLASK_APP": "app.py",
@@ -1140,12 +1166,12 @@ def test_app_env_is_merged_over_the_defaults() -> None:
 
 @pytest.mark.parametrize(("value", "text"), [(8, "8"), (True, "true"), (False, "false"), (1.5, "1.5")])
 def test_a_yaml_number_or_bool_in_env_becomes_a_string(value: object, text: str) -> None:
-    assert app_of({"app.env.FEATURE": value}).env["FEATURE"] == text
+    assert app_of({"app.env.FEATURE": value}).config.env["FEATURE"] == text
 
 
 def test_the_graceful_timeout_comes_from_its_own_key() -> None:
     overrides = {"app.termination.gracefulTimeoutSeconds": 25, "app.termination.gracePeriodSeconds": 40}
-    assert app_of(overrides).env["GRACEFUL_TIMEOUT"] == "25"
+    assert app_of(overrides).config.env["GRACEFUL_TIMEOUT"] == "25"
 
 
 def test_the_graceful_timeout_is_refused_in_app_env() -> None:
@@ -1186,7 +1212,7 @@ def test_a_bad_env_name_neither_echoes_the_env_nor_hides_a_secret_looking_one() 
 
 @pytest.mark.parametrize("level", ["debug", "info", "warning", "error", "critical"])
 def test_log_levels_are_gunicorns(level: str) -> None:
-    assert app_of({"app.env.LOG_LEVEL": level}).env["LOG_LEVEL"] == level
+    assert app_of({"app.env.LOG_LEVEL": level}).config.env["LOG_LEVEL"] == level
 
 
 @pytest.mark.parametrize("level", ["loud", "INFO", ""])
@@ -1205,28 +1231,30 @@ def test_workers_must_be_a_count_of_gunicorn_workers(workers: object) -> None:
 
 @pytest.mark.parametrize("workers", [1, 64])
 def test_workers_from_1_to_64_are_accepted(workers: int) -> None:
-    assert app_of({"app.env.WORKERS": workers}).env["WORKERS"] == str(workers)
+    assert app_of({"app.env.WORKERS": workers}).config.env["WORKERS"] == str(workers)
 
 
 # --- The database ---------------------------------------------------------------------------------------------
 
 
 def test_without_a_database_host_the_app_uses_sqlite() -> None:
-    assert app_of(stack=None).database is None
-    assert app_of({"database.user": "someone", "database.port": 6543}, stack=None).database is None
+    assert app_of(stack=None).secrets.database is None
+    assert app_of({"database.user": "someone", "database.port": 6543}, stack=None).secrets.database is None
 
 
 def test_a_database_host_gives_the_app_a_database_server() -> None:
     overrides = {"database.host": "db.internal", "database.port": 6432, "database.user": "app", "database.name": "x"}
-    assert app_of(overrides, stack=None).database == DatabaseArgs(user="app", host="db.internal", port=6432, name="x")
-    assert app_of({"database.host": "db.internal"}, stack=None).database == DatabaseArgs(
+    assert app_of(overrides, stack=None).secrets.database == DatabaseSpec(
+        user="app", host="db.internal", port=6432, name="x"
+    )
+    assert app_of({"database.host": "db.internal"}, stack=None).secrets.database == DatabaseSpec(
         "flask", "db.internal", 5432, "flask"
     )
 
 
 @pytest.mark.parametrize("host", ["postgres", "db.prod.internal", "10.0.12.5", "fd00::5"])
 def test_database_host_accepts_dns_names_and_ip_addresses(host: str) -> None:
-    database = app_of({"database.host": host}).database
+    database = app_of({"database.host": host}).secrets.database
     assert database is not None
     assert database.host == host
 
@@ -1252,15 +1280,15 @@ def test_database_identifiers_follow_postgresqls_limits_with_or_without_a_host(
 
 @pytest.mark.parametrize("value", ["x" * 63, "_flask", "flask_app2", "app$1"])
 def test_database_identifiers_up_to_63_bytes_are_accepted(value: str) -> None:
-    database = app_of({"database.host": "db.internal", "database.user": value, "database.name": value}).database
-    assert database == DatabaseArgs(user=value, host="db.internal", port=5432, name=value)
+    database = app_of({"database.host": "db.internal", "database.user": value, "database.name": value}).secrets.database
+    assert database == DatabaseSpec(user=value, host="db.internal", port=5432, name=value)
 
 
 def test_a_database_user_cannot_take_a_reserved_role_name() -> None:
     assert only_problem({"database.user": "pg_flask"}, stack=None) == (
         "flask-k8s:database.user = 'pg_flask': must not start with 'pg_': PostgreSQL reserves those role names"
     )
-    assert app_of({"database.host": "db", "database.name": "pg_flask"}).database == DatabaseArgs(
+    assert app_of({"database.host": "db", "database.name": "pg_flask"}).secrets.database == DatabaseSpec(
         "flask", "db", 5432, "pg_flask"
     )
 
@@ -1274,8 +1302,8 @@ def test_a_database_password_without_a_database_host_is_refused() -> None:
 def test_a_database_password_is_used_and_stays_secret() -> None:
     overrides = {"databasePassword": "from-config", "database.host": "db.internal"}
     app = load(overrides, stack=None, secret_keys=["databasePassword"]).app
-    assert app.database_password is not None
-    assert resolve(app.database_password) == ("from-config", True)
+    assert app.secrets.database_password is not None
+    assert resolve(app.secrets.database_password) == ("from-config", True)
 
 
 # --- Secrets ------------------------------------------------------------------------------------------------------
@@ -1293,12 +1321,12 @@ def test_a_secret_in_plain_text_is_refused_without_echoing_it(key: str) -> None:
 @pytest.mark.parametrize(("key", "field"), [("secretKey", "secret_key"), ("jwtSecretKey", "jwt_secret_key")])
 def test_app_secrets_are_used_and_stay_secret(key: str, field: str) -> None:
     app = load({key: "from-config"}, stack=None, secret_keys=[key]).app
-    assert resolve(getattr(app, field)) == ("from-config", True)
+    assert resolve(getattr(app.secrets, field)) == ("from-config", True)
 
 
 def test_secrets_left_empty_are_generated() -> None:
     app = app_of(stack=None)
-    assert (app.secret_key, app.jwt_secret_key, app.database_password) == (None, None, None)
+    assert (app.secrets.secret_key, app.secrets.jwt_secret_key, app.secrets.database_password) == (None, None, None)
 
 
 # --- Derived pull policy, hardening ---------------------------------------------------------------------------
@@ -1320,11 +1348,11 @@ def test_secrets_left_empty_are_generated() -> None:
     ],
 )
 def test_pull_policy_follows_how_mutable_the_image_is(stack: str, overrides: dict[str, Any], policy: str) -> None:
-    assert app_of(overrides, stack=stack).image_pull_policy == policy
+    assert app_of(overrides, stack=stack).workload.image_pull_policy == policy
 
 
 def test_the_namespace_enforces_pod_security_restricted_with_a_pinned_version() -> None:
-    assert app_of().namespace_labels == {
+    assert app_of().namespace.labels == {
         "pod-security.kubernetes.io/enforce": "restricted",
         "pod-security.kubernetes.io/enforce-version": "v1.34",
         "pod-security.kubernetes.io/audit": "restricted",
@@ -1337,7 +1365,7 @@ def test_the_namespace_enforces_pod_security_restricted_with_a_pinned_version() 
 def test_pod_security_can_be_relaxed_but_audit_and_warn_stay() -> None:
     labels = app_of(
         {"namespace.podSecurity.enforce": "baseline", "namespace.podSecurity.version": "v1.35"}
-    ).namespace_labels
+    ).namespace.labels
     assert labels["pod-security.kubernetes.io/enforce"] == "baseline"
     assert labels["pod-security.kubernetes.io/warn"] == "restricted"
     assert labels["pod-security.kubernetes.io/audit-version"] == "v1.35"
@@ -1345,8 +1373,11 @@ def test_pod_security_can_be_relaxed_but_audit_and_warn_stay() -> None:
 
 def test_security_and_ephemeral_storage_defaults() -> None:
     app = app_of()
-    assert (app.security.run_as_user, app.security.read_only_root_filesystem) == (10001, True)
-    assert (app.resources.ephemeral_storage_request, app.resources.ephemeral_storage_limit) == ("64Mi", "256Mi")
+    assert (app.workload.security.run_as_user, app.workload.security.read_only_root_filesystem) == (10001, True)
+    assert (app.workload.resources.ephemeral_storage_request, app.workload.resources.ephemeral_storage_limit) == (
+        "64Mi",
+        "256Mi",
+    )
 
 
 def test_hardening_switches_turn_things_off() -> None:
@@ -1356,15 +1387,17 @@ def test_hardening_switches_turn_things_off() -> None:
         "app.security.readOnlyRootFilesystem": False,
     }
     app = app_of(overrides)
-    assert (app.network_policy, app.disruption_budget, app.security.read_only_root_filesystem) == (None, False, False)
+    assert (app.network_policy, app.workload.disruption_budget, app.workload.security.read_only_root_filesystem) == (
+        None,
+        False,
+        False,
+    )
 
 
 def test_ingress_annotations_are_merged_over_the_default() -> None:
-    ingress = app_of(
-        {"ingress.annotations": {"nginx.ingress.kubernetes.io/proxy-body-size": "10m", "a/b": "c"}}
-    ).ingress
-    assert ingress is not None
-    assert ingress.annotations == {
+    route = app_of({"ingress.annotations": {"nginx.ingress.kubernetes.io/proxy-body-size": "10m", "a/b": "c"}}).route
+    assert route is not None and route.gateway is None
+    assert route.ingress.annotations == {
         "nginx.ingress.kubernetes.io/proxy-body-size": "10m",
         "nginx.ingress.kubernetes.io/service-upstream": "true",
         "a/b": "c",
@@ -1409,4 +1442,4 @@ def test_the_app_config_file_must_parse_as_the_app_reads_it(text: str, why: str)
 
 
 def test_the_app_config_file_of_any_sections_is_accepted() -> None:
-    assert app_of({"app.configFile": "[cache]\nttl = 60\n"}).config_file == "[cache]\nttl = 60\n"
+    assert app_of({"app.configFile": "[cache]\nttl = 60\n"}).config.config_file == "[cache]\nttl = 60\n"

@@ -651,7 +651,8 @@ def gateway_args(tls: RouteTls | None = None, **gateway: Any) -> AppGatewayRoute
 
 def test_gateway_route_makes_a_tls_gateway_a_route_and_an_https_redirect() -> None:
     d, made = build(lambda: AppGatewayRoute("web", gateway_args()))
-    gateway = d.one("kubernetes:gateway.networking.k8s.io/v1:Gateway", "web-gateway")
+    # The Gateway takes its component's own name (aliased from "web-gateway" before 3.0.0: the upgrade test).
+    gateway = d.one("kubernetes:gateway.networking.k8s.io/v1:Gateway", "web")
     assert gateway.get("spec.gatewayClassName") == "traefik"
     listeners = {item["name"]: item for item in gateway.get("spec.listeners")}
     assert listeners["https"]["port"] == 443 and listeners["https"]["protocol"] == "HTTPS"
@@ -665,7 +666,8 @@ def test_gateway_route_makes_a_tls_gateway_a_route_and_an_https_redirect() -> No
     routes = {r.name: r for r in d.of_type("kubernetes:gateway.networking.k8s.io/v1:HTTPRoute")}
     route, redirect = routes["web-route"], routes["web-redirect"]
     (parent,) = route.get("spec.parentRefs")
-    assert parent["sectionName"] == "https" and parent["name"].startswith("web-gateway")
+    # The mocks name an object <logical name>-abcd1234, as the provider autonames it.
+    assert parent["sectionName"] == "https" and parent["name"] == "web-abcd1234"
     (rule,) = route.get("spec.rules")
     assert rule["backendRefs"] == [{"name": "flask-app-service", "port": 80}]
     assert rule["filters"] == [
@@ -731,7 +733,7 @@ def test_the_route_keeps_its_certificate_and_secret_whichever_api_routes() -> No
 
     assert tls_urns(through_ingress) == tls_urns(through_gateway) and len(tls_urns(through_gateway)) == 6
     assert through_gateway.of_type("kubernetes:networking.k8s.io/v1:Ingress") == []
-    gateway = through_gateway.one("kubernetes:gateway.networking.k8s.io/v1:Gateway", "web-gateway-gateway")
+    gateway = through_gateway.one("kubernetes:gateway.networking.k8s.io/v1:Gateway", "web-gateway")
     secret = through_gateway.one("kubernetes:core/v1:Secret", "web-tls")
     assert secret.urn in gateway.dependencies
     assert made["component"].gateway_route is not None and made["component"].ingress is None
@@ -1156,7 +1158,7 @@ def test_self_signed_certificate_is_a_ca_and_a_leaf_for_the_host() -> None:
 
 
 def test_cert_manager_installs_a_pinned_release_and_an_acme_issuer() -> None:
-    args = CertManagerArgs(version="v1.18.2", issuer_name="letsencrypt-prod", acme_email="ops@example.com")
+    args = CertManagerArgs(version="v1.18.2", cluster_issuer="letsencrypt-prod", acme_email="ops@example.com")
     d, _ = build(lambda: CertManager("cm", args))
     manifest = d.one("kubernetes:yaml/v2:ConfigFile")
     assert manifest.get("file").endswith("/v1.18.2/cert-manager.yaml")

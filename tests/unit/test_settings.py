@@ -1013,7 +1013,7 @@ def test_cert_manager_installed_by_the_stack() -> None:
     overrides = {"tls.certManager.install": True, "tls.certManager.acmeEmail": "ops@example.com"}
     manager = load(overrides, stack="prod").tls.cert_manager
     assert manager is not None
-    assert (manager.version, manager.issuer_name, manager.acme_email) == (
+    assert (manager.version, manager.cluster_issuer, manager.acme_email) == (
         "v1.18.2",
         "letsencrypt-prod",
         "ops@example.com",

@@ -162,7 +162,7 @@ class Probes:
 @pytest.fixture(scope="module")
 def probes(deployed: Deployed, kube: client.ApiClient) -> Iterator[Probes]:
     core = client.CoreV1Api(kube)
-    image = stack_settings().app.image  # loaded into the nodes by scripts/kind-cluster.sh
+    image = stack_settings().app.workload.image  # loaded into the nodes by scripts/kind-cluster.sh
     core.create_namespace(client.V1Namespace(metadata=client.V1ObjectMeta(name=PROBE_NAMESPACE)))
     pods = {
         "client": [_container("client", image, ["sleep", "3600"])],
@@ -228,7 +228,7 @@ def test_the_ingress_controller_reaches_the_app_and_another_namespace_does_not(
         f"no pod in {admitted}, the namespace the stack's policy admits as the ingress controller's"
     )
     assert deployed.client.get("/").status == 200
-    port = stack_settings().app.container_port
+    port = stack_settings().app.workload.port
     outcomes = {
         p.metadata.name: connect(kube, PROBE_NAMESPACE, probes.client_pod, p.status.pod_ip, port)
         for p in app_pods(kube)
@@ -288,7 +288,7 @@ def test_without_the_policy_the_blocked_connections_succeed(
 ) -> None:
     policies = client.NetworkingV1Api(kube).list_namespaced_network_policy(NAMESPACE).items
     assert policies == [], f"policies left with networkPolicy.enabled false: {[p.metadata.name for p in policies]}"
-    port = stack_settings().app.container_port
+    port = stack_settings().app.workload.port
     pod = app_pods(kube)[0]
     inbound = settled(kube, PROBE_NAMESPACE, probes.client_pod, pod.status.pod_ip, port, ("open",))
     outbound = settled(kube, NAMESPACE, pod.metadata.name, probes.outside_ip, ALLOWED_PORT, ("open",))

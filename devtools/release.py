@@ -1,15 +1,16 @@
-"""The library's public API, read from the code: a record for semantic versioning, and a reference.
+"""The component library's public API, read from its code: a record for semantic versioning, and a reference.
 
+Release tooling of this project, not part of the library (its wheel ships only the components).
 `surface()` is what a caller depends on: each component's Args fields, keyword-only parameters and
 outputs, the spec dataclasses those reach, and the schema of the Pulumi package `flask-k8s` (what
-programs in other languages depend on). `api/<version>.json` next to this package keeps it for each
-release, and tests/unit/test_library_api.py fails when `breaking_changes()` finds a removal, a rename
-or a newly required input within one major version. `reference_markdown()` renders the docstrings
-of the same classes for README.md, so the reference cannot drift from the code either.
+programs in other languages depend on). `components/api/<version>.json` keeps it for each release,
+and tests/unit/test_library_api.py fails when `breaking_changes()` finds a removal, a rename or a
+newly required input within one major version. `reference_markdown()` renders the docstrings of the
+same classes for components/README.md, so the reference cannot drift from the code either.
 
-    python -m flask_k8s_components.api                       the reference (Markdown)
-    python -m flask_k8s_components.api --json                the surface, as recorded under api/
-    python -m flask_k8s_components.api --update-readme FILE  rewrites FILE's reference block
+    python -m devtools.release                       the reference (Markdown)
+    python -m devtools.release --json                the surface, as recorded under components/api/
+    python -m devtools.release --update-readme FILE  rewrites FILE's reference block
 """
 
 from __future__ import annotations
@@ -30,25 +31,21 @@ from importlib.metadata import version as installed_version
 from pathlib import Path
 from typing import Any
 
+import flask_k8s_components
 import pulumi
+from flask_k8s_components import package
 from pulumi.provider.experimental.analyzer import Analyzer
 from pulumi.provider.experimental.schema import generate_schema
 
-import flask_k8s_components
-from flask_k8s_components import package
+from devtools.generated import Markers
 
 DISTRIBUTION = "flask-k8s-components"
 """The distribution's name on PyPI, whose installed metadata gives the version."""
-START = "<!-- api-reference:start -->"
-"""Opens the generated reference in README.md."""
-END = "<!-- api-reference:end -->"
-"""Closes the generated reference in README.md."""
+MARKERS = Markers("<!-- api-reference:start -->", "<!-- api-reference:end -->")
+"""Open and close the generated reference in components/README.md."""
 
 # The component most callers want comes first in the reference; the rest follow by name.
 _FIRST = "FlaskApp"
-# This module defines no component; importing it again under its package name (it runs as
-# __main__ with -m) would only create a second copy.
-_NOT_SCANNED = {"api"}
 
 
 def version() -> str:
@@ -66,11 +63,7 @@ def _hints(obj: Any) -> dict[str, Any]:
 
 
 def _modules() -> list[types.ModuleType]:
-    names = sorted(
-        m.name
-        for m in pkgutil.iter_modules(flask_k8s_components.__path__)
-        if not m.name.startswith("_") and m.name not in _NOT_SCANNED
-    )
+    names = sorted(m.name for m in pkgutil.iter_modules(flask_k8s_components.__path__) if not m.name.startswith("_"))
     return [importlib.import_module(f"{flask_k8s_components.__name__}.{name}") for name in names]
 
 
@@ -188,7 +181,7 @@ def _package_record(schema: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def surface() -> dict[str, Any]:
-    """The public API as JSON-able data: what api/<version>.json records for a release."""
+    """The public API as JSON-able data: what components/api/<version>.json records for a release."""
     recorded: dict[str, Any] = {}
     for name, component in sorted(components().items()):
         args = args_class(component)
@@ -530,7 +523,11 @@ def _package_section(schema: Mapping[str, Any]) -> list[str]:
 def reference_markdown() -> str:
     """The API reference, from the docstrings: components (FlaskApp first), spec types, package."""
     found = components()
-    lines = ["Generated from the docstrings by `python -m flask_k8s_components.api`; edit those, not this.", ""]
+    lines = [
+        "Generated from the docstrings by `python -m devtools.release` (release tooling of the project",
+        "this library comes from; it does not ship); edit those, not this.",
+        "",
+    ]
     for name in sorted(found, key=lambda n: (n != _FIRST, n)):
         lines += _component_section(found[name])
     lines += ["### Spec types", "", "Dataclasses the Args fields above take.", ""]
@@ -541,33 +538,21 @@ def reference_markdown() -> str:
     return "\n".join(lines).rstrip("\n") + "\n"
 
 
-def replace_reference(readme: str, reference: str) -> str:
-    """`readme` with the text between its markers replaced by `reference`, markers on their own lines."""
-    if readme.count(START) != 1 or readme.count(END) != 1:
-        raise ValueError(f"expected one {START} and one {END}")
-    head, rest = readme.split(START)
-    _, tail = rest.split(END)
-    return f"{head}{START}\n{reference}{END}{tail}"
-
-
-def reference_block(readme: str) -> str:
-    """The text between the markers, as replace_reference writes it (i.e. reference_markdown())."""
-    return readme.split(START, 1)[1].split(END, 1)[0].removeprefix("\n")
-
-
 def main(argv: Sequence[str] | None = None) -> None:
     parser = argparse.ArgumentParser(
-        prog="python -m flask_k8s_components.api", description="The public API of flask-k8s-components."
+        prog="python -m devtools.release", description="The public API of flask-k8s-components."
     )
     group = parser.add_mutually_exclusive_group()
-    group.add_argument("--json", action="store_true", help="print surface() as JSON (the api/<version>.json record)")
+    group.add_argument(
+        "--json", action="store_true", help="print surface() as JSON (a components/api/<version>.json record)"
+    )
     group.add_argument("--update-readme", metavar="FILE", type=Path, help="rewrite FILE's reference block")
     options = parser.parse_args(argv)
     if options.json:
         print(json.dumps(surface(), indent=2, sort_keys=True))
     elif options.update_readme:
         path: Path = options.update_readme
-        path.write_text(replace_reference(path.read_text(), reference_markdown()))
+        path.write_text(MARKERS.replace(path.read_text(), reference_markdown(), where=str(path)))
     else:
         print(reference_markdown(), end="")
 

@@ -26,7 +26,7 @@ import re
 import textwrap
 import types
 import typing
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from importlib.metadata import version as installed_version
 from pathlib import Path
 from typing import Any
@@ -230,63 +230,63 @@ def _moved(where: str, old: Mapping[str, Any], new: Mapping[str, Any]) -> list[s
     return []
 
 
-def _component_changes(old: Mapping[str, Any], new: Mapping[str, Any]) -> list[str]:
+def _kept_changes(
+    what: str,
+    old: Mapping[str, Any],
+    new: Mapping[str, Any],
+    changed: Callable[[str, Mapping[str, Any], Mapping[str, Any]], list[str]],
+) -> list[str]:
+    """For each entry of `old` by name: its removal, or what `changed` finds between it and the
+    entry of the same name in `new`."""
     changes: list[str] = []
     for name in sorted(old):
-        if name not in new:
-            changes.append(f"component `{name}` was removed or renamed")
-            continue
-        before, after = old[name], new[name]
-        changes += _moved(name, before, after)
-        if before["args"] != after["args"]:
-            changes.append(f"{name}: Args class `{before['args']}` was renamed to `{after['args']}`")
-        changes += _entry_changes(name, "Args field", before["fields"], after["fields"])
-        changes += _entry_changes(name, "keyword parameter", before["keyword_parameters"], after["keyword_parameters"])
-        changes += [
-            f"{name}: output `{output}` was removed or renamed"
-            for output in before["outputs"]
-            if output not in after["outputs"]
-        ]
+        if name in new:
+            changes += changed(name, old[name], new[name])
+        else:
+            changes.append(f"{what} `{name}` was removed or renamed")
     return changes
 
 
-def _type_changes(old: Mapping[str, Any], new: Mapping[str, Any]) -> list[str]:
-    changes: list[str] = []
-    for name in sorted(old):
-        if name not in new:
-            changes.append(f"type `{name}` was removed or renamed")
-            continue
-        changes += _moved(f"type {name}", old[name], new[name])
-        changes += _entry_changes(f"type {name}", "field", old[name]["fields"], new[name]["fields"])
+def _component_change(name: str, before: Mapping[str, Any], after: Mapping[str, Any]) -> list[str]:
+    changes = _moved(name, before, after)
+    if before["args"] != after["args"]:
+        changes.append(f"{name}: Args class `{before['args']}` was renamed to `{after['args']}`")
+    changes += _entry_changes(name, "Args field", before["fields"], after["fields"])
+    changes += _entry_changes(name, "keyword parameter", before["keyword_parameters"], after["keyword_parameters"])
+    gone = [output for output in before["outputs"] if output not in after["outputs"]]
+    changes += [f"{name}: output `{output}` was removed or renamed" for output in gone]
     return changes
+
+
+def _type_change(name: str, before: Mapping[str, Any], after: Mapping[str, Any]) -> list[str]:
+    return [
+        *_moved(f"type {name}", before, after),
+        *_entry_changes(f"type {name}", "field", before["fields"], after["fields"]),
+    ]
+
+
+def _package_resource_change(token: str, before: Mapping[str, Any], after: Mapping[str, Any]) -> list[str]:
+    where = f"package {token}"
+    changes = _entry_changes(where, "input", before["inputs"], after["inputs"])
+    for output, spec in sorted(before["outputs"].items()):
+        if output not in after["outputs"]:
+            changes.append(f"{where}: output `{output}` was removed or renamed")
+        elif spec["required"] and not after["outputs"][output]["required"]:
+            # An SDK types it as optional now: callers that used it as always set no longer compile.
+            changes.append(f"{where}: output `{output}` is no longer always set")
+    return changes
+
+
+def _package_type_change(token: str, before: Mapping[str, Any], after: Mapping[str, Any]) -> list[str]:
+    return _entry_changes(f"package type {token}", "property", before["properties"], after["properties"])
 
 
 def _package_changes(old: Mapping[str, Any], new: Mapping[str, Any]) -> list[str]:
     changes: list[str] = []
     if old["name"] != new["name"]:
         changes.append(f"package: renamed from `{old['name']}` to `{new['name']}`")
-    old_resources, new_resources = old["resources"], new["resources"]
-    for token in sorted(old_resources):
-        where = f"package {token}"
-        if token not in new_resources:
-            changes.append(f"package component `{token}` was removed or renamed")
-            continue
-        before, after = old_resources[token], new_resources[token]
-        changes += _entry_changes(where, "input", before["inputs"], after["inputs"])
-        for output, spec in sorted(before["outputs"].items()):
-            if output not in after["outputs"]:
-                changes.append(f"{where}: output `{output}` was removed or renamed")
-            elif spec["required"] and not after["outputs"][output]["required"]:
-                # An SDK types it as optional now: callers that used it as always set no longer compile.
-                changes.append(f"{where}: output `{output}` is no longer always set")
-    for token in sorted(old["types"]):
-        where = f"package type {token}"
-        if token not in new["types"]:
-            changes.append(f"package type `{token}` was removed or renamed")
-            continue
-        changes += _entry_changes(
-            where, "property", old["types"][token]["properties"], new["types"][token]["properties"]
-        )
+    changes += _kept_changes("package component", old["resources"], new["resources"], _package_resource_change)
+    changes += _kept_changes("package type", old["types"], new["types"], _package_type_change)
     return changes
 
 
@@ -295,8 +295,8 @@ def breaking_changes(old: Mapping[str, Any], new: Mapping[str, Any]) -> list[str
     each. Additions of optional things are not breaking; neither are changes of a field's type,
     which this record does not hold."""
     return [
-        *_component_changes(old["components"], new["components"]),
-        *_type_changes(old["types"], new["types"]),
+        *_kept_changes("component", old["components"], new["components"], _component_change),
+        *_kept_changes("type", old["types"], new["types"], _type_change),
         *_package_changes(old["package"], new["package"]),
     ]
 

@@ -6,12 +6,12 @@
 The tests follow one stack through its life: preview, up, outputs, a no-op second up, a config
 change that rolls the Deployment, the HPA toggled, destroy. Each states what it proves on the API
 server, and each asks for the state it starts from: `fresh` (nothing deployed) or `deployed` (up
-as Pulumi.local.yaml says, the HPA's minimum running). The stack is shared, so in file order no
-test pays for a state the one before left it in; in any other order the fixtures destroy or `up`
-as needed. A test that changes the config does so in `Lifecycle.config_changes()`, which puts the
-stack file back afterwards. The whole run is made twice, with the stack's state on a file backend
-and then in a PostgreSQL database (the shared backend a team would use), one after the other on
-the same cluster.
+as Pulumi.local.yaml says, the HPA's minimum running); test_6 only needs something to destroy.
+The stack is shared, so in file order a fixture acts once (an `up` that undoes test_5's config
+before the HPA toggle); in any other order they destroy or `up` as needed. A test that changes
+the config does so in `Lifecycle.config_changes()`, which puts the stack file back afterwards. The
+whole run is made twice, with the stack's state on a file backend and then in a PostgreSQL
+database (the shared backend a team would use), one after the other on the same cluster.
 """
 
 from __future__ import annotations
@@ -151,6 +151,8 @@ def fresh(lifecycle: Lifecycle) -> E2EStack:
     """The stack with nothing deployed (destroyed first if a test left it up)."""
     if lifecycle.is_deployed():
         lifecycle.destroy()
+    # Nothing deployed follows another config (test_6 may have destroyed one that did).
+    lifecycle.config_was_changed = False
     return lifecycle.stack
 
 

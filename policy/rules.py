@@ -20,7 +20,7 @@ from __future__ import annotations
 from collections.abc import Collection, Iterator, Mapping, Sequence
 from typing import Any, Final
 
-from flask_k8s_components.vocabulary import secret_looking_word
+from flask_k8s_components.vocabulary import image_tag, is_image_reference, secret_looking_word
 
 DEPLOYMENT: Final = "kubernetes:apps/v1:Deployment"
 POD: Final = "kubernetes:core/v1:Pod"
@@ -130,21 +130,29 @@ _PROBES: Final = ("livenessProbe", "readinessProbe")
 def image_problem(image: str) -> str | None:
     """Why an image reference is not pinned (a mutable or missing tag), or None if it is.
 
-    A digest (`@sha256:...`) pins the image whatever the tag says. Otherwise the tag is what follows
-    the last ':' of the last path segment (a ':' before a '/' is a registry port).
+    The reference is parsed as the container runtime parses it (vocabulary.image_tag, the grammar of
+    distribution/reference, where a ':' before a '/' is a registry port), and so is the program's
+    own check of app.image. A digest (`@sha256:...`) pins the image whatever the tag says.
     """
     if "@" in image:
-        digest = image.split("@", 1)[1]
-        return None if ":" in digest and digest.split(":", 1)[1] else f"image {image!r} has a malformed digest"
-    last_segment = image.rsplit("/", 1)[-1]
-    if ":" not in last_segment:
-        return f"image {image!r} has no tag (Kubernetes pulls ':latest'): pin a version tag or a digest"
-    tag = last_segment.split(":", 1)[1]
-    if not tag:
-        return f"image {image!r} has an empty tag: pin a version tag or a digest"
+        if is_image_reference(image):
+            return None
+        name = image.split("@", 1)[0]
+        return f"image {image!r} has a malformed digest" if is_image_reference(name) else _not_a_reference(image)
+    tag = image_tag(image)
     if tag == "latest":
         return f"image {image!r} uses the mutable tag 'latest': pin a version tag or a digest"
-    return None
+    if tag is not None:
+        return None
+    if is_image_reference(image):
+        return f"image {image!r} has no tag (Kubernetes pulls ':latest'): pin a version tag or a digest"
+    if image.endswith(":") and is_image_reference(image[:-1]):
+        return f"image {image!r} has an empty tag: pin a version tag or a digest"
+    return _not_a_reference(image)
+
+
+def _not_a_reference(image: str) -> str:
+    return f"image {image!r} is not an image reference ([host[:port]/]path[:tag][@digest], lowercase path)"
 
 
 def _effective_security_field(container: Mapping[str, Any], pod_spec: Mapping[str, Any], field: str) -> Any:

@@ -3,16 +3,23 @@
 # pyright: reportOptionalMemberAccess=false, reportOptionalSubscript=false, reportArgumentType=false
 """The real Pulumi engine and provider plugins against a real API server (kwok), end to end.
 
-The tests run in file order on one stack: preview, up, outputs, a no-op second up, a config change
-that rolls the Deployment, destroy. Each states what it proves on the API server. The whole run is
-made twice, with the stack's state on a file backend and then in a PostgreSQL database (the shared
-backend a team would use), one after the other on the same cluster.
+The tests follow one stack through its life: preview, up, outputs, a no-op second up, a config
+change that rolls the Deployment, the HPA toggled, destroy. Each states what it proves on the API
+server, and each asks for the state it starts from: `fresh` (nothing deployed) or `deployed` (up
+as Pulumi.local.yaml says, the HPA's minimum running); test_6 only needs something to destroy.
+The stack is shared, so in file order a fixture acts once (an `up` that undoes test_5's config
+before the HPA toggle); in any other order they destroy or `up` as needed. A test that changes
+the config does so in `Lifecycle.config_changes()`, which puts the stack file back afterwards. The
+whole run is made twice, with the stack's state on a file backend and then in a PostgreSQL
+database (the shared backend a team would use), one after the other on the same cluster.
 """
 
 from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -78,21 +85,97 @@ RESTRICTED_POD_SECURITY = {
 RESTRICTED_CONTAINER_SECURITY = {"allowPrivilegeEscalation": False, "capabilities": {"drop": ["ALL"]}}
 
 
+@dataclass
+class Lifecycle:
+    """One backend's `local` stack, shared by this file's tests, and whether what is deployed
+    follows its stack file."""
+
+    stack: E2EStack
+    apps: client.AppsV1Api
+    core: client.CoreV1Api
+    stack_file: Path
+    as_written: str
+    """The stack file's text as the project copy has it (pointed at the session's cluster)."""
+    config_was_changed: bool = False
+    """A test deployed another config since the last `up` of the file as written."""
+
+    def is_deployed(self) -> bool:
+        return bool(self.stack.stack.export_stack().deployment.get("resources"))
+
+    @contextmanager
+    def config_changes(self) -> Iterator[auto.Stack]:
+        """The stack, for a test that changes its config: the stack file is as written again
+        afterwards, whatever the test did, and the next `deployed` test gets an `up` of it first."""
+        try:
+            yield self.stack.stack
+        finally:
+            self.stack_file.write_text(self.as_written)
+            self.config_was_changed = True
+
+    def up(self) -> None:
+        """An `up` of the stack file as written."""
+        assert self.stack.stack.up().summary.result == "succeeded"
+        self.config_was_changed = False
+
+    def destroy(self) -> None:
+        """Nothing of the stack left, its namespace included (the next backend's stack deploys it again)."""
+        assert self.stack.stack.destroy().summary.result == "succeeded"
+        wait_for("namespace deletion", lambda: not_found(lambda: self.core.read_namespace(NAMESPACE)), timeout=120)
+        self.config_was_changed = False
+
+
 @pytest.fixture(scope="module", params=BACKENDS)
-def e2e_stack(
+def lifecycle(
     request: pytest.FixtureRequest,
     tool_bin: Path,
     kubeconfig: str,
+    kube: client.ApiClient,
     ingress_controller: IngressControllerStandIn,
     tmp_path_factory: pytest.TempPathFactory,
-) -> Iterator[E2EStack]:
-    """The `local` stack, on each state backend in turn (the first one is destroyed before the next
-    starts: both deploy the namespace flask-app)."""
+) -> Iterator[Lifecycle]:
+    """The `local` stack, on each state backend in turn; destroyed, namespace gone, before the next
+    backend's starts (both deploy the namespace flask-app)."""
     scratch = tmp_path_factory.mktemp(f"lifecycle-{request.param}")
     backend = state_backend(request.param, "lifecycle", scratch, request)
     with project_stack(STACK, kubeconfig, tool_bin, scratch, backend=backend) as stack:
         target_session_cluster(stack)
-        yield stack
+        stack_file = stack.project_dir / f"Pulumi.{STACK}.yaml"
+        state = Lifecycle(stack, client.AppsV1Api(kube), client.CoreV1Api(kube), stack_file, stack_file.read_text())
+        yield state
+        if state.is_deployed():
+            state.destroy()
+
+
+@pytest.fixture
+def fresh(lifecycle: Lifecycle) -> E2EStack:
+    """The stack with nothing deployed (destroyed first if a test left it up)."""
+    if lifecycle.is_deployed():
+        lifecycle.destroy()
+    # Nothing deployed follows another config (test_6 may have destroyed one that did).
+    lifecycle.config_was_changed = False
+    return lifecycle.stack
+
+
+@pytest.fixture
+def deployed(lifecycle: Lifecycle) -> E2EStack:
+    """The stack up as its stack file says, with the HPA's minimum of pods available: an `up` first
+    only when nothing is deployed or a test deployed another config, a scale back only when a test
+    left another count."""
+    if lifecycle.config_was_changed or not lifecycle.is_deployed():
+        lifecycle.up()
+    if replicas_now(lifecycle.apps) != HPA_MIN:
+        scale_as_the_hpa_would(lifecycle.apps, HPA_MIN)
+    wait_for(f"{HPA_MIN} available replicas", lambda: deployment_available(lifecycle.apps, HPA_MIN), timeout=120)
+    return lifecycle.stack
+
+
+@pytest.fixture
+def up_in_any_config(lifecycle: Lifecycle) -> E2EStack:
+    """The stack with its objects deployed, in whatever config the last test deployed (for a test
+    that only removes them): an `up` only when nothing is deployed."""
+    if not lifecycle.is_deployed():
+        lifecycle.up()
+    return lifecycle.stack
 
 
 def pod(name: str, container: dict[str, Any], pod_security: dict[str, Any] | None = None) -> dict[str, Any]:
@@ -133,17 +216,17 @@ def deployment_available(apps: client.AppsV1Api, replicas: int) -> client.V1Depl
     return dep if done else None
 
 
-def test_1_preview_lists_the_expected_creates(e2e_stack: E2EStack) -> None:
+def test_1_preview_lists_the_expected_creates(fresh: E2EStack) -> None:
     events: list[auto.EngineEvent] = []
-    result = e2e_stack.stack.preview(on_event=events.append)
+    result = fresh.stack.preview(on_event=events.append)
     assert dict(creates_by_type(events)) == EXPECTED_CREATES | DEFAULT_PROVIDERS
     assert result.change_summary == {auto.OpType.CREATE: sum(EXPECTED_CREATES.values())}
 
 
 def test_2_up_creates_everything_and_the_namespace_limits_are_in_force(
-    e2e_stack: E2EStack, kube: client.ApiClient, ingress_controller: IngressControllerStandIn
+    fresh: E2EStack, kube: client.ApiClient, ingress_controller: IngressControllerStandIn
 ) -> None:
-    result = e2e_stack.stack.up(on_output=print)
+    result = fresh.stack.up(on_output=print)
     assert result.summary.result == "succeeded"
     assert result.summary.resource_changes is not None
     assert result.summary.resource_changes == {"create": sum(EXPECTED_CREATES.values())}
@@ -204,11 +287,10 @@ def quota_used(core: client.CoreV1Api, resource: str) -> str | None:
     return used.get(resource)
 
 
-# On each backend's stack in turn, right after its `up` (the stack's fixture sets the order).
-@pytest.mark.usefixtures("e2e_stack")
+@pytest.mark.usefixtures("deployed")
 def test_2_the_hardening_is_in_force(kube: client.ApiClient) -> None:
     core = client.CoreV1Api(kube)
-    # Pod Security Admission "restricted": the app's pods were admitted (test above); a pod that
+    # Pod Security Admission "restricted": the app's pods were admitted (they run); a pod that
     # asks for privileges is refused.
     labels = core.read_namespace(NAMESPACE).metadata.labels
     assert labels["pod-security.kubernetes.io/enforce"] == "restricted"
@@ -258,8 +340,8 @@ def pdb_status(kube: client.ApiClient) -> int | None:
     return status.disruptions_allowed if status else None
 
 
-def test_3_stack_outputs_are_what_the_readme_says(e2e_stack: E2EStack) -> None:
-    outputs: dict[str, Any] = {k: v.value for k, v in e2e_stack.stack.outputs().items()}
+def test_3_stack_outputs_are_what_the_readme_says(deployed: E2EStack) -> None:
+    outputs: dict[str, Any] = {k: v.value for k, v in deployed.stack.outputs().items()}
     assert outputs["url"] == "https://flask-app.local/"
     assert outputs["namespace"] == NAMESPACE
     assert outputs["deploymentName"] == APP
@@ -271,7 +353,7 @@ def test_3_stack_outputs_are_what_the_readme_says(e2e_stack: E2EStack) -> None:
 
 
 def test_4_a_second_up_changes_nothing_and_leaves_the_hpa_its_replicas(
-    e2e_stack: E2EStack, kube: client.ApiClient
+    deployed: E2EStack, kube: client.ApiClient
 ) -> None:
     apps, autoscaling = client.AppsV1Api(kube), client.AutoscalingV2Api(kube)
     # The HPA has seen the count the Deployment was created with (its minimum) and left it there
@@ -285,21 +367,23 @@ def test_4_a_second_up_changes_nothing_and_leaves_the_hpa_its_replicas(
     )
     assert apps.read_namespaced_deployment(APP, NAMESPACE).spec.replicas == HPA_MIN
 
-    preview = e2e_stack.stack.preview()
+    preview = deployed.stack.preview()
     assert set(preview.change_summary) == {auto.OpType.SAME}, preview.change_summary
-    result = e2e_stack.stack.up()
+    result = deployed.stack.up()
     assert set(result.summary.resource_changes or {}) == {"same"}, result.summary.resource_changes
     # Not reset to the stack's `replicas` (3): the count stays the HPA's.
     assert apps.read_namespaced_deployment(APP, NAMESPACE).spec.replicas == HPA_MIN
 
 
-def test_5_a_config_change_rolls_the_deployment(e2e_stack: E2EStack, kube: client.ApiClient) -> None:
+@pytest.mark.usefixtures("deployed")
+def test_5_a_config_change_rolls_the_deployment(lifecycle: Lifecycle, kube: client.ApiClient) -> None:
     core, apps = client.CoreV1Api(kube), client.AppsV1Api(kube)
     before = current_replica_set(apps)
     old_config = before.spec.template.spec.containers[0].env_from[0].config_map_ref.name
 
-    e2e_stack.stack.set_config("flask-k8s:app.env.LOG_LEVEL", auto.ConfigValue(value="warning"), path=True)
-    result = e2e_stack.stack.up()
+    with lifecycle.config_changes() as stack:
+        stack.set_config("flask-k8s:app.env.LOG_LEVEL", auto.ConfigValue(value="warning"), path=True)
+        result = stack.up()
     assert result.summary.result == "succeeded"
 
     after = current_replica_set(apps)
@@ -326,44 +410,42 @@ def replicas_now(apps: client.AppsV1Api) -> int:
     return apps.read_namespaced_deployment(APP, NAMESPACE).spec.replicas or 0
 
 
-def test_5b_toggling_the_hpa_never_lowers_the_running_count(e2e_stack: E2EStack, kube: client.ApiClient) -> None:
+@pytest.mark.usefixtures("deployed")
+def test_5b_toggling_the_hpa_never_lowers_the_running_count(lifecycle: Lifecycle, kube: client.ApiClient) -> None:
     apps, autoscaling = client.AppsV1Api(kube), client.AutoscalingV2Api(kube)
-    config = e2e_stack.stack
-    # HPA off with a fixed count above the running one: the Deployment goes to it, the HPA is deleted.
-    config.set_config("flask-k8s:autoscaling.enabled", auto.ConfigValue(value="false"), path=True)
-    config.set_config("flask-k8s:app.replicas", auto.ConfigValue(value="5"), path=True)
-    assert config.up().summary.result == "succeeded"
-    assert deployment_available(apps, 5) is not None
-    assert not_found(lambda: autoscaling.read_namespaced_horizontal_pod_autoscaler(APP, NAMESPACE))
+    with lifecycle.config_changes() as config:
+        # HPA off with a fixed count above the running one: the Deployment goes to it, the HPA is deleted.
+        config.set_config("flask-k8s:autoscaling.enabled", auto.ConfigValue(value="false"), path=True)
+        config.set_config("flask-k8s:app.replicas", auto.ConfigValue(value="5"), path=True)
+        assert config.up().summary.result == "succeeded"
+        assert deployment_available(apps, 5) is not None
+        assert not_found(lambda: autoscaling.read_namespaced_horizontal_pod_autoscaler(APP, NAMESPACE))
 
-    # HPA on again, minimum 4: the five running pods stay (before, the field left Pulumi's apply and
-    # the Deployment fell back to 1 pod until the HPA raised it to its minimum). app.replicas goes
-    # with it: settings refuses a count that the HPA would own.
-    config.set_config("flask-k8s:autoscaling.enabled", auto.ConfigValue(value="true"), path=True)
-    config.remove_config("flask-k8s:app.replicas", path=True)
-    seen: list[int] = []
-    assert config.up(on_event=lambda _: seen.append(replicas_now(apps))).summary.result == "succeeded"
-    assert min(seen) == 5, f"the replica count went down to {min(seen)} during the up"
-    assert replicas_now(apps) == 5
-    assert deployment_available(apps, 5) is not None
+        # HPA on again, minimum 4: the five running pods stay (before, the field left Pulumi's apply and
+        # the Deployment fell back to 1 pod until the HPA raised it to its minimum). app.replicas goes
+        # with it: settings refuses a count that the HPA would own.
+        config.set_config("flask-k8s:autoscaling.enabled", auto.ConfigValue(value="true"), path=True)
+        config.remove_config("flask-k8s:app.replicas", path=True)
+        seen: list[int] = []
+        assert config.up(on_event=lambda _: seen.append(replicas_now(apps))).summary.result == "succeeded"
+        assert min(seen) == 5, f"the replica count went down to {min(seen)} during the up"
+        assert replicas_now(apps) == 5
+        assert deployment_available(apps, 5) is not None
 
-    # The HPA scales (here: its stand-in, through the scale subresource): neither a no-op `up` nor
-    # `up --refresh` puts the count back, and neither reports a change to make.
-    scale_as_the_hpa_would(apps, 6)
-    wait_for("6 available replicas", lambda: deployment_available(apps, 6), timeout=60)
-    assert set(config.preview(refresh=True).change_summary) == {auto.OpType.SAME}
-    result = config.up(refresh=True)
-    assert set(result.summary.resource_changes or {}) == {"same"}, result.summary.resource_changes
-    assert replicas_now(apps) == 6
-
-    # Back to the HPA's minimum, as the tests after this one expect.
-    scale_as_the_hpa_would(apps, HPA_MIN)
-    wait_for(f"{HPA_MIN} available replicas", lambda: deployment_available(apps, HPA_MIN), timeout=60)
+        # The HPA scales (here: its stand-in, through the scale subresource): neither a no-op `up` nor
+        # `up --refresh` puts the count back, and neither reports a change to make.
+        scale_as_the_hpa_would(apps, 6)
+        wait_for("6 available replicas", lambda: deployment_available(apps, 6), timeout=60)
+        assert set(config.preview(refresh=True).change_summary) == {auto.OpType.SAME}
+        result = config.up(refresh=True)
+        assert set(result.summary.resource_changes or {}) == {"same"}, result.summary.resource_changes
+        assert replicas_now(apps) == 6
+    # The `deployed` fixture of the next test brings the count back to the HPA's minimum.
 
 
-def test_6_destroy_removes_everything(e2e_stack: E2EStack, kube: client.ApiClient) -> None:
-    result = e2e_stack.stack.destroy()
+def test_6_destroy_removes_everything(up_in_any_config: E2EStack, kube: client.ApiClient) -> None:
+    result = up_in_any_config.stack.destroy()
     assert result.summary.result == "succeeded"
     core = client.CoreV1Api(kube)
     wait_for("namespace deletion", lambda: not_found(lambda: core.read_namespace(NAMESPACE)), timeout=120)
-    assert e2e_stack.stack.export_stack().deployment.get("resources") in (None, [])
+    assert up_in_any_config.stack.export_stack().deployment.get("resources") in (None, [])

@@ -3,12 +3,14 @@
 Nothing of this work tree is importable there, so this proves the wheel carries every module, its
 type marker and version, that its declared dependencies cover what its modules import, and that the
 example program (two apps from one component) runs under mocks with nothing but the wheel and pytest.
+The wheel holds the package's files and nothing else.
 """
 
 from __future__ import annotations
 
 import shutil
 import subprocess
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -33,6 +35,19 @@ def installed(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     python = new_venv(scratch / "venv")
     pip_install(python, lock_constraints(scratch), str(wheel), "pytest")
     return python, scratch / "venv"
+
+
+def test_the_wheel_holds_the_package_and_nothing_else(tmp_path: Path) -> None:
+    # Only the package's own files: no other folder of the project (devtools/, tests/) rides along.
+    package = LIBRARY / "flask_k8s_components"
+    names = zipfile.ZipFile(build_wheel(tmp_path)).namelist()
+    shipped = {name for name in names if ".dist-info/" not in name}
+    sources = {
+        f"{package.name}/{path.relative_to(package).as_posix()}"
+        for path in package.rglob("*")
+        if path.is_file() and "__pycache__" not in path.parts
+    }
+    assert shipped == sources
 
 
 def run(python: Path, *args: str, cwd: Path) -> subprocess.CompletedProcess[str]:

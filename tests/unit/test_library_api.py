@@ -1,6 +1,6 @@
 """The component library's public API keeps its semantic-versioning promise, and its docs follow it.
 
-components/api/<version>.json records the API of each release (flask_k8s_components.api.surface()).
+components/api/<version>.json records the API of each release (devtools.release.surface()).
 Within one major version the code may add optional things but never remove, rename or newly require
 one: every record of the current major is compared with the code. The record of the current version
 must equal the code exactly, so that any change of the API comes with a new version and record.
@@ -18,7 +18,7 @@ from typing import Any
 
 import pulumi
 import pytest
-from flask_k8s_components import api, package
+from flask_k8s_components import package
 from flask_k8s_components.flask_app import FlaskAppArgs, IngressSpec, NetworkPolicySpec, ServiceSpec
 from flask_k8s_components.namespace import LimitRangeSpec, QuotaSpec
 from flask_k8s_components.network_policy import EgressRule
@@ -26,6 +26,7 @@ from flask_k8s_components.secrets import DatabaseArgs
 from flask_k8s_components.tls import RouteTls
 from flask_k8s_components.workload import AutoscalingSpec, ResourcesSpec, RolloutSpec, SecuritySpec, TerminationSpec
 
+from devtools import release
 from tests.harness import resolve
 from tests.wheel import LIBRARY, declared_version
 
@@ -35,7 +36,7 @@ FLASK_APP = "flask-k8s:index:FlaskApp"
 HOW_TO_RECORD = (
     "To release a changed API: bump `version` in components/pyproject.toml (minor for additions, "
     "major for breaking changes), reinstall (.venv/bin/pip install --no-deps --no-build-isolation -e components), "
-    "write the record with `.venv/bin/python -m flask_k8s_components.api --json > components/api/<version>.json` "
+    "write the record with `.venv/bin/python -m devtools.release --json > components/api/<version>.json` "
     "and add a `## <version> - <date>` entry to components/CHANGELOG.md."
 )
 
@@ -43,7 +44,7 @@ HOW_TO_RECORD = (
 @pytest.fixture(scope="module")
 def surface() -> dict[str, Any]:
     # Module scope: the schema analysis behind it takes a moment, and nothing here mutates it.
-    return api.surface()
+    return release.surface()
 
 
 def _major(version: str) -> int:
@@ -58,7 +59,7 @@ def semver_violations(records: Path, current: Mapping[str, Any]) -> list[str]:
         record = json.loads(path.read_text())
         if _major(record["version"]) != _major(current["version"]):
             continue
-        found += [f"{path.name}: {change}" for change in api.breaking_changes(record, current)]
+        found += [f"{path.name}: {change}" for change in release.breaking_changes(record, current)]
     return found
 
 
@@ -80,8 +81,8 @@ def check_records(records: Path, current: Mapping[str, Any]) -> None:
 
 def test_the_installed_version_is_the_one_in_pyproject() -> None:
     declared = declared_version()
-    assert declared == api.version(), (
-        f"components/pyproject.toml says {declared}, the installed metadata {api.version()}; "
+    assert declared == release.version(), (
+        f"components/pyproject.toml says {declared}, the installed metadata {release.version()}; "
         "reinstall: .venv/bin/pip install --no-deps --no-build-isolation -e components"
     )
 
@@ -96,28 +97,29 @@ def test_the_current_version_is_recorded_exactly(surface: dict[str, Any]) -> Non
     recorded = json.loads(path.read_text())
     assert recorded == surface, (
         f"the API differs from the record of {surface['version']}, which is released; "
-        f"changes from it: {api.breaking_changes(recorded, surface) or 'additions only'}. {HOW_TO_RECORD}"
+        f"changes from it: {release.breaking_changes(recorded, surface) or 'additions only'}. {HOW_TO_RECORD}"
     )
 
 
 def test_the_changelog_has_an_entry_for_the_current_version() -> None:
     changelog = (LIBRARY / "CHANGELOG.md").read_text()
-    headings = [line for line in changelog.splitlines() if line.startswith(f"## {api.version()} ")]
-    assert headings, f"components/CHANGELOG.md has no `## {api.version()} - <date>` heading"
+    headings = [line for line in changelog.splitlines() if line.startswith(f"## {release.version()} ")]
+    assert headings, f"components/CHANGELOG.md has no `## {release.version()} - <date>` heading"
 
 
 def test_the_readme_reference_is_generated_from_the_code() -> None:
     readme = (LIBRARY / "README.md").read_text()
-    assert readme.count(api.START) == 1 and readme.count(api.END) == 1, "components/README.md lost its markers"
-    # On a mismatch: .venv/bin/python -m flask_k8s_components.api --update-readme components/README.md
-    assert api.reference_block(readme) == api.reference_markdown()
+    # Raises, naming the missing marker, when components/README.md lost one.
+    block = release.MARKERS.block(readme, "components/README.md")
+    # On a mismatch: .venv/bin/python -m devtools.release --update-readme components/README.md
+    assert block == release.reference_markdown()
 
 
 def test_the_reference_starts_with_flask_app_and_covers_every_component() -> None:
-    reference = api.reference_markdown()
+    reference = release.reference_markdown()
     headings = [line.removeprefix("### ") for line in reference.splitlines() if line.startswith("### ")]
     assert headings[0] == "FlaskApp"
-    assert set(api.components()) <= set(headings)
+    assert set(release.components()) <= set(headings)
     for line in reference.splitlines():
         if line.startswith("| "):
             # Every row ends its last cell: an unescaped `|` would have split one.
@@ -128,13 +130,13 @@ def test_the_reference_starts_with_flask_app_and_covers_every_component() -> Non
 
 
 def test_an_unchanged_surface_breaks_nothing(surface: dict[str, Any]) -> None:
-    assert api.breaking_changes(surface, copy.deepcopy(surface)) == []
+    assert release.breaking_changes(surface, copy.deepcopy(surface)) == []
 
 
 def test_a_removed_args_field_is_breaking(surface: dict[str, Any]) -> None:
     new = copy.deepcopy(surface)
     del new["components"]["FlaskApp"]["fields"]["replicas"]
-    assert api.breaking_changes(surface, new) == ["FlaskApp: Args field `replicas` was removed or renamed"]
+    assert release.breaking_changes(surface, new) == ["FlaskApp: Args field `replicas` was removed or renamed"]
 
 
 def test_a_renamed_args_field_is_breaking(surface: dict[str, Any]) -> None:
@@ -142,7 +144,7 @@ def test_a_renamed_args_field_is_breaking(surface: dict[str, Any]) -> None:
     fields = new["components"]["FlaskApp"]["fields"]
     fields["replica_count"] = fields.pop("replicas")
     # The new name is required, so it breaks callers twice.
-    assert api.breaking_changes(surface, new) == [
+    assert release.breaking_changes(surface, new) == [
         "FlaskApp: Args field `replicas` was removed or renamed",
         "FlaskApp: new Args field `replica_count` is required",
     ]
@@ -152,19 +154,21 @@ def test_an_optional_field_that_becomes_required_is_breaking(surface: dict[str, 
     new = copy.deepcopy(surface)
     assert new["components"]["FlaskApp"]["fields"]["ingress"] == {"required": False}
     new["components"]["FlaskApp"]["fields"]["ingress"]["required"] = True
-    assert api.breaking_changes(surface, new) == ["FlaskApp: Args field `ingress` became required"]
+    assert release.breaking_changes(surface, new) == ["FlaskApp: Args field `ingress` became required"]
 
 
 def test_a_removed_output_is_breaking(surface: dict[str, Any]) -> None:
     new = copy.deepcopy(surface)
     new["components"]["FlaskApp"]["outputs"].remove("url")
-    assert api.breaking_changes(surface, new) == ["FlaskApp: output `url` was removed or renamed"]
+    assert release.breaking_changes(surface, new) == ["FlaskApp: output `url` was removed or renamed"]
 
 
 def test_a_removed_package_input_is_breaking(surface: dict[str, Any]) -> None:
     new = copy.deepcopy(surface)
     del new["package"]["resources"][FLASK_APP]["inputs"]["containerPort"]
-    assert api.breaking_changes(surface, new) == [f"package {FLASK_APP}: input `containerPort` was removed or renamed"]
+    assert release.breaking_changes(surface, new) == [
+        f"package {FLASK_APP}: input `containerPort` was removed or renamed"
+    ]
 
 
 def test_removed_keyword_parameters_type_fields_and_package_outputs_are_breaking(surface: dict[str, Any]) -> None:
@@ -173,7 +177,7 @@ def test_removed_keyword_parameters_type_fields_and_package_outputs_are_breaking
     del new["types"]["ResourcesSpec"]["fields"]["cpu_limit"]
     del new["types"]["RouteTls"]
     del new["package"]["resources"][FLASK_APP]["outputs"]["url"]
-    assert api.breaking_changes(surface, new) == [
+    assert release.breaking_changes(surface, new) == [
         "FlaskApp: keyword parameter `certificate_aliases` was removed or renamed",
         "type ResourcesSpec: field `cpu_limit` was removed or renamed",
         "type `RouteTls` was removed or renamed",
@@ -188,7 +192,7 @@ def test_added_optional_things_are_not_breaking(surface: dict[str, Any]) -> None
     new["components"]["FlaskApp"]["outputs"].append("extra_output")
     new["types"]["ResourcesSpec"]["fields"]["gpu_limit"] = {"required": False}
     new["package"]["resources"][FLASK_APP]["inputs"]["priorityClass"] = {"required": False}
-    assert api.breaking_changes(surface, new) == []
+    assert release.breaking_changes(surface, new) == []
 
 
 def test_a_record_with_a_field_the_code_lacks_fails_the_check(surface: dict[str, Any], tmp_path: Path) -> None:
@@ -209,7 +213,7 @@ def test_records_of_an_older_major_are_ignored(surface: dict[str, Any], tmp_path
     del record["package"]["resources"][FLASK_APP]["inputs"]["containerPort"]
     record["types"]["GoneSpec"] = {"module": "flask_k8s_components.gone", "fields": {}}
     (tmp_path / "0.9.0.json").write_text(json.dumps(record))
-    assert api.breaking_changes(record, surface) != []
+    assert release.breaking_changes(record, surface) != []
     assert semver_violations(tmp_path, surface) == []
 
 
@@ -217,9 +221,9 @@ def test_records_of_an_older_major_are_ignored(surface: dict[str, Any], tmp_path
 
 
 def _package_dataclasses() -> dict[str, type[Any]]:
-    found: dict[str, type[Any]] = dict(api.spec_types())
-    for component in api.components().values():
-        args = api.args_class(component)
+    found: dict[str, type[Any]] = dict(release.spec_types())
+    for component in release.components().values():
+        args = release.args_class(component)
         found[args.__name__] = args
     return found
 

@@ -273,6 +273,9 @@ def test_pinned_images_pass(image: str) -> None:
         ("flask-app", "has no tag (Kubernetes pulls ':latest')"),
         ("registry.example.com:5000/flask-app", "has no tag"),  # a registry port is not a tag
         ("flask-app:", "has an empty tag"),
+        # Parsed with the runtime's grammar (vocabulary.image_tag), as the program's own check is.
+        ("flask-app@sha256:abc", "has a malformed digest"),  # too short a digest to pull by
+        ("Flask-App:1.0", "is not an image reference"),  # no runtime pulls an upper-case path
     ],
 )
 def test_latest_and_untagged_images_are_refused(image: str, expected: str) -> None:

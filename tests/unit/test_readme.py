@@ -4,17 +4,17 @@ from __future__ import annotations
 
 import yaml
 
-from settings.reference import END, START, table
+from devtools.config_table import MARKERS, table
 from settings.schema import GROUPS, SECRET_KEYS
 from tests.harness import ROOT
 
 
 def test_the_readme_config_table_is_the_schemas() -> None:
     readme = (ROOT / "README.md").read_text()
-    assert readme.count(START) == 1 and readme.count(END) == 1, "README.md lost its config-table markers"
-    documented = readme.split(START, 1)[1].split(END, 1)[0].strip()
-    # On a mismatch: `python -m settings.reference` prints the table to paste between the markers.
-    assert documented == table()
+    # Raises, naming the missing marker, when README.md lost one.
+    documented = MARKERS.block(readme, "README.md")
+    # On a mismatch: `python -m devtools.config_table --update-readme README.md` rewrites the block.
+    assert documented == f"{table()}\n"
 
 
 def test_the_table_lists_every_value_once() -> None:

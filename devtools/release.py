@@ -1,15 +1,16 @@
-"""The library's public API, read from the code: a record for semantic versioning, and a reference.
+"""The component library's public API, read from its code: a record for semantic versioning, and a reference.
 
+Release tooling of this project, not part of the library (its wheel ships only the components).
 `surface()` is what a caller depends on: each component's Args fields, keyword-only parameters and
 outputs, the spec dataclasses those reach, and the schema of the Pulumi package `flask-k8s` (what
-programs in other languages depend on). `api/<version>.json` next to this package keeps it for each
-release, and tests/unit/test_library_api.py fails when `breaking_changes()` finds a removal, a rename
-or a newly required input within one major version. `reference_markdown()` renders the docstrings
-of the same classes for README.md, so the reference cannot drift from the code either.
+programs in other languages depend on). `components/api/<version>.json` keeps it for each release,
+and tests/unit/test_library_api.py fails when `breaking_changes()` finds a removal, a rename or a
+newly required input within one major version. `reference_markdown()` renders the docstrings of the
+same classes for components/README.md, so the reference cannot drift from the code either.
 
-    python -m flask_k8s_components.api                       the reference (Markdown)
-    python -m flask_k8s_components.api --json                the surface, as recorded under api/
-    python -m flask_k8s_components.api --update-readme FILE  rewrites FILE's reference block
+    python -m devtools.release                       the reference (Markdown)
+    python -m devtools.release --json                the surface, as recorded under components/api/
+    python -m devtools.release --update-readme FILE  rewrites FILE's reference block
 """
 
 from __future__ import annotations
@@ -25,30 +26,26 @@ import re
 import textwrap
 import types
 import typing
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from importlib.metadata import version as installed_version
 from pathlib import Path
 from typing import Any
 
+import flask_k8s_components
 import pulumi
+from flask_k8s_components import package
 from pulumi.provider.experimental.analyzer import Analyzer
 from pulumi.provider.experimental.schema import generate_schema
 
-import flask_k8s_components
-from flask_k8s_components import package
+from devtools.generated import Markers
 
 DISTRIBUTION = "flask-k8s-components"
 """The distribution's name on PyPI, whose installed metadata gives the version."""
-START = "<!-- api-reference:start -->"
-"""Opens the generated reference in README.md."""
-END = "<!-- api-reference:end -->"
-"""Closes the generated reference in README.md."""
+MARKERS = Markers("<!-- api-reference:start -->", "<!-- api-reference:end -->")
+"""Open and close the generated reference in components/README.md."""
 
 # The component most callers want comes first in the reference; the rest follow by name.
 _FIRST = "FlaskApp"
-# This module defines no component; importing it again under its package name (it runs as
-# __main__ with -m) would only create a second copy.
-_NOT_SCANNED = {"api"}
 
 
 def version() -> str:
@@ -66,11 +63,7 @@ def _hints(obj: Any) -> dict[str, Any]:
 
 
 def _modules() -> list[types.ModuleType]:
-    names = sorted(
-        m.name
-        for m in pkgutil.iter_modules(flask_k8s_components.__path__)
-        if not m.name.startswith("_") and m.name not in _NOT_SCANNED
-    )
+    names = sorted(m.name for m in pkgutil.iter_modules(flask_k8s_components.__path__) if not m.name.startswith("_"))
     return [importlib.import_module(f"{flask_k8s_components.__name__}.{name}") for name in names]
 
 
@@ -188,7 +181,7 @@ def _package_record(schema: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def surface() -> dict[str, Any]:
-    """The public API as JSON-able data: what api/<version>.json records for a release."""
+    """The public API as JSON-able data: what components/api/<version>.json records for a release."""
     recorded: dict[str, Any] = {}
     for name, component in sorted(components().items()):
         args = args_class(component)
@@ -237,63 +230,63 @@ def _moved(where: str, old: Mapping[str, Any], new: Mapping[str, Any]) -> list[s
     return []
 
 
-def _component_changes(old: Mapping[str, Any], new: Mapping[str, Any]) -> list[str]:
+def _kept_changes(
+    what: str,
+    old: Mapping[str, Any],
+    new: Mapping[str, Any],
+    changed: Callable[[str, Mapping[str, Any], Mapping[str, Any]], list[str]],
+) -> list[str]:
+    """For each entry of `old` by name: its removal, or what `changed` finds between it and the
+    entry of the same name in `new`."""
     changes: list[str] = []
     for name in sorted(old):
-        if name not in new:
-            changes.append(f"component `{name}` was removed or renamed")
-            continue
-        before, after = old[name], new[name]
-        changes += _moved(name, before, after)
-        if before["args"] != after["args"]:
-            changes.append(f"{name}: Args class `{before['args']}` was renamed to `{after['args']}`")
-        changes += _entry_changes(name, "Args field", before["fields"], after["fields"])
-        changes += _entry_changes(name, "keyword parameter", before["keyword_parameters"], after["keyword_parameters"])
-        changes += [
-            f"{name}: output `{output}` was removed or renamed"
-            for output in before["outputs"]
-            if output not in after["outputs"]
-        ]
+        if name in new:
+            changes += changed(name, old[name], new[name])
+        else:
+            changes.append(f"{what} `{name}` was removed or renamed")
     return changes
 
 
-def _type_changes(old: Mapping[str, Any], new: Mapping[str, Any]) -> list[str]:
-    changes: list[str] = []
-    for name in sorted(old):
-        if name not in new:
-            changes.append(f"type `{name}` was removed or renamed")
-            continue
-        changes += _moved(f"type {name}", old[name], new[name])
-        changes += _entry_changes(f"type {name}", "field", old[name]["fields"], new[name]["fields"])
+def _component_change(name: str, before: Mapping[str, Any], after: Mapping[str, Any]) -> list[str]:
+    changes = _moved(name, before, after)
+    if before["args"] != after["args"]:
+        changes.append(f"{name}: Args class `{before['args']}` was renamed to `{after['args']}`")
+    changes += _entry_changes(name, "Args field", before["fields"], after["fields"])
+    changes += _entry_changes(name, "keyword parameter", before["keyword_parameters"], after["keyword_parameters"])
+    gone = [output for output in before["outputs"] if output not in after["outputs"]]
+    changes += [f"{name}: output `{output}` was removed or renamed" for output in gone]
     return changes
+
+
+def _type_change(name: str, before: Mapping[str, Any], after: Mapping[str, Any]) -> list[str]:
+    return [
+        *_moved(f"type {name}", before, after),
+        *_entry_changes(f"type {name}", "field", before["fields"], after["fields"]),
+    ]
+
+
+def _package_resource_change(token: str, before: Mapping[str, Any], after: Mapping[str, Any]) -> list[str]:
+    where = f"package {token}"
+    changes = _entry_changes(where, "input", before["inputs"], after["inputs"])
+    for output, spec in sorted(before["outputs"].items()):
+        if output not in after["outputs"]:
+            changes.append(f"{where}: output `{output}` was removed or renamed")
+        elif spec["required"] and not after["outputs"][output]["required"]:
+            # An SDK types it as optional now: callers that used it as always set no longer compile.
+            changes.append(f"{where}: output `{output}` is no longer always set")
+    return changes
+
+
+def _package_type_change(token: str, before: Mapping[str, Any], after: Mapping[str, Any]) -> list[str]:
+    return _entry_changes(f"package type {token}", "property", before["properties"], after["properties"])
 
 
 def _package_changes(old: Mapping[str, Any], new: Mapping[str, Any]) -> list[str]:
     changes: list[str] = []
     if old["name"] != new["name"]:
         changes.append(f"package: renamed from `{old['name']}` to `{new['name']}`")
-    old_resources, new_resources = old["resources"], new["resources"]
-    for token in sorted(old_resources):
-        where = f"package {token}"
-        if token not in new_resources:
-            changes.append(f"package component `{token}` was removed or renamed")
-            continue
-        before, after = old_resources[token], new_resources[token]
-        changes += _entry_changes(where, "input", before["inputs"], after["inputs"])
-        for output, spec in sorted(before["outputs"].items()):
-            if output not in after["outputs"]:
-                changes.append(f"{where}: output `{output}` was removed or renamed")
-            elif spec["required"] and not after["outputs"][output]["required"]:
-                # An SDK types it as optional now: callers that used it as always set no longer compile.
-                changes.append(f"{where}: output `{output}` is no longer always set")
-    for token in sorted(old["types"]):
-        where = f"package type {token}"
-        if token not in new["types"]:
-            changes.append(f"package type `{token}` was removed or renamed")
-            continue
-        changes += _entry_changes(
-            where, "property", old["types"][token]["properties"], new["types"][token]["properties"]
-        )
+    changes += _kept_changes("package component", old["resources"], new["resources"], _package_resource_change)
+    changes += _kept_changes("package type", old["types"], new["types"], _package_type_change)
     return changes
 
 
@@ -302,8 +295,8 @@ def breaking_changes(old: Mapping[str, Any], new: Mapping[str, Any]) -> list[str
     each. Additions of optional things are not breaking; neither are changes of a field's type,
     which this record does not hold."""
     return [
-        *_component_changes(old["components"], new["components"]),
-        *_type_changes(old["types"], new["types"]),
+        *_kept_changes("component", old["components"], new["components"], _component_change),
+        *_kept_changes("type", old["types"], new["types"], _type_change),
         *_package_changes(old["package"], new["package"]),
     ]
 
@@ -530,7 +523,11 @@ def _package_section(schema: Mapping[str, Any]) -> list[str]:
 def reference_markdown() -> str:
     """The API reference, from the docstrings: components (FlaskApp first), spec types, package."""
     found = components()
-    lines = ["Generated from the docstrings by `python -m flask_k8s_components.api`; edit those, not this.", ""]
+    lines = [
+        "Generated from the docstrings by `python -m devtools.release` (release tooling of the project",
+        "this library comes from; it does not ship); edit those, not this.",
+        "",
+    ]
     for name in sorted(found, key=lambda n: (n != _FIRST, n)):
         lines += _component_section(found[name])
     lines += ["### Spec types", "", "Dataclasses the Args fields above take.", ""]
@@ -541,33 +538,21 @@ def reference_markdown() -> str:
     return "\n".join(lines).rstrip("\n") + "\n"
 
 
-def replace_reference(readme: str, reference: str) -> str:
-    """`readme` with the text between its markers replaced by `reference`, markers on their own lines."""
-    if readme.count(START) != 1 or readme.count(END) != 1:
-        raise ValueError(f"expected one {START} and one {END}")
-    head, rest = readme.split(START)
-    _, tail = rest.split(END)
-    return f"{head}{START}\n{reference}{END}{tail}"
-
-
-def reference_block(readme: str) -> str:
-    """The text between the markers, as replace_reference writes it (i.e. reference_markdown())."""
-    return readme.split(START, 1)[1].split(END, 1)[0].removeprefix("\n")
-
-
 def main(argv: Sequence[str] | None = None) -> None:
     parser = argparse.ArgumentParser(
-        prog="python -m flask_k8s_components.api", description="The public API of flask-k8s-components."
+        prog="python -m devtools.release", description="The public API of flask-k8s-components."
     )
     group = parser.add_mutually_exclusive_group()
-    group.add_argument("--json", action="store_true", help="print surface() as JSON (the api/<version>.json record)")
+    group.add_argument(
+        "--json", action="store_true", help="print surface() as JSON (a components/api/<version>.json record)"
+    )
     group.add_argument("--update-readme", metavar="FILE", type=Path, help="rewrite FILE's reference block")
     options = parser.parse_args(argv)
     if options.json:
         print(json.dumps(surface(), indent=2, sort_keys=True))
     elif options.update_readme:
         path: Path = options.update_readme
-        path.write_text(replace_reference(path.read_text(), reference_markdown()))
+        path.write_text(MARKERS.replace(path.read_text(), reference_markdown(), where=str(path)))
     else:
         print(reference_markdown(), end="")
 

@@ -19,12 +19,23 @@ from typing import Any
 import pulumi
 import pytest
 from flask_k8s_components import package
-from flask_k8s_components.flask_app import FlaskAppArgs, IngressSpec, NetworkPolicySpec, ServiceSpec
-from flask_k8s_components.namespace import LimitRangeSpec, QuotaSpec
-from flask_k8s_components.network_policy import EgressRule
-from flask_k8s_components.secrets import DatabaseArgs
+from flask_k8s_components.app_config import ConfigSpec
+from flask_k8s_components.flask_app import FlaskAppArgs
+from flask_k8s_components.namespace import LimitRangeSpec, NamespaceSpec, QuotaSpec
+from flask_k8s_components.network_policy import EgressRule, NetworkPolicySpec
+from flask_k8s_components.route import IngressSpec, RouteSpec
+from flask_k8s_components.secrets import DatabaseSpec, SecretsSpec
+from flask_k8s_components.service import ServiceSpec
 from flask_k8s_components.tls import RouteTls
-from flask_k8s_components.workload import AutoscalingSpec, ResourcesSpec, RolloutSpec, SecuritySpec, TerminationSpec
+from flask_k8s_components.workload import (
+    AutoscalingSpec,
+    ResourcesSpec,
+    RolloutSpec,
+    ScaleSpec,
+    SecuritySpec,
+    TerminationSpec,
+    WorkloadSpec,
+)
 
 from devtools import release
 from tests.harness import resolve
@@ -135,26 +146,26 @@ def test_an_unchanged_surface_breaks_nothing(surface: dict[str, Any]) -> None:
 
 def test_a_removed_args_field_is_breaking(surface: dict[str, Any]) -> None:
     new = copy.deepcopy(surface)
-    del new["components"]["FlaskApp"]["fields"]["replicas"]
-    assert release.breaking_changes(surface, new) == ["FlaskApp: Args field `replicas` was removed or renamed"]
+    del new["components"]["FlaskApp"]["fields"]["workload"]
+    assert release.breaking_changes(surface, new) == ["FlaskApp: Args field `workload` was removed or renamed"]
 
 
 def test_a_renamed_args_field_is_breaking(surface: dict[str, Any]) -> None:
     new = copy.deepcopy(surface)
     fields = new["components"]["FlaskApp"]["fields"]
-    fields["replica_count"] = fields.pop("replicas")
+    fields["deployment"] = fields.pop("workload")
     # The new name is required, so it breaks callers twice.
     assert release.breaking_changes(surface, new) == [
-        "FlaskApp: Args field `replicas` was removed or renamed",
-        "FlaskApp: new Args field `replica_count` is required",
+        "FlaskApp: Args field `workload` was removed or renamed",
+        "FlaskApp: new Args field `deployment` is required",
     ]
 
 
 def test_an_optional_field_that_becomes_required_is_breaking(surface: dict[str, Any]) -> None:
     new = copy.deepcopy(surface)
-    assert new["components"]["FlaskApp"]["fields"]["ingress"] == {"required": False}
-    new["components"]["FlaskApp"]["fields"]["ingress"]["required"] = True
-    assert release.breaking_changes(surface, new) == ["FlaskApp: Args field `ingress` became required"]
+    assert new["components"]["FlaskApp"]["fields"]["route"] == {"required": False}
+    new["components"]["FlaskApp"]["fields"]["route"]["required"] = True
+    assert release.breaking_changes(surface, new) == ["FlaskApp: Args field `route` became required"]
 
 
 def test_a_removed_output_is_breaking(surface: dict[str, Any]) -> None:
@@ -165,10 +176,8 @@ def test_a_removed_output_is_breaking(surface: dict[str, Any]) -> None:
 
 def test_a_removed_package_input_is_breaking(surface: dict[str, Any]) -> None:
     new = copy.deepcopy(surface)
-    del new["package"]["resources"][FLASK_APP]["inputs"]["containerPort"]
-    assert release.breaking_changes(surface, new) == [
-        f"package {FLASK_APP}: input `containerPort` was removed or renamed"
-    ]
+    del new["package"]["resources"][FLASK_APP]["inputs"]["workload"]
+    assert release.breaking_changes(surface, new) == [f"package {FLASK_APP}: input `workload` was removed or renamed"]
 
 
 def test_removed_keyword_parameters_type_fields_and_package_outputs_are_breaking(surface: dict[str, Any]) -> None:
@@ -210,99 +219,116 @@ def test_records_of_an_older_major_are_ignored(surface: dict[str, Any], tmp_path
     record = copy.deepcopy(surface)
     record["version"] = "0.9.0"
     record["components"]["FlaskApp"]["fields"]["legacy_field"] = {"required": False}
-    del record["package"]["resources"][FLASK_APP]["inputs"]["containerPort"]
+    del record["package"]["resources"][FLASK_APP]["inputs"]["workload"]
     record["types"]["GoneSpec"] = {"module": "flask_k8s_components.gone", "fields": {}}
     (tmp_path / "0.9.0.json").write_text(json.dumps(record))
     assert release.breaking_changes(record, surface) != []
     assert semver_violations(tmp_path, surface) == []
 
 
-# --- package.py mirrors the dataclasses -------------------------------------------------------------------
+# --- package.py derives its inputs from the dataclasses ------------------------------------------------
 
 
-def _package_dataclasses() -> dict[str, type[Any]]:
-    found: dict[str, type[Any]] = dict(release.spec_types())
-    for component in release.components().values():
-        args = release.args_class(component)
-        found[args.__name__] = args
-    return found
+def _derived_pairs(cls: type[Any]) -> dict[type[Any], type[Any]]:
+    """Each dataclass reachable from `cls` (itself included) and the TypedDict the package derived."""
+    pairs: dict[type[Any], type[Any]] = {}
+
+    def walk(dc: type[Any]) -> None:
+        if dc in pairs:
+            return
+        pairs[dc] = package.inputs_of(dc)
+        for hint in typing.get_type_hints(dc).values():
+            for arg in (hint, *typing.get_args(hint), *(a for h in typing.get_args(hint) for a in typing.get_args(h))):
+                if dataclasses.is_dataclass(arg):
+                    walk(typing.cast(type[Any], arg))
+
+    walk(cls)
+    return pairs
 
 
-def _typed_dicts() -> dict[str, type[Any]]:
-    return {
-        name: obj
-        for name, obj in vars(package).items()
-        if isinstance(obj, type) and typing.is_typeddict(obj) and obj.__module__ == package.__name__
-    }
-
-
-def test_every_typed_dict_of_the_package_mirrors_its_dataclass() -> None:
-    dataclasses_by_name = _package_dataclasses()
-    typed_dicts = _typed_dicts()
-    assert "FlaskAppInputs" in typed_dicts
-    for name, typed_dict in typed_dicts.items():
-        # By convention FlaskAppInputs mirrors FlaskAppArgs; every spec keeps its name.
-        mirrored = name.removesuffix("Inputs") + "Args" if name.endswith("Inputs") else name
-        assert mirrored in dataclasses_by_name, f"package.{name} mirrors no dataclass (looked for {mirrored})"
-        fields = dataclasses.fields(dataclasses_by_name[mirrored])
+def test_the_package_inputs_are_the_dataclasses_as_typed_dicts() -> None:
+    pairs = _derived_pairs(FlaskAppArgs)
+    assert package.FlaskAppInputs is pairs[FlaskAppArgs]
+    # Every spec FlaskAppArgs reaches, down to the leaves: a spec added to the Args reaches the package.
+    assert {ScaleSpec, AutoscalingSpec, RouteSpec, IngressSpec, RouteTls, EgressRule, DatabaseSpec} <= set(pairs)
+    for dc, typed_dict in pairs.items():
+        assert typing.is_typeddict(typed_dict), dc
+        # Its name and module, so that the SDK reads the field docstrings from the dataclass's source.
+        assert (typed_dict.__name__, typed_dict.__module__) == (dc.__name__, dc.__module__)
+        fields = dataclasses.fields(dc)
         keys = set(typed_dict.__required_keys__ | typed_dict.__optional_keys__)
-        assert keys == {f.name for f in fields}, f"package.{name} and {mirrored} differ in their keys"
+        assert keys == {f.name for f in fields}, f"{dc.__name__}: keys differ"
         required = {
             f.name for f in fields if f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING
         }
-        assert set(typed_dict.__required_keys__) == required, f"package.{name}: required keys differ from {mirrored}"
+        assert set(typed_dict.__required_keys__) == required, f"{dc.__name__}: required keys differ"
+    # The annotations as the SDK's analyzer reads them (not evaluated again: pulumi.Input holds a
+    # forward reference to Output).
+    workload = pairs[WorkloadSpec].__annotations__
+    assert workload["scale"] == typing.NotRequired[pairs[ScaleSpec]] and workload["port"] is int
+    assert pairs[SecretsSpec].__annotations__["secret_key"] == typing.NotRequired[pulumi.Input[str]]
+    assert pairs[RouteTls].__annotations__["mode"] == typing.NotRequired[str]  # a Literal of strings
+    assert pairs[NetworkPolicySpec].__annotations__["egress"] == typing.NotRequired[list[pairs[EgressRule]]]
+
+
+def test_the_package_schema_carries_the_dataclasses_docstrings(surface: dict[str, Any]) -> None:
+    schema = release.package_schema()
+    workload = schema["types"]["flask-k8s:index:WorkloadSpec"]["properties"]
+    assert workload["port"]["description"] == 'Port the app listens on inside the container (named "http").'
+    assert set(schema["resources"][FLASK_APP]["requiredInputs"]) == {"name", "namespace", "workload", "config"}
 
 
 FULL_INPUTS: dict[str, Any] = {
     "name": "flask-app",
-    "namespace": "flask-app",
-    "image": "flask-app:1.0",
-    "version": "1.0",
-    "replicas": 3,
-    "container_port": 5000,
-    "resources": {
-        "cpu_request": "250m",
-        "memory_request": "256Mi",
-        "cpu_limit": "500m",
-        "memory_limit": "512Mi",
-        "ephemeral_storage_request": "100Mi",
-        "ephemeral_storage_limit": "1Gi",
+    "namespace": {
+        "name": "flask-app",
+        "quota": {
+            "requests_cpu": "4",
+            "requests_memory": "8Gi",
+            "limits_cpu": "8",
+            "limits_memory": "16Gi",
+            "pods": 20,
+            "services": 10,
+            "persistent_volume_claims": 5,
+        },
+        "limit_range": {
+            "default_cpu": "500m",
+            "default_memory": "512Mi",
+            "default_request_cpu": "100m",
+            "default_request_memory": "128Mi",
+            "default_ephemeral_storage": "1Gi",
+            "default_request_ephemeral_storage": "100Mi",
+        },
+        "labels": {"team": "web"},
     },
-    "quota": {
-        "requests_cpu": "4",
-        "requests_memory": "8Gi",
-        "limits_cpu": "8",
-        "limits_memory": "16Gi",
-        "pods": 20,
-        "services": 10,
-        "persistent_volume_claims": 5,
+    "workload": {
+        "image": "flask-app:1.0",
+        "version": "1.0",
+        "port": 5000,
+        "resources": {
+            "cpu_request": "250m",
+            "memory_request": "256Mi",
+            "cpu_limit": "500m",
+            "memory_limit": "512Mi",
+            "ephemeral_storage_request": "100Mi",
+            "ephemeral_storage_limit": "1Gi",
+        },
+        "scale": {"replicas": 3, "autoscaling": {"min_replicas": 2, "max_replicas": 6, "cpu_utilization": 70}},
+        "image_pull_policy": "Always",
+        "security": {"run_as_user": 1001, "read_only_root_filesystem": False},
+        "termination": {"pre_stop_sleep_seconds": 3, "grace_period_seconds": 20},
+        "rollout": {"max_surge": 2, "max_unavailable": 1, "progress_deadline_seconds": 120, "timeout_seconds": 180},
+        "disruption_budget": False,
+        "spread_zones": True,
     },
-    "limit_range": {
-        "default_cpu": "500m",
-        "default_memory": "512Mi",
-        "default_request_cpu": "100m",
-        "default_request_memory": "128Mi",
-        "default_ephemeral_storage": "1Gi",
-        "default_request_ephemeral_storage": "100Mi",
-    },
-    "env": {"FLASK_ENV": "production"},
-    "config_file": "[database]\npool_size = 10\n",
-    "database": {"user": "app", "host": "db.internal", "port": 5432, "name": "app"},
+    "config": {"env": {"FLASK_ENV": "production"}, "config_file": "[database]\npool_size = 10\n"},
+    "secrets": {"database": {"user": "app", "host": "db.internal", "port": 5432, "name": "app"}},
     "service": {"type": "LoadBalancer", "annotations": {"lb": "internal"}},
-    "ingress": {
+    "route": {
         "host": "flask-app.local",
-        "ingress_class_name": "traefik",
         "tls": {"mode": "secret", "secret_name": "flask-app-tls"},
-        "annotations": {"a": "b"},
+        "ingress": {"class_name": "traefik", "annotations": {"a": "b"}},
     },
-    "namespace_labels": {"team": "web"},
-    "image_pull_policy": "Always",
-    "security": {"run_as_user": 1001, "read_only_root_filesystem": False},
-    "termination": {"pre_stop_sleep_seconds": 3, "grace_period_seconds": 20},
-    "rollout": {"max_surge": 2, "max_unavailable": 1, "progress_deadline_seconds": 120, "timeout_seconds": 180},
-    "autoscaling": {"min_replicas": 2, "max_replicas": 6, "cpu_utilization": 70},
-    "disruption_budget": False,
-    "spread_zones": True,
     "network_policy": {
         "ingress_namespaces": ["edge"],
         "egress": [{"cidr": "10.0.0.0/8", "port": 5432}, {"cidr": "192.168.0.0/16"}],
@@ -313,54 +339,57 @@ FULL_INPUTS: dict[str, Any] = {
 def test_flask_app_args_builds_every_nested_spec() -> None:
     expected = FlaskAppArgs(
         name="flask-app",
-        namespace="flask-app",
-        image="flask-app:1.0",
-        version="1.0",
-        replicas=3,
-        container_port=5000,
-        resources=ResourcesSpec(
-            cpu_request="250m",
-            memory_request="256Mi",
-            cpu_limit="500m",
-            memory_limit="512Mi",
-            ephemeral_storage_request="100Mi",
-            ephemeral_storage_limit="1Gi",
+        namespace=NamespaceSpec(
+            name="flask-app",
+            quota=QuotaSpec(
+                requests_cpu="4",
+                requests_memory="8Gi",
+                limits_cpu="8",
+                limits_memory="16Gi",
+                pods=20,
+                services=10,
+                persistent_volume_claims=5,
+            ),
+            limit_range=LimitRangeSpec(
+                default_cpu="500m",
+                default_memory="512Mi",
+                default_request_cpu="100m",
+                default_request_memory="128Mi",
+                default_ephemeral_storage="1Gi",
+                default_request_ephemeral_storage="100Mi",
+            ),
+            labels={"team": "web"},
         ),
-        quota=QuotaSpec(
-            requests_cpu="4",
-            requests_memory="8Gi",
-            limits_cpu="8",
-            limits_memory="16Gi",
-            pods=20,
-            services=10,
-            persistent_volume_claims=5,
+        workload=WorkloadSpec(
+            image="flask-app:1.0",
+            version="1.0",
+            port=5000,
+            resources=ResourcesSpec(
+                cpu_request="250m",
+                memory_request="256Mi",
+                cpu_limit="500m",
+                memory_limit="512Mi",
+                ephemeral_storage_request="100Mi",
+                ephemeral_storage_limit="1Gi",
+            ),
+            scale=ScaleSpec(
+                replicas=3, autoscaling=AutoscalingSpec(min_replicas=2, max_replicas=6, cpu_utilization=70)
+            ),
+            image_pull_policy="Always",
+            security=SecuritySpec(run_as_user=1001, read_only_root_filesystem=False),
+            termination=TerminationSpec(pre_stop_sleep_seconds=3, grace_period_seconds=20),
+            rollout=RolloutSpec(max_surge=2, max_unavailable=1, progress_deadline_seconds=120, timeout_seconds=180),
+            disruption_budget=False,
+            spread_zones=True,
         ),
-        limit_range=LimitRangeSpec(
-            default_cpu="500m",
-            default_memory="512Mi",
-            default_request_cpu="100m",
-            default_request_memory="128Mi",
-            default_ephemeral_storage="1Gi",
-            default_request_ephemeral_storage="100Mi",
-        ),
-        env={"FLASK_ENV": "production"},
-        config_file="[database]\npool_size = 10\n",
-        database=DatabaseArgs(user="app", host="db.internal", port=5432, name="app"),
+        config=ConfigSpec(env={"FLASK_ENV": "production"}, config_file="[database]\npool_size = 10\n"),
+        secrets=SecretsSpec(database=DatabaseSpec(user="app", host="db.internal", port=5432, name="app")),
         service=ServiceSpec(type="LoadBalancer", annotations={"lb": "internal"}),
-        ingress=IngressSpec(
+        route=RouteSpec(
             host="flask-app.local",
-            ingress_class_name="traefik",
             tls=RouteTls(mode="secret", secret_name="flask-app-tls"),
-            annotations={"a": "b"},
+            ingress=IngressSpec(class_name="traefik", annotations={"a": "b"}),
         ),
-        namespace_labels={"team": "web"},
-        image_pull_policy="Always",
-        security=SecuritySpec(run_as_user=1001, read_only_root_filesystem=False),
-        termination=TerminationSpec(pre_stop_sleep_seconds=3, grace_period_seconds=20),
-        rollout=RolloutSpec(max_surge=2, max_unavailable=1, progress_deadline_seconds=120, timeout_seconds=180),
-        autoscaling=AutoscalingSpec(min_replicas=2, max_replicas=6, cpu_utilization=70),
-        disruption_budget=False,
-        spread_zones=True,
         network_policy=NetworkPolicySpec(
             ingress_namespaces=["edge"],
             egress=[EgressRule(cidr="10.0.0.0/8", port=5432), EgressRule(cidr="192.168.0.0/16")],
@@ -371,18 +400,27 @@ def test_flask_app_args_builds_every_nested_spec() -> None:
 
 def test_flask_app_args_keeps_defaults_and_makes_given_secrets_secret() -> None:
     required = {key: FULL_INPUTS[key] for key in package.FlaskAppInputs.__required_keys__}
-    args = package.flask_app_args({**required, "secret_key": "s3cret"})
-    assert args.service == ServiceSpec() and args.network_policy == NetworkPolicySpec() and args.ingress is None
-    assert args.jwt_secret_key is None
-    assert isinstance(args.secret_key, pulumi.Output)
-    assert resolve(args.secret_key) == ("s3cret", True)
+    args = package.flask_app_args({**required, "secrets": {"secret_key": "s3cret"}})
+    assert args.service == ServiceSpec() and args.network_policy == NetworkPolicySpec() and args.route is None
+    assert args.secrets.jwt_secret_key is None and args.secrets.database is None
+    assert isinstance(args.secrets.secret_key, pulumi.Output)
+    assert resolve(args.secrets.secret_key) == ("s3cret", True)
 
 
 @pytest.mark.parametrize(
     ("inputs", "unknown"),
     [
         ({**FULL_INPUTS, "replica_count": 3}, "replica_count"),
-        ({**FULL_INPUTS, "resources": {**FULL_INPUTS["resources"], "gpu": "1"}}, "gpu"),
+        (
+            {
+                **FULL_INPUTS,
+                "workload": {
+                    **FULL_INPUTS["workload"],
+                    "resources": {**FULL_INPUTS["workload"]["resources"], "gpu": "1"},
+                },
+            },
+            "gpu",
+        ),
     ],
 )
 def test_flask_app_args_names_an_unknown_key(inputs: dict[str, Any], unknown: str) -> None:

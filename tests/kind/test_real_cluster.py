@@ -172,6 +172,17 @@ def roll_under_load(
     return under_load(deployed, what, roll)
 
 
+
+def up_that_fails(stack: auto.Stack, success_means: Callable[[float], str]) -> tuple[float, str]:
+    """`pulumi up`, which must fail: how long it took and its error. A success fails the test with
+    `success_means(seconds)`."""
+    started = time.monotonic()
+    try:
+        stack.up(on_output=print)
+    except auto.CommandError as failed:
+        return time.monotonic() - started, str(failed)
+    pytest.fail(success_means(time.monotonic() - started))
+
 def test_up_completed_with_the_real_ingress_await(deployed: Deployed, kube: client.ApiClient) -> None:
     assert deployed.up.summary.result == "succeeded"
     (ingress,) = client.NetworkingV1Api(kube).list_namespaced_ingress(NAMESPACE, label_selector=SELECTOR).items
@@ -489,17 +500,9 @@ def test_a_bad_release_fails_in_bounded_time_and_the_next_good_up_recovers(
     def release(_load: LoadGenerator) -> BadRelease:
         stack.set_config("flask-k8s:app.image", auto.ConfigValue(image), path=True)
         with ReplicaSetWatch(kube) as watch:
-            started = time.monotonic()
-            try:
-                stack.up(on_output=print)
-            except auto.CommandError as failed:
-                error = str(failed)
-            else:
-                pytest.fail(
-                    f"pulumi up with {image} succeeded after {time.monotonic() - started:.1f} s; "
-                    f"then {rollout_at_return(kube)}"
-                )
-            seconds_to_fail = time.monotonic() - started
+            seconds_to_fail, error = up_that_fails(
+                stack, lambda took: f"pulumi up with {image} succeeded after {took:.1f} s; then {rollout_at_return(kube)}"
+            )
         MEASURED.append(
             f"bad release ({bad}): pulumi up failed after {seconds_to_fail:.1f} s "
             f"(progressDeadlineSeconds {deadline}, timeoutSeconds {timeout}), saying:"
@@ -645,14 +648,7 @@ def test_a_gateway_nobody_serves_fails_up_with_its_condition_while_the_route_kee
 
     def bad_then_good(_load: LoadGenerator) -> tuple[float, str]:
         stack.set_config("flask-k8s:ingress.gateway.className", auto.ConfigValue("nobody-serves-this"), path=True)
-        started = time.monotonic()
-        try:
-            stack.up(on_output=print)
-        except auto.CommandError as failed:
-            error = str(failed)
-        else:
-            pytest.fail("pulumi up with a GatewayClass nobody serves succeeded")
-        took = time.monotonic() - started
+        took, error = up_that_fails(stack, lambda _: "pulumi up with a GatewayClass nobody serves succeeded")
         MEASURED.append(f"Gateway of an unserved class: pulumi up failed after {took:.1f} s, saying:")
         MEASURED.extend(
             f"    {line.strip()}" for line in error.splitlines() if "Gateway " in line or "HTTPRoute " in line

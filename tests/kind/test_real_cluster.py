@@ -172,7 +172,6 @@ def roll_under_load(
     return under_load(deployed, what, roll)
 
 
-
 def up_that_fails(stack: auto.Stack, success_means: Callable[[float], str]) -> tuple[float, str]:
     """`pulumi up`, which must fail: how long it took and its error. A success fails the test with
     `success_means(seconds)`."""
@@ -182,6 +181,7 @@ def up_that_fails(stack: auto.Stack, success_means: Callable[[float], str]) -> t
     except auto.CommandError as failed:
         return time.monotonic() - started, str(failed)
     pytest.fail(success_means(time.monotonic() - started))
+
 
 def test_up_completed_with_the_real_ingress_await(deployed: Deployed, kube: client.ApiClient) -> None:
     assert deployed.up.summary.result == "succeeded"
@@ -501,7 +501,8 @@ def test_a_bad_release_fails_in_bounded_time_and_the_next_good_up_recovers(
         stack.set_config("flask-k8s:app.image", auto.ConfigValue(image), path=True)
         with ReplicaSetWatch(kube) as watch:
             seconds_to_fail, error = up_that_fails(
-                stack, lambda took: f"pulumi up with {image} succeeded after {took:.1f} s; then {rollout_at_return(kube)}"
+                stack,
+                lambda took: f"pulumi up with {image} succeeded after {took:.1f} s; then {rollout_at_return(kube)}",
             )
         MEASURED.append(
             f"bad release ({bad}): pulumi up failed after {seconds_to_fail:.1f} s "

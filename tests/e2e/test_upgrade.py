@@ -67,10 +67,13 @@ class Step:
     op: str
     urn: str
     diff: tuple[str, ...] = ()
+    old_urn: str = ""
+    """The URN of the resource's old state, when it had one (another URN through an alias)."""
 
     def __str__(self) -> str:
         changed = f" ({', '.join(self.diff)})" if self.diff else ""
-        return f"{self.op:<18} {self.urn}{changed}"
+        was = f" (was {self.old_urn})" if self.old_urn and self.old_urn != self.urn else ""
+        return f"{self.op:<18} {self.urn}{changed}{was}"
 
 
 def release_tree(commit: str, destination: Path) -> Path:
@@ -106,13 +109,19 @@ def on_session_cluster(stack: ProjectStack) -> ProjectStack:
 
 def preview_steps(preview: dict[str, Any]) -> list[Step]:
     """The steps of `pulumi preview --json` (with --show-replacement-steps)."""
-    return [Step(s["op"], s["urn"], tuple(sorted(s.get("detailedDiff") or {}))) for s in preview["steps"]]
+    return [
+        Step(s["op"], s["urn"], tuple(sorted(s.get("detailedDiff") or {})), (s.get("oldState") or {}).get("urn", ""))
+        for s in preview["steps"]
+    ]
 
 
 def update_steps(events: list[dict[str, Any]]) -> list[Step]:
     """The steps the engine took in `pulumi up --json`, from its events."""
     pre = [e["resourcePreEvent"]["metadata"] for e in events if "resourcePreEvent" in e]
-    return [Step(m["op"], m["urn"], tuple(sorted(m.get("detailedDiff") or {}))) for m in pre]
+    return [
+        Step(m["op"], m["urn"], tuple(sorted(m.get("detailedDiff") or {})), (m.get("old") or {}).get("urn", ""))
+        for m in pre
+    ]
 
 
 def assert_nothing_destroyed(what: str, steps: Iterable[Step]) -> None:
@@ -216,13 +225,14 @@ def is_ingress_nginx(urn: str) -> bool:
 
 def assert_only_ingress_nginx_destroyed(what: str, steps: Iterable[Step]) -> list[Step]:
     """Prints every step that is not `same`; fails naming each destructive step of anything but the
-    old ingress-nginx objects. Returns the destructive steps (ingress-nginx's)."""
+    old ingress-nginx objects (by their old URN: one may live on under an alias). Returns the
+    destructive steps (ingress-nginx's)."""
     steps = list(steps)
     for step in steps:
         if step.op != "same":
             print(f"{what}: {step}")
     destructive = [step for step in steps if step.op in DESTRUCTIVE_OPS]
-    others = [step for step in destructive if not is_ingress_nginx(step.urn)]
+    others = [step for step in destructive if not is_ingress_nginx(step.old_urn or step.urn)]
     if others:
         pytest.fail(
             f"{what}: moving from ingress-nginx deletes or replaces {len(others)} resource(s) other than"
@@ -298,11 +308,17 @@ def test_upgrade_from_ingress_nginx_deletes_it_and_keeps_the_app_and_ingress_cla
         # The controller's Deployment may wait up to its 5-minute create timeout: give the CLI longer.
         run = cli.run("up", "--yes", "--skip-preview", "--json", timeout=600)
         events = [json.loads(line) for line in run.stdout.splitlines() if line.startswith("{")]
-        assert run.returncode == 0, (
-            f"{run.tail()}\n{pod_report(kube, 'traefik')}\n{pod_report(kube, INGRESS_NGINX_NAMESPACE)}"
+        failures = [
+            f"{e['diagnosticEvent'].get('urn', '')}: {e['diagnosticEvent']['message'].strip()}"
+            for e in events
+            if e.get("diagnosticEvent", {}).get("severity") == "error"
+        ]
+        assert run.returncode == 0, "\n".join(
+            ["`pulumi up` failed:", *failures, pod_report(kube, "traefik"), pod_report(kube, INGRESS_NGINX_NAMESPACE)]
         )
-        deleted = assert_only_ingress_nginx_destroyed("up", update_steps(events))
-        print(f"up: {len(deleted)} ingress-nginx resource(s) deleted")
+        destroyed = assert_only_ingress_nginx_destroyed("up", update_steps(events))
+        deleted = [step for step in destroyed if step.op in ("delete", "delete-replaced")]
+        print(f"up: {len(deleted)} ingress-nginx resource(s) deleted, of {len(destroyed)} destructive step(s)")
 
         assert ingress_nginx_leftovers(kube) == []
         assert live_uids(kube, outputs) == before

@@ -57,6 +57,8 @@ class Registered:
     ignore_changes: list[str] = field(default_factory=list)
     custom_timeouts: dict[str, str] = field(default_factory=dict)
     """customTimeouts as sent ({"create": "600s", ...}; empty when none)."""
+    aliases: list[str] = field(default_factory=list)
+    """The aliases sent as full URNs (an alias given by name, type or parent is not listed)."""
 
     def get(self, path: str) -> Any:
         """A nested input by dotted path ("spec.template.spec"), or KeyError naming the resource."""
@@ -163,6 +165,7 @@ class _Monitor(pulumi_mocks.MockMonitor):
                     delete_before_replace=request.deleteBeforeReplace,
                     ignore_changes=list(request.ignoreChanges),
                     custom_timeouts={k: v for k, v in json_format.MessageToDict(request.customTimeouts).items() if v},
+                    aliases=[alias.urn for alias in request.aliases if alias.urn],
                 )
             )
         return response

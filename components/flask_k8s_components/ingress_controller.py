@@ -59,6 +59,10 @@ RUN_AS = 65532
 # The file-provider middleware every entry point applies, and the file it is in.
 BODY_LIMIT = "body-limit"
 DYNAMIC_FILE = "dynamic.yaml"  # JSON, which is YAML: Traefik reads .yaml and .toml files
+# The program's ingress-nginx up to release a95f4cf, which a stack moving over has in its state:
+# __main__.py's IngressNginx("ingress-nginx"), whose ConfigFile `ingress-nginx-manifest` named each
+# object of the manifest `<ConfigFile>:<object>`.
+INGRESS_NGINX = "ingress-nginx"
 
 
 @dataclass(frozen=True)
@@ -192,7 +196,14 @@ class IngressController(pulumi.ComponentResource):
             f"{name}-ingress-class",
             metadata=k8s.meta.v1.ObjectMetaArgs(name=args.ingress_class_name, labels=labels),
             spec=k8s.networking.v1.IngressClassSpecArgs(controller=NGINX_CONTROLLER),
-            opts=child,
+            # A stack that ran ingress-nginx has this very object (same name, cluster-scoped) in its
+            # state, as the manifest's. Without the alias `up` creates it anew, and the API server
+            # refuses: its labels are the other resource's fields (a server-side apply conflict).
+            # With it, the two are one resource, updated in place, and not deleted with the rest.
+            opts=pulumi.ResourceOptions(
+                parent=self,
+                aliases=[_ingress_nginx_object(args.ingress_class_name, "networking.k8s.io/v1:IngressClass")],
+            ),
         )
         self.dynamic_config = self._dynamic_config(name, args, labels) if args.max_body_bytes else None
         self.deployment = self._deployment(
@@ -502,9 +513,25 @@ class IngressController(pulumi.ComponentResource):
             ),
             # Its providers watch the CRDs' kinds and need their RBAC from the start. Ready within
             # seconds when it can run at all: a pod that cannot be scheduled fails `up` in minutes.
+            # ingress-nginx's controller (the manifest's, in a stack that ran it) holds the node's
+            # ports 80/443, and Pulumi deletes what a program no longer declares only at the end of
+            # `up`: this pod could not be scheduled until then, and `up` would fail first. As its
+            # replacement, deleted before this is created, the old one is gone in time; and with host
+            # ports any replacement of this Deployment must go the same way.
             opts=pulumi.ResourceOptions(
                 parent=self,
                 depends_on=[*after, account],
+                aliases=[_ingress_nginx_object("ingress-nginx/ingress-nginx-controller", "apps/v1:Deployment")],
+                delete_before_replace=host_ports,
                 custom_timeouts=pulumi.CustomTimeouts(create="5m", update="5m"),
             ),
         )
+
+
+def _ingress_nginx_object(object_name: str, kind: str) -> pulumi.Output[str]:
+    """The URN of an object of ingress-nginx's manifest (`namespace/name`, or `name` when cluster
+    scoped; `kind` as `<group/version>:<Kind>`) in a stack of the program up to release a95f4cf:
+    a child of the manifest's ConfigFile, itself a child of the IngressNginx component."""
+    component = pulumi.create_urn(INGRESS_NGINX, f"{TYPE_PREFIX}:IngressNginx")
+    manifest = pulumi.create_urn(f"{INGRESS_NGINX}-manifest", "kubernetes:yaml/v2:ConfigFile", parent=component)
+    return pulumi.create_urn(f"{INGRESS_NGINX}-manifest:{object_name}", f"kubernetes:{kind}", parent=manifest)

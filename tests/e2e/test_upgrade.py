@@ -41,9 +41,12 @@ from tests.harness import PROJECT, ROOT
 
 pytestmark = pytest.mark.e2e
 
-# The previous release: this code must upgrade a stack it deployed without replacing or deleting
-# anything. At the next release, set it to that release's commit, in full (`git rev-parse <commit>`).
-PREVIOUS_RELEASE = "a95f4cfb1d76e057a26844334b0425370e4a8788"
+# The previous release (components 2.0.0): this code must upgrade a stack it deployed without
+# replacing or deleting anything, whichever route API the stack uses. At the next release, set it to
+# that release's commit, in full (`git rev-parse <commit>`).
+PREVIOUS_RELEASE = "5022a8f234b909f0389ceb336eb45420f93ba2bc"
+# The last release that installed ingress-nginx (components 1.0.0): its dev stacks move to Traefik.
+INGRESS_NGINX_RELEASE = "a95f4cfb1d76e057a26844334b0425370e4a8788"
 
 NAMESPACE = "flask-upgrade"  # a namespace of its own, beside the other end-to-end stacks
 # Steps that delete a live object or make a new one in its place (Pulumi's replacement steps: the
@@ -124,7 +127,7 @@ def update_steps(events: list[dict[str, Any]]) -> list[Step]:
     ]
 
 
-def assert_nothing_destroyed(what: str, steps: Iterable[Step]) -> None:
+def assert_nothing_destroyed(what: str, steps: Iterable[Step], release: str = PREVIOUS_RELEASE) -> None:
     """Prints the creates and updates; fails naming every step that deletes or replaces (and the
     creates, where a renamed resource's new name shows)."""
     steps = list(steps)
@@ -135,7 +138,7 @@ def assert_nothing_destroyed(what: str, steps: Iterable[Step]) -> None:
     if destructive:
         created = [step for step in steps if step.op == "create"]
         pytest.fail(
-            f"{what}: the upgrade from {PREVIOUS_RELEASE[:7]} deletes or replaces {len(destructive)} resource(s)"
+            f"{what}: the upgrade from {release[:7]} deletes or replaces {len(destructive)} resource(s)"
             " (a renamed resource needs `aliases` with its old name):\n"
             + "\n".join(f"  {step}" for step in [*destructive, *created]),
             pytrace=False,
@@ -149,29 +152,63 @@ def live_uids(kube: client.ApiClient, outputs: dict[str, Any]) -> dict[str, str]
     return {"Namespace": str(namespace.metadata.uid), "Deployment": str(deployment.metadata.uid)}
 
 
+# Each route the previous release could deploy: the Ingress of the local stack, or Gateway API with
+# the program's own controller (its Gateway was renamed in 3.0.0, with an alias).
+CONTROLLER_NAMESPACE = "traefik-upgrade"
+ROUTES: dict[str, dict[str, str]] = {
+    "ingress": {},
+    "gateway": {
+        "autoscaling.enabled": "false",
+        "cluster.ingressController.install": "true",
+        "cluster.ingressController.namespace": CONTROLLER_NAMESPACE,
+        "namespace.networkPolicy.ingressControllerNamespace": CONTROLLER_NAMESPACE,
+        "ingress.api": "gateway",
+    },
+}
+
+
+@pytest.mark.parametrize("route", sorted(ROUTES))
 def test_upgrade_from_the_previous_release_replaces_and_deletes_nothing(
+    route: str,
     tool_bin: Path,
     kubeconfig: str,
     kube: client.ApiClient,
     ingress_controller: IngressControllerStandIn,
     tmp_path: Path,
 ) -> None:
+    config = dict(ROUTES[route])
+    if config.get("cluster.ingressController.install") == "true":
+        config["cluster.ingressController.crds.dir"] = run_script("scripts/toolchain/crds.sh").strip()
+        # The controller takes host ports on the node Kind labels `ingress-ready=true`.
+        node = client.CoreV1Api(kube).list_node().items[0].metadata.name
+        assert node is not None
+        client.CoreV1Api(kube).patch_node(node, {"metadata": {"labels": {"ingress-ready": "true"}}})
     release = release_tree(PREVIOUS_RELEASE, tmp_path / "release")
     with project_stack(STACK, kubeconfig, tool_bin, tmp_path, project=release) as previous:
-        on_session_cluster(previous).stack.up()
+        on_session_cluster(previous)
+        set_config(previous, config)
+        previous.stack.up()
         outputs = {key: value.value for key, value in previous.stack.outputs().items()}
         before = live_uids(kube, outputs)
 
         current = on_session_cluster(same_stack_in(previous, copy_project(STACK, tmp_path / "current")))
+        set_config(current, config)
         cli = PulumiCli.for_stack(current, tool_bin)
         run, preview = cli.preview_json("--show-replacement-steps")
         assert run.returncode == 0, run.tail()
-        assert_nothing_destroyed("preview", preview_steps(preview))
+        assert_nothing_destroyed(f"preview ({route})", preview_steps(preview))
 
         run, events = cli.up_json()
         assert run.returncode == 0, run.tail()
-        assert_nothing_destroyed("up", update_steps(events))
+        assert_nothing_destroyed(f"up ({route})", update_steps(events))
         assert live_uids(kube, outputs) == before
+        if route == "gateway":
+            # The Gateway kept its live object (and so its generated name) under its new Pulumi name.
+            listed: dict[str, Any] = client.CustomObjectsApi(kube).list_namespaced_custom_object(
+                "gateway.networking.k8s.io", "v1", NAMESPACE, "gateways"
+            )
+            gateways = listed["items"]
+            assert [g["metadata"]["name"].rsplit("-", 1)[0] for g in gateways] == ["flask-app-ingress-gateway-gateway"]
     # Destroyed on the way out, whatever happened (project_stack): nothing of it stays on the cluster.
     core = client.CoreV1Api(kube)
     wait_for(f"namespace {NAMESPACE} to go", lambda: not_found(lambda: core.read_namespace(NAMESPACE)), timeout=60)
@@ -208,7 +245,7 @@ def with_ingress_nginx_from_file(release: Path) -> Path:
     }
     for path, (old, new) in edits.items():
         text = path.read_text()
-        assert text.count(old) == 1, f"{path.relative_to(release)} of {PREVIOUS_RELEASE[:7]} has no unique {old!r}"
+        assert text.count(old) == 1, f"{path.relative_to(release)} of {INGRESS_NGINX_RELEASE[:7]} has no unique {old!r}"
         path.write_text(text.replace(old, new))
     return release
 
@@ -279,7 +316,7 @@ def test_upgrade_from_ingress_nginx_deletes_it_and_keeps_the_app_and_ingress_cla
     client.CoreV1Api(kube).patch_node(node, {"metadata": {"labels": {"ingress-ready": "true"}}})
     networking = client.NetworkingV1Api(kube)
 
-    release = with_ingress_nginx_from_file(release_tree(PREVIOUS_RELEASE, tmp_path / "release"))
+    release = with_ingress_nginx_from_file(release_tree(INGRESS_NGINX_RELEASE, tmp_path / "release"))
     with project_stack(STACK, kubeconfig, tool_bin, tmp_path, project=release) as previous:
         on_session_cluster(previous)
         set_config(previous, {"cluster.ingressNginx.install": "true"})

@@ -297,7 +297,7 @@ def ingress_stand_in(cluster: str, kubeconfig: str) -> AbstractContextManager[An
     often so that Pulumi's Ingress await is not held up by the stand-in."""
     if cluster != "kwok":
         return nullcontext()
-    from tests.e2e.cluster import IngressControllerStandIn, api_client
+    from devtools.cluster import IngressControllerStandIn, api_client
 
     return IngressControllerStandIn(api_client(kubeconfig), interval=0.1)
 

@@ -86,7 +86,7 @@ def xargs(parallel: int, items: list[str], command: list[str]) -> list[str]:
 
 
 def run(counts: list[int], one_stack_counts: set[int], parallel: int, rounds: int) -> dict[int, dict[str, Series]]:
-    from tests.e2e.cluster import IngressControllerStandIn, api_client
+    from devtools.cluster import IngressControllerStandIn, api_client
 
     results: dict[int, dict[str, Series]] = {}
     started = time.perf_counter()

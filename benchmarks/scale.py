@@ -42,7 +42,7 @@ STEPS = ("up (create)", "no-op preview", "destroy")
 def run(
     counts: list[int], rounds: int, parallel: int | None, skip_checkpoints: bool, traced: bool
 ) -> dict[int, dict[str, Series]]:
-    from tests.e2e.cluster import IngressControllerStandIn, api_client
+    from devtools.cluster import IngressControllerStandIn, api_client
 
     results: dict[int, dict[str, Series]] = {}
     started = time.perf_counter()

@@ -1,7 +1,7 @@
 """Benchmark: the same stacks with their state on a file backend and in PostgreSQL, side by side.
 
 In one run, on one kwok cluster of its own, for each backend (a folder, then a database on a private
-PostgreSQL server: tests/postgres.py): `pulumi up` of the `local` stack (create, until the
+PostgreSQL server: devtools/postgres.py): `pulumi up` of the `local` stack (create, until the
 Deployment is Available), a no-op `pulumi preview` of it, `pulumi destroy`; then `pulumi up` of 10
 apps in one stack (benchmarks/scale_program.py) and its destroy (unmeasured). Each step timed; the
 table prints both backends and their ratio. Asserts no speed.
@@ -32,8 +32,8 @@ from benchmarks.support import (  # noqa: E402 (needs the project root on sys.pa
     warm_up,
     write_json,
 )
-from tests.backends import BACKENDS, FILE, FileBackend, StateBackend, postgres_backend  # noqa: E402
-from tests.postgres import PostgresServer, postgres_server  # noqa: E402
+from devtools.backends import BACKENDS, FILE, FileBackend, StateBackend, postgres_backend  # noqa: E402
+from devtools.postgres import PostgresServer, postgres_server  # noqa: E402
 
 STACK = "local"
 
@@ -51,7 +51,7 @@ def new_backend(kind: str, name: str, scratch: Path, server: PostgresServer) -> 
 
 
 def run(rounds: int, apps: int) -> dict[str, dict[str, Series]]:
-    from tests.e2e.cluster import IngressControllerStandIn, api_client
+    from devtools.cluster import IngressControllerStandIn, api_client
 
     names = steps(apps)
     results = {kind: {step: Series() for step in names} for kind in BACKENDS}

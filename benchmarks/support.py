@@ -1,5 +1,6 @@
 """What the deployment benchmarks share: timing a command with its processes' peak memory, the
-pinned tools, a kwok or Kind cluster, a throwaway Pulumi project, and printing the figures.
+pinned tools, a kwok or Kind cluster, a throwaway Pulumi project (devtools/stacks.py's, as the tests
+run it), and printing the figures.
 
 Nothing here asserts a speed: the benchmarks print numbers and the reader judges them.
 """
@@ -8,7 +9,6 @@ from __future__ import annotations
 
 import json
 import os
-import secrets
 import shutil
 import statistics
 import subprocess
@@ -23,8 +23,8 @@ from typing import TypeVar
 
 import yaml
 
-from tests.backends import StateBackend
-from tests.engine import PROJECT_SOURCES
+from devtools.backends import StateBackend, file_backend
+from devtools.stacks import PulumiCli, copy_project, throwaway_env
 
 ROOT = Path(__file__).resolve().parents[1]
 # Every command of a benchmark is bounded; a step that takes this long is broken, not slow.
@@ -226,25 +226,16 @@ def current_context(kubeconfig: str) -> str:
     return str(yaml.safe_load(Path(kubeconfig).read_text())["current-context"])
 
 
-def pulumi_env(scratch: Path, tool_bin: Path, kubeconfig: str) -> dict[str, str]:
-    """The environment of a throwaway Pulumi run in `scratch`: the pinned tools first on PATH, a file
-    backend, a throwaway passphrase, no update checks or plugin downloads (creates its folders)."""
-    for folder in ("backend", "pulumi-home", "tmp"):
-        (scratch / folder).mkdir(parents=True, exist_ok=True)
+def pulumi_env(scratch: Path, tool_bin: Path, kubeconfig: str, state: StateBackend | None = None) -> dict[str, str]:
+    """The environment of a throwaway Pulumi run in `scratch` (devtools/stacks.py): the pinned tools
+    first on PATH, `state` (default: a new file backend in `scratch`), a throwaway passphrase, no
+    update checks or plugin downloads, PULUMI_HOME and TMPDIR under `scratch`."""
+    backend = state if state is not None else file_backend(scratch / "backend")
     return {
         **os.environ,
-        "PATH": f"{tool_bin}{os.pathsep}{os.environ['PATH']}",
-        "PULUMI_HOME": str(scratch / "pulumi-home"),
-        "PULUMI_BACKEND_URL": (scratch / "backend").as_uri(),
-        # A throwaway passphrase for a throwaway backend, never written anywhere.
-        "PULUMI_CONFIG_PASSPHRASE": secrets.token_urlsafe(24),
-        "PULUMI_SKIP_UPDATE_CHECK": "true",
-        "PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION": "true",
+        **throwaway_env(scratch, tool_bin, kubeconfig, backend),
         # --otel-traces is a debug-level flag of the CLI.
         "PULUMI_DEBUG_COMMANDS": "true",
-        "KUBECONFIG": kubeconfig,
-        # pulumi-kubernetes leaves a copy of the kubeconfig in TMPDIR on every run: keep them here.
-        "TMPDIR": str(scratch / "tmp"),
     }
 
 
@@ -268,33 +259,29 @@ class PulumiProject:
         self.dir = scratch / "project"
         if standalone is not None:
             shutil.copytree(standalone, self.dir, ignore=shutil.ignore_patterns("__pycache__"))
+            (self.dir / ".venv").symlink_to(ROOT / ".venv")
         else:
-            self.dir.mkdir(parents=True)
-            for name in [*PROJECT_SOURCES, f"Pulumi.{stack}.yaml"]:
-                source = main if name == "__main__.py" and main is not None else ROOT / name
-                if source.is_dir():
-                    shutil.copytree(source, self.dir / name, ignore=shutil.ignore_patterns("__pycache__"))
-                else:
-                    shutil.copy2(source, self.dir / name)
-        (self.dir / ".venv").symlink_to(ROOT / ".venv")
+            copy_project(stack, self.dir, main=main)
         self.stack = stack
-        self.env = pulumi_env(scratch, tool_bin, kubeconfig)
-        if state is not None:
-            # Another state backend (e.g. PostgreSQL) instead of the file backend, with what it needs.
-            self.env |= {"PULUMI_BACKEND_URL": state.url, **state.env}
-        run_quiet(["pulumi", "stack", "init", stack, "--non-interactive"], env=self.env, cwd=self.dir)
+        self.pulumi = PulumiCli(tool_bin / "pulumi", self.dir, stack, pulumi_env(scratch, tool_bin, kubeconfig, state))
+        run_quiet([str(tool_bin / "pulumi"), "stack", "init", stack, "--non-interactive"], env=self.env, cwd=self.dir)
         if standalone is None:
             # The stack file names the default cluster's context; point the copy at this cluster's.
             self.set_config("flask-k8s:cluster.context", current_context(kubeconfig))
 
-    def cli(self, *args: str) -> str:
-        return run_quiet(["pulumi", *args, "--stack", self.stack, "--non-interactive"], env=self.env, cwd=self.dir)
+    @property
+    def env(self) -> dict[str, str]:
+        return self.pulumi.env
 
-    def argv(self, *args: str) -> list[str]:
-        return ["pulumi", *args, "--stack", self.stack, "--non-interactive"]
+    def cli(self, *args: str) -> str:
+        """An unmeasured command; its stdout, or StepError with the end of its output."""
+        run = self.pulumi.run(*args, timeout=STEP_TIMEOUT)
+        if run.returncode != 0:
+            raise StepError(f"pulumi {' '.join(args[:3])} ... exit {run.returncode}\n{run.tail(25)}")
+        return run.stdout.strip()
 
     def measure(self, *args: str) -> Measurement:
-        return run_measured([self.argv(*args)], env=self.env, cwd=self.dir)
+        return run_measured([self.pulumi.command(*args)], env=self.env, cwd=self.dir)
 
     def set_config(self, key: str, value: str) -> None:
         """Sets one value; a dotted key is a path into a config object (`flask-k8s:app.env.LOG_LEVEL`)."""
@@ -305,14 +292,7 @@ class PulumiProject:
 
     def destroy_quietly(self) -> None:
         """Whatever happened, leave nothing of this stack on the cluster (unmeasured)."""
-        subprocess.run(
-            self.argv("destroy", "--yes", "--skip-preview"),
-            env=self.env,
-            cwd=self.dir,
-            capture_output=True,
-            timeout=STEP_TIMEOUT,
-            check=False,
-        )
+        self.pulumi.run("destroy", "--yes", "--skip-preview", timeout=STEP_TIMEOUT)
 
 
 def mib(size: int) -> str:

@@ -74,10 +74,10 @@ up() {
     say "no Docker engine and kind: using the kwok control plane (objects only, no containers)"
     bash "$SCRIPT_DIR/toolchain/kube.sh"
     kubeconfig="$(bash "$SCRIPT_DIR/kwok-cluster.sh" up "$DEMO_DIR/kwok.kubeconfig")"
-    # kwok has no ingress controller: this plays its part for the Ingress's status (tests/e2e/cluster.py).
+    # kwok has no ingress controller: this plays its part for the Ingress's status (devtools/cluster.py).
     (
       cd "$ROOT"
-      KUBECONFIG="$kubeconfig" exec setsid .venv/bin/python -m tests.e2e.cluster >"$DEMO_DIR/stand-in.log" 2>&1 </dev/null
+      KUBECONFIG="$kubeconfig" exec setsid .venv/bin/python -m devtools.cluster >"$DEMO_DIR/stand-in.log" 2>&1 </dev/null
     ) &
     echo $! >"$DEMO_DIR/stand-in.pid"
   fi
@@ -129,7 +129,7 @@ down() {
   bash "$SCRIPT_DIR/kwok-cluster.sh" down || true
   pid="$(cat "$DEMO_DIR/stand-in.pid" 2>/dev/null || true)"
   # Only the process `up` started: its PID, if it still runs the stand-in.
-  if [[ -n "$pid" ]] && grep -q tests.e2e.cluster "/proc/$pid/cmdline" 2>/dev/null; then kill "$pid"; fi
+  if [[ -n "$pid" ]] && grep -q devtools.cluster "/proc/$pid/cmdline" 2>/dev/null; then kill "$pid"; fi
   rm -rf "$DEMO_DIR/stand-in.pid" "$DEMO_DIR/stack" "$DEMO_DIR/tmp"
 }
 

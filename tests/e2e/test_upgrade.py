@@ -26,11 +26,12 @@ from typing import Any
 import pytest
 from kubernetes import client
 
-from tests.e2e.cli import PulumiCli
-from tests.e2e.cluster import IngressControllerStandIn, not_found, wait_for
+from devtools.cluster import IngressControllerStandIn, not_found, wait_for
+from devtools.harness import ROOT
+from devtools.stacks import copy_project
+from tests.e2e.cli import pulumi_cli
 from tests.e2e.conftest import STACK, target_session_cluster
-from tests.engine import ProjectStack, copy_project, project_stack, same_stack_in, set_in_layout
-from tests.harness import ROOT
+from tests.engine import ProjectStack, project_stack, same_stack_in, set_in_layout
 
 pytestmark = pytest.mark.e2e
 
@@ -147,7 +148,7 @@ def test_upgrade_from_the_previous_release_replaces_and_deletes_nothing(
         before = live_uids(kube, outputs)
 
         current = on_session_cluster(same_stack_in(previous, copy_project(STACK, tmp_path / "current")))
-        cli = PulumiCli.for_stack(current, tool_bin)
+        cli = pulumi_cli(current, tool_bin)
         run, preview = cli.preview_json("--show-replacement-steps")
         assert run.returncode == 0, run.tail()
         assert_nothing_destroyed("preview", preview_steps(preview))

@@ -23,7 +23,7 @@ from typing import Any
 import pytest
 from flask_k8s_components.kind_cluster import kind_config
 
-from tests.harness import ROOT
+from devtools.harness import ROOT
 
 SCRIPTS = ROOT / "scripts"
 CLUSTER = "flask-ci"  # kind-cluster.sh's default, which demo.sh and Pulumi.kind-ci.yaml use

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import yaml
 
+from devtools.harness import ROOT
 from settings.reference import END, START, table
 from settings.schema import GROUPS, SECRET_KEYS
-from tests.harness import ROOT
 
 
 def test_the_readme_config_table_is_the_schemas() -> None:

@@ -3,7 +3,8 @@
 #   1. lint and types      ruff, ruff format, pyright, yamllint, actionlint (.pre-commit-config.yaml)
 #   1b. manifest scan      kube-score over the objects dev and prod render under mocks; each finding
 #                          fixed or allow-listed with its reason (tests/manifest_scan.py)
-#   2. unit                Pulumi mocks, seconds (tests/unit)
+#   2. unit                Pulumi mocks, seconds (tests/unit), and the benchmarks' own code
+#                          (benchmarks/test_*.py)
 #   2b. library            the component library's wheel in an empty virtualenv, its example under
 #                          mocks there (tests/library)
 #   3. end-to-end          the real engine against a kwok API server (tests/e2e), a YAML program
@@ -29,7 +30,7 @@ layer() { # layer NAME COMMAND...
 layer "lint and types" .venv/bin/pre-commit run --all-files --show-diff-on-failure
 layer "manifest scan: kube-score over dev and prod, findings against tests/kube-score-allow.txt" \
   bash -c '.venv/bin/python -m tests.manifest_scan --kube-score "$(bash scripts/toolchain/kube-score.sh)/kube-score"'
-layer "unit tests" .venv/bin/pytest tests/unit
+layer "unit tests" .venv/bin/pytest tests/unit benchmarks
 layer "component library: its wheel in an empty virtualenv, the example program under mocks" .venv/bin/pytest tests/library
 # The toolchain scripts print their bin folder on stdout (for callers that put it on PATH): a path
 # of this machine, which a test log has no use for; their progress goes to stderr.

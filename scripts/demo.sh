@@ -48,12 +48,7 @@ mode() {
 }
 
 up() {
-  if [[ ! -x "$ROOT/.venv/bin/python" ]]; then
-    say "installing the Python dependencies into .venv (README: Install)"
-    python3 -m venv "$ROOT/.venv"
-    "$ROOT/.venv/bin/pip" install --quiet -r "$ROOT/requirements.txt"
-    "$ROOT/.venv/bin/pip" install --quiet --no-deps --no-build-isolation -e "$ROOT/components"
-  fi
+  bash "$SCRIPT_DIR/install.sh"
   use_demo_home
   say "the pinned Pulumi CLI and plugins (built from Go modules unless installed: cold ~30 min)"
   PATH="$(bash "$SCRIPT_DIR/toolchain/pulumi.sh"):$PATH"

@@ -1,22 +1,24 @@
 """What the deployment benchmarks share: timing a command with its processes' peak memory, the
-pinned tools, a kwok or Kind cluster, a throwaway Pulumi project (devtools/stacks.py's, as the tests
-run it), and printing the figures.
+pinned tools, a kwok or Kind cluster with the tools ready on it (`bench_cluster`), a throwaway Pulumi
+project (devtools/stacks.py's, as the tests run it), their command line and printing the figures.
 
 Nothing here asserts a speed: the benchmarks print numbers and the reader judges them.
 """
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import shutil
 import statistics
 import subprocess
+import sys
 import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TypeVar
@@ -24,6 +26,7 @@ from typing import TypeVar
 import yaml
 
 from devtools.backends import StateBackend, file_backend
+from devtools.cluster import IngressControllerStandIn, api_client
 from devtools.stacks import PulumiCli, copy_project, throwaway_env
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -222,6 +225,58 @@ def warm_up(tool_bin: Path, kubeconfig: str) -> None:
         run_quiet([str(tool_bin / "kubectl"), "--kubeconfig", kubeconfig, "get", "--raw", path])
 
 
+@dataclass
+class Bench:
+    """What a benchmark runs on: its scratch folder (removed afterwards), the pinned tools, a cluster
+    of its own, and the cleanups to run before the cluster goes (last registered, first run)."""
+
+    scratch: Path
+    tool_bin: Path
+    kubeconfig: str
+    cleanups: ExitStack
+
+
+@contextmanager
+def bench_cluster(prefix: str, cluster: str = "kwok", *, stand_in: bool = True) -> Iterator[Bench]:
+    """The pinned tools and a warmed-up kwok (or Kind) cluster of the benchmark's own, in a scratch
+    folder named after `prefix`; on kwok, with `stand_in`, the ingress controller played as the
+    end-to-end tests play it (devtools/cluster.py). Everything is removed afterwards."""
+    started = time.perf_counter()
+    with tempfile.TemporaryDirectory(prefix=prefix) as tmp, ExitStack() as cleanups:
+        scratch = Path(tmp)
+        tool_bin = pinned_tools()
+        kubeconfig = cleanups.enter_context(kwok_cluster(scratch) if cluster == "kwok" else kind_cluster(scratch))
+        warm_up(tool_bin, kubeconfig)
+        if cluster == "kwok" and stand_in:
+            # Nothing publishes Ingress addresses on kwok: play the controller, polling often so that
+            # Pulumi's Ingress await is not held up by the stand-in.
+            cleanups.enter_context(IngressControllerStandIn(api_client(kubeconfig), interval=0.1))
+        print(f"tools and {cluster} cluster ready ({time.perf_counter() - started:.0f} s)", flush=True)
+        yield Bench(scratch=scratch, tool_bin=tool_bin, kubeconfig=kubeconfig, cleanups=cleanups)
+
+
+def at_least_one(text: str) -> int:
+    """An argparse type: a whole number, 1 or more."""
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, not {value}")
+    return value
+
+
+def app_counts(text: str) -> list[int]:
+    """An argparse type: comma-separated app counts (`1,10,50`), each 1 or more."""
+    return [at_least_one(item) for item in text.split(",")]
+
+
+def benchmark_parser(doc: str | None, rounds: int = 1, *, json_file: bool = True) -> argparse.ArgumentParser:
+    """The options of a benchmark: --rounds and (with `json_file`) --json; its module docstring as its help."""
+    parser = argparse.ArgumentParser(description=doc, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--rounds", type=at_least_one, default=rounds)
+    if json_file:
+        parser.add_argument("--json", type=Path, help="also write every measurement to this file")
+    return parser
+
+
 def current_context(kubeconfig: str) -> str:
     return str(yaml.safe_load(Path(kubeconfig).read_text())["current-context"])
 
@@ -320,3 +375,19 @@ def write_json(path: Path, results: Mapping[Column, Mapping[str, Series]]) -> No
             indent=2,
         )
     )
+
+
+def print_results(report: str, results: Mapping[Column, Mapping[str, Series]], json_path: Path | None) -> None:
+    """The report after the run's progress lines, and every measurement in `json_path` if given."""
+    print()
+    print(report)
+    if json_path is not None:
+        write_json(json_path, results)
+
+
+def run_main(main: Callable[[], None], what: str = "benchmark") -> None:
+    """Runs a benchmark's `main`; a failed step ends it with its message, not a traceback."""
+    try:
+        main()
+    except StepError as failed:
+        sys.exit(f"{what} failed: {failed}")

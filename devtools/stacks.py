@@ -83,7 +83,7 @@ def copy_project(stack: str, destination: Path, source: Path = ROOT, main: Path 
     if destination.exists():
         shutil.rmtree(destination)
     destination.mkdir(parents=True)
-    for name in [*PROJECT_SOURCES, stack_file(Path(), stack).name]:
+    for name in [*PROJECT_SOURCES, f"Pulumi.{stack}.yaml"]:
         origin = main if name == "__main__.py" and main is not None else source / name
         if origin.is_dir():
             shutil.copytree(origin, destination / name, ignore=shutil.ignore_patterns("__pycache__"))

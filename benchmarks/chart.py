@@ -36,9 +36,9 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from tests.harness import run_stack  # noqa: E402 (needs the project root on sys.path)
+from devtools.harness import run_stack  # noqa: E402 (needs the project root on sys.path)
 
-# The harness names auto-named objects `<logical name>-abcd1234` (tests/harness.py).
+# The harness names auto-named objects `<logical name>-abcd1234` (devtools/harness.py).
 MOCK_SUFFIX = "-abcd1234"
 
 

@@ -31,17 +31,14 @@ Usage: .venv/bin/python benchmarks/deploy_tools.py [--cluster kwok|kind] [--roun
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import subprocess
 import sys
-import tempfile
 import time
 from collections.abc import Callable, Iterator
-from contextlib import AbstractContextManager, ExitStack, nullcontext
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import ClassVar
 
 ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
@@ -53,15 +50,14 @@ from benchmarks.support import (  # noqa: E402
     PulumiProject,
     Series,
     StepError,
-    kind_cluster,
-    kwok_cluster,
+    bench_cluster,
+    benchmark_parser,
     markdown_table,
     mib,
-    pinned_tools,
+    print_results,
+    run_main,
     run_measured,
     wait_until,
-    warm_up,
-    write_json,
 )
 
 STEPS = ("create -> Available", "no-op preview", "no-op up", "config change rollout", "destroy")
@@ -292,16 +288,6 @@ def namespace_gone(kubectl: list[str], env: dict[str, str], namespace: str) -> C
     return probe
 
 
-def ingress_stand_in(cluster: str, kubeconfig: str) -> AbstractContextManager[Any]:
-    """On kwok nothing publishes an Ingress's address; play the controller, as tests/e2e do, polling
-    often so that Pulumi's Ingress await is not held up by the stand-in."""
-    if cluster != "kwok":
-        return nullcontext()
-    from tests.e2e.cluster import IngressControllerStandIn, api_client
-
-    return IngressControllerStandIn(api_client(kubeconfig), interval=0.1)
-
-
 def rotated(tools: list[Tool], round_index: int) -> Iterator[Tool]:
     for offset in range(len(tools)):
         yield tools[(round_index + offset) % len(tools)]
@@ -311,14 +297,9 @@ def run(cluster: str, rounds: int, traced: bool) -> dict[str, dict[str, Series]]
     stack = STACKS[cluster]
     results: dict[str, dict[str, Series]] = {}
     started = time.perf_counter()
-    with tempfile.TemporaryDirectory(prefix="flask-bench-") as tmp, ExitStack() as cleanups:
-        scratch = Path(tmp)
-        tool_bin = pinned_tools()
-        print(f"tools ready ({time.perf_counter() - started:.0f} s)", flush=True)
-        kubeconfig = cleanups.enter_context(kwok_cluster(scratch) if cluster == "kwok" else kind_cluster(scratch))
-        warm_up(tool_bin, kubeconfig)
-        print(f"{cluster} cluster up ({time.perf_counter() - started:.0f} s)", flush=True)
-        cleanups.enter_context(ingress_stand_in(cluster, kubeconfig))
+    # On kwok the run plays the ingress controller; Kind runs a real one.
+    with bench_cluster("flask-bench-", cluster) as bench:
+        scratch, tool_bin, kubeconfig = bench.scratch, bench.tool_bin, bench.kubeconfig
 
         # The objects of the stack before and after the config change, as manifests and as charts.
         before = chart.render(stack)
@@ -340,7 +321,7 @@ def run(cluster: str, rounds: int, traced: bool) -> dict[str, dict[str, Series]]
         helm = Helm(tool_bin, env, scratch, files["before-chart"], files["after-chart"])
         tools: list[Tool] = [pulumi, kubectl, helm]
         for tool in tools:
-            cleanups.callback(tool.cleanup)
+            bench.cleanups.callback(tool.cleanup)
         ns_gone = namespace_gone(kubectl.base, env, namespace)
 
         for round_index in range(rounds):
@@ -404,23 +385,13 @@ def report(results: dict[str, dict[str, Series]], cluster: str, rounds: int) -> 
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = benchmark_parser(__doc__, rounds=5)
     parser.add_argument("--cluster", choices=sorted(STACKS), default="kwok")
-    parser.add_argument("--rounds", type=int, default=5)
-    parser.add_argument("--json", type=Path, help="also write every measurement to this file")
     parser.add_argument("--trace", action="store_true", help="print where pulumi's first up and preview spent time")
     args = parser.parse_args()
-    if args.rounds < 1:
-        parser.error("--rounds must be at least 1")
     results = run(args.cluster, args.rounds, args.trace)
-    print()
-    print(report(results, args.cluster, args.rounds))
-    if args.json is not None:
-        write_json(args.json, results)
+    print_results(report(results, args.cluster, args.rounds), results, args.json)
 
 
 if __name__ == "__main__":
-    try:
-        main()
-    except StepError as failed:
-        sys.exit(f"benchmark failed: {failed}")
+    run_main(main)

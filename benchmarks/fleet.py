@@ -16,12 +16,9 @@ Usage: .venv/bin/python benchmarks/fleet.py [--apps 1,10,50] [--parallel 10] [--
 
 from __future__ import annotations
 
-import argparse
 import os
 import sys
-import tempfile
 import time
-from contextlib import ExitStack
 from pathlib import Path
 
 import yaml
@@ -34,16 +31,17 @@ from benchmarks import chart  # noqa: E402 (needs the project root on sys.path)
 from benchmarks.support import (  # noqa: E402
     PulumiProject,
     Series,
-    StepError,
+    app_counts,
+    at_least_one,
+    bench_cluster,
+    benchmark_parser,
     current_context,
-    kwok_cluster,
     markdown_table,
     mib,
-    pinned_tools,
+    print_results,
     pulumi_env,
+    run_main,
     run_measured,
-    warm_up,
-    write_json,
 )
 from fleet.spec import load  # noqa: E402
 
@@ -86,16 +84,10 @@ def xargs(parallel: int, items: list[str], command: list[str]) -> list[str]:
 
 
 def run(counts: list[int], one_stack_counts: set[int], parallel: int, rounds: int) -> dict[int, dict[str, Series]]:
-    from tests.e2e.cluster import IngressControllerStandIn, api_client
-
     results: dict[int, dict[str, Series]] = {}
     started = time.perf_counter()
-    with tempfile.TemporaryDirectory(prefix="flask-fleet-") as tmp, ExitStack() as cleanups:
-        scratch = Path(tmp)
-        tool_bin = pinned_tools()
-        kubeconfig = cleanups.enter_context(kwok_cluster(scratch))
-        warm_up(tool_bin, kubeconfig)
-        cleanups.enter_context(IngressControllerStandIn(api_client(kubeconfig), interval=0.1))
+    with bench_cluster("flask-fleet-") as bench:
+        scratch, tool_bin, kubeconfig = bench.scratch, bench.tool_bin, bench.kubeconfig
         context = current_context(kubeconfig)
         env = {**pulumi_env(scratch / "fleet", tool_bin, kubeconfig), "PYTHONPATH": str(ROOT)}
         python = str(ROOT / ".venv" / "bin" / "python")
@@ -110,7 +102,6 @@ def run(counts: list[int], one_stack_counts: set[int], parallel: int, rounds: in
             "HELM_DATA_HOME": str(scratch / "helm-data"),
         }
         helm = str(tool_bin / "helm4")
-        print(f"tools and cluster ready ({time.perf_counter() - started:.0f} s)", flush=True)
         for count in counts:
             series = results.setdefault(count, {column: Series() for column in COLUMNS})
             fleet_file = write_fleet_file(scratch / f"fleet-{count}.yaml", count, context)
@@ -176,26 +167,17 @@ def report(results: dict[int, dict[str, Series]], parallel: int, rounds: int) ->
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--apps", default="1,10,50", help="comma-separated app counts")
-    parser.add_argument("--one-stack-apps", help="app counts the one-stack column runs for (default: all)")
-    parser.add_argument("--parallel", type=int, default=10, help="stacks / releases at a time")
-    parser.add_argument("--rounds", type=int, default=1)
-    parser.add_argument("--json", type=Path, help="also write every measurement to this file")
+    parser = benchmark_parser(__doc__)
+    parser.add_argument("--apps", type=app_counts, default=[1, 10, 50], help="comma-separated app counts")
+    parser.add_argument(
+        "--one-stack-apps", type=app_counts, help="app counts the one-stack column runs for (default: all)"
+    )
+    parser.add_argument("--parallel", type=at_least_one, default=10, help="stacks / releases at a time")
     args = parser.parse_args()
-    counts = [int(item) for item in args.apps.split(",")]
-    one_stack = {int(item) for item in args.one_stack_apps.split(",")} if args.one_stack_apps else set(counts)
-    if args.rounds < 1 or args.parallel < 1 or min(counts) < 1:
-        parser.error("--rounds, --parallel and every --apps count must be at least 1")
-    results = run(counts, one_stack, args.parallel, args.rounds)
-    print()
-    print(report(results, args.parallel, args.rounds))
-    if args.json is not None:
-        write_json(args.json, results)
+    one_stack = set(args.one_stack_apps or args.apps)
+    results = run(args.apps, one_stack, args.parallel, args.rounds)
+    print_results(report(results, args.parallel, args.rounds), results, args.json)
 
 
 if __name__ == "__main__":
-    try:
-        main()
-    except StepError as failed:
-        sys.exit(f"benchmark failed: {failed}")
+    run_main(main)

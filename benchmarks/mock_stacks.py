@@ -17,7 +17,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from tests.harness import run_stack  # noqa: E402 (needs the project root on sys.path)
+from devtools.harness import run_stack  # noqa: E402 (needs the project root on sys.path)
 
 
 def main() -> None:

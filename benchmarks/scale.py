@@ -11,11 +11,8 @@ Usage: .venv/bin/python benchmarks/scale.py [--apps 1,10,50] [--rounds N] [--jso
 
 from __future__ import annotations
 
-import argparse
 import sys
-import tempfile
 import time
-from contextlib import ExitStack
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -26,13 +23,13 @@ from benchmarks import trace  # noqa: E402 (needs the project root on sys.path)
 from benchmarks.support import (  # noqa: E402
     PulumiProject,
     Series,
-    StepError,
-    kwok_cluster,
+    app_counts,
+    bench_cluster,
+    benchmark_parser,
     markdown_table,
     mib,
-    pinned_tools,
-    warm_up,
-    write_json,
+    print_results,
+    run_main,
 )
 
 STACK = "local"
@@ -42,26 +39,18 @@ STEPS = ("up (create)", "no-op preview", "destroy")
 def run(
     counts: list[int], rounds: int, parallel: int | None, skip_checkpoints: bool, traced: bool
 ) -> dict[int, dict[str, Series]]:
-    from tests.e2e.cluster import IngressControllerStandIn, api_client
-
     results: dict[int, dict[str, Series]] = {}
     started = time.perf_counter()
-    with tempfile.TemporaryDirectory(prefix="flask-scale-") as tmp, ExitStack() as cleanups:
-        scratch = Path(tmp)
-        tool_bin = pinned_tools()
-        kubeconfig = cleanups.enter_context(kwok_cluster(scratch))
-        warm_up(tool_bin, kubeconfig)
-        # Nothing publishes Ingress addresses on kwok: play the controller for every app's Ingress.
-        cleanups.enter_context(IngressControllerStandIn(api_client(kubeconfig), interval=0.1))
+    with bench_cluster("flask-scale-") as bench:
+        scratch = bench.scratch
         project = PulumiProject(
-            scratch / "pulumi", STACK, tool_bin, kubeconfig, main=ROOT / "benchmarks" / "scale_program.py"
+            scratch / "pulumi", STACK, bench.tool_bin, bench.kubeconfig, main=ROOT / "benchmarks" / "scale_program.py"
         )
-        cleanups.callback(project.destroy_quietly)
+        bench.cleanups.callback(project.destroy_quietly)
         if skip_checkpoints:
             # Diagnosis only: the state is then written once at the end, and lost if the run dies.
             project.env["PULUMI_SKIP_CHECKPOINTS"] = "true"
         flags = [f"--parallel={parallel}"] if parallel else []
-        print(f"tools and cluster ready ({time.perf_counter() - started:.0f} s)", flush=True)
         for count in counts:
             project.set_config("flask-bench:apps", str(count))
             series = results.setdefault(count, {step: Series() for step in STEPS})
@@ -105,10 +94,8 @@ def report(results: dict[int, dict[str, Series]], rounds: int) -> str:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--apps", default="1,10,50", help="comma-separated app counts")
-    parser.add_argument("--rounds", type=int, default=1)
-    parser.add_argument("--json", type=Path, help="also write every measurement to this file")
+    parser = benchmark_parser(__doc__)
+    parser.add_argument("--apps", type=app_counts, default=[1, 10, 50], help="comma-separated app counts")
     parser.add_argument("--parallel", type=int, help="pulumi's --parallel (default: the CLI's own)")
     parser.add_argument(
         "--skip-checkpoints",
@@ -117,18 +104,9 @@ def main() -> None:
     )
     parser.add_argument("--trace", action="store_true", help="print where each `pulumi up` spent its time")
     args = parser.parse_args()
-    counts = [int(item) for item in args.apps.split(",")]
-    if args.rounds < 1 or min(counts) < 1:
-        parser.error("--rounds and every --apps count must be at least 1")
-    results = run(counts, args.rounds, args.parallel, args.skip_checkpoints, args.trace)
-    print()
-    print(report(results, args.rounds))
-    if args.json is not None:
-        write_json(args.json, results)
+    results = run(args.apps, args.rounds, args.parallel, args.skip_checkpoints, args.trace)
+    print_results(report(results, args.rounds), results, args.json)
 
 
 if __name__ == "__main__":
-    try:
-        main()
-    except StepError as failed:
-        sys.exit(f"benchmark failed: {failed}")
+    run_main(main)

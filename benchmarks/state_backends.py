@@ -1,7 +1,7 @@
 """Benchmark: the same stacks with their state on a file backend and in PostgreSQL, side by side.
 
 In one run, on one kwok cluster of its own, for each backend (a folder, then a database on a private
-PostgreSQL server: tests/postgres.py): `pulumi up` of the `local` stack (create, until the
+PostgreSQL server: devtools/postgres.py): `pulumi up` of the `local` stack (create, until the
 Deployment is Available), a no-op `pulumi preview` of it, `pulumi destroy`; then `pulumi up` of 10
 apps in one stack (benchmarks/scale_program.py) and its destroy (unmeasured). Each step timed; the
 table prints both backends and their ratio. Asserts no speed.
@@ -11,11 +11,8 @@ Usage: .venv/bin/python benchmarks/state_backends.py [--rounds N] [--apps 10] [-
 
 from __future__ import annotations
 
-import argparse
 import sys
-import tempfile
 import time
-from contextlib import ExitStack
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -25,15 +22,15 @@ if str(ROOT) not in sys.path:
 from benchmarks.support import (  # noqa: E402 (needs the project root on sys.path)
     PulumiProject,
     Series,
-    StepError,
-    kwok_cluster,
+    at_least_one,
+    bench_cluster,
+    benchmark_parser,
     markdown_table,
-    pinned_tools,
-    warm_up,
-    write_json,
+    print_results,
+    run_main,
 )
-from tests.backends import BACKENDS, FILE, FileBackend, StateBackend, postgres_backend  # noqa: E402
-from tests.postgres import PostgresServer, postgres_server  # noqa: E402
+from devtools.backends import BACKENDS, FILE, StateBackend, file_backend, postgres_backend  # noqa: E402
+from devtools.postgres import PostgresServer, postgres_server  # noqa: E402
 
 STACK = "local"
 
@@ -44,26 +41,18 @@ def steps(apps: int) -> tuple[str, str, str]:
 
 def new_backend(kind: str, name: str, scratch: Path, server: PostgresServer) -> StateBackend:
     if kind == FILE:
-        backend = FileBackend(scratch / f"{name}-state")
-        backend.root.mkdir(parents=True)
-        return backend
+        return file_backend(scratch / f"{name}-state")
     return postgres_backend(server, name)
 
 
 def run(rounds: int, apps: int) -> dict[str, dict[str, Series]]:
-    from tests.e2e.cluster import IngressControllerStandIn, api_client
-
     names = steps(apps)
     results = {kind: {step: Series() for step in names} for kind in BACKENDS}
     started = time.perf_counter()
-    with tempfile.TemporaryDirectory(prefix="flask-state-") as tmp, ExitStack() as cleanups:
-        scratch = Path(tmp)
-        tool_bin = pinned_tools()
-        kubeconfig = cleanups.enter_context(kwok_cluster(scratch))
+    with bench_cluster("flask-state-") as bench:
+        scratch, tool_bin, kubeconfig, cleanups = bench.scratch, bench.tool_bin, bench.kubeconfig, bench.cleanups
         server = cleanups.enter_context(postgres_server())
-        warm_up(tool_bin, kubeconfig)
-        cleanups.enter_context(IngressControllerStandIn(api_client(kubeconfig), interval=0.1))
-        print(f"tools, cluster and database ready ({time.perf_counter() - started:.0f} s)", flush=True)
+        print(f"database ready ({time.perf_counter() - started:.0f} s)", flush=True)
         for round_index in range(rounds):
             # Backends alternate within a round, so a slower moment of the machine hits both alike.
             for kind in BACKENDS:
@@ -104,22 +93,12 @@ def report(results: dict[str, dict[str, Series]], rounds: int) -> str:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--rounds", type=int, default=1)
-    parser.add_argument("--apps", type=int, default=10, help="apps in the stack of the last step")
-    parser.add_argument("--json", type=Path, help="also write every measurement to this file")
+    parser = benchmark_parser(__doc__)
+    parser.add_argument("--apps", type=at_least_one, default=10, help="apps in the stack of the last step")
     args = parser.parse_args()
-    if args.rounds < 1 or args.apps < 1:
-        parser.error("--rounds and --apps must be at least 1")
     results = run(args.rounds, args.apps)
-    print()
-    print(report(results, args.rounds))
-    if args.json is not None:
-        write_json(args.json, results)
+    print_results(report(results, args.rounds), results, args.json)
 
 
 if __name__ == "__main__":
-    try:
-        main()
-    except StepError as failed:
-        sys.exit(f"benchmark failed: {failed}")
+    run_main(main)

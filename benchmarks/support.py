@@ -1,30 +1,33 @@
 """What the deployment benchmarks share: timing a command with its processes' peak memory, the
-pinned tools, a kwok or Kind cluster, a throwaway Pulumi project, and printing the figures.
+pinned tools, a kwok or Kind cluster with the tools ready on it (`bench_cluster`), a throwaway Pulumi
+project (devtools/stacks.py's, as the tests run it), their command line and printing the figures.
 
 Nothing here asserts a speed: the benchmarks print numbers and the reader judges them.
 """
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
-import secrets
 import shutil
 import statistics
 import subprocess
+import sys
 import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TypeVar
 
 import yaml
 
-from tests.backends import StateBackend
-from tests.engine import PROJECT_SOURCES
+from devtools.backends import StateBackend, file_backend
+from devtools.cluster import IngressControllerStandIn, api_client
+from devtools.stacks import PulumiCli, copy_project, throwaway_env
 
 ROOT = Path(__file__).resolve().parents[1]
 # Every command of a benchmark is bounded; a step that takes this long is broken, not slow.
@@ -222,29 +225,72 @@ def warm_up(tool_bin: Path, kubeconfig: str) -> None:
         run_quiet([str(tool_bin / "kubectl"), "--kubeconfig", kubeconfig, "get", "--raw", path])
 
 
+@dataclass
+class Bench:
+    """What a benchmark runs on: its scratch folder (removed afterwards), the pinned tools, a cluster
+    of its own, and the cleanups to run before the cluster goes (last registered, first run)."""
+
+    scratch: Path
+    tool_bin: Path
+    kubeconfig: str
+    cleanups: ExitStack
+
+
+@contextmanager
+def bench_cluster(prefix: str, cluster: str = "kwok", *, stand_in: bool = True) -> Iterator[Bench]:
+    """The pinned tools and a warmed-up kwok (or Kind) cluster of the benchmark's own, in a scratch
+    folder named after `prefix`; on kwok, with `stand_in`, the ingress controller played as the
+    end-to-end tests play it (devtools/cluster.py). Everything is removed afterwards."""
+    started = time.perf_counter()
+    with tempfile.TemporaryDirectory(prefix=prefix) as tmp, ExitStack() as cleanups:
+        scratch = Path(tmp)
+        tool_bin = pinned_tools()
+        kubeconfig = cleanups.enter_context(kwok_cluster(scratch) if cluster == "kwok" else kind_cluster(scratch))
+        warm_up(tool_bin, kubeconfig)
+        if cluster == "kwok" and stand_in:
+            # Nothing publishes Ingress addresses on kwok: play the controller, polling often so that
+            # Pulumi's Ingress await is not held up by the stand-in.
+            cleanups.enter_context(IngressControllerStandIn(api_client(kubeconfig), interval=0.1))
+        print(f"tools and {cluster} cluster ready ({time.perf_counter() - started:.0f} s)", flush=True)
+        yield Bench(scratch=scratch, tool_bin=tool_bin, kubeconfig=kubeconfig, cleanups=cleanups)
+
+
+def at_least_one(text: str) -> int:
+    """An argparse type: a whole number, 1 or more."""
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, not {value}")
+    return value
+
+
+def app_counts(text: str) -> list[int]:
+    """An argparse type: comma-separated app counts (`1,10,50`), each 1 or more."""
+    return [at_least_one(item) for item in text.split(",")]
+
+
+def benchmark_parser(doc: str | None, rounds: int = 1, *, json_file: bool = True) -> argparse.ArgumentParser:
+    """The options of a benchmark: --rounds and (with `json_file`) --json; its module docstring as its help."""
+    parser = argparse.ArgumentParser(description=doc, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--rounds", type=at_least_one, default=rounds)
+    if json_file:
+        parser.add_argument("--json", type=Path, help="also write every measurement to this file")
+    return parser
+
+
 def current_context(kubeconfig: str) -> str:
     return str(yaml.safe_load(Path(kubeconfig).read_text())["current-context"])
 
 
-def pulumi_env(scratch: Path, tool_bin: Path, kubeconfig: str) -> dict[str, str]:
-    """The environment of a throwaway Pulumi run in `scratch`: the pinned tools first on PATH, a file
-    backend, a throwaway passphrase, no update checks or plugin downloads (creates its folders)."""
-    for folder in ("backend", "pulumi-home", "tmp"):
-        (scratch / folder).mkdir(parents=True, exist_ok=True)
+def pulumi_env(scratch: Path, tool_bin: Path, kubeconfig: str, state: StateBackend | None = None) -> dict[str, str]:
+    """The environment of a throwaway Pulumi run in `scratch` (devtools/stacks.py): the pinned tools
+    first on PATH, `state` (default: a new file backend in `scratch`), a throwaway passphrase, no
+    update checks or plugin downloads, PULUMI_HOME and TMPDIR under `scratch`."""
+    backend = state if state is not None else file_backend(scratch / "backend")
     return {
         **os.environ,
-        "PATH": f"{tool_bin}{os.pathsep}{os.environ['PATH']}",
-        "PULUMI_HOME": str(scratch / "pulumi-home"),
-        "PULUMI_BACKEND_URL": (scratch / "backend").as_uri(),
-        # A throwaway passphrase for a throwaway backend, never written anywhere.
-        "PULUMI_CONFIG_PASSPHRASE": secrets.token_urlsafe(24),
-        "PULUMI_SKIP_UPDATE_CHECK": "true",
-        "PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION": "true",
+        **throwaway_env(scratch, tool_bin, kubeconfig, backend),
         # --otel-traces is a debug-level flag of the CLI.
         "PULUMI_DEBUG_COMMANDS": "true",
-        "KUBECONFIG": kubeconfig,
-        # pulumi-kubernetes leaves a copy of the kubeconfig in TMPDIR on every run: keep them here.
-        "TMPDIR": str(scratch / "tmp"),
     }
 
 
@@ -268,33 +314,29 @@ class PulumiProject:
         self.dir = scratch / "project"
         if standalone is not None:
             shutil.copytree(standalone, self.dir, ignore=shutil.ignore_patterns("__pycache__"))
+            (self.dir / ".venv").symlink_to(ROOT / ".venv")
         else:
-            self.dir.mkdir(parents=True)
-            for name in [*PROJECT_SOURCES, f"Pulumi.{stack}.yaml"]:
-                source = main if name == "__main__.py" and main is not None else ROOT / name
-                if source.is_dir():
-                    shutil.copytree(source, self.dir / name, ignore=shutil.ignore_patterns("__pycache__"))
-                else:
-                    shutil.copy2(source, self.dir / name)
-        (self.dir / ".venv").symlink_to(ROOT / ".venv")
+            copy_project(stack, self.dir, main=main)
         self.stack = stack
-        self.env = pulumi_env(scratch, tool_bin, kubeconfig)
-        if state is not None:
-            # Another state backend (e.g. PostgreSQL) instead of the file backend, with what it needs.
-            self.env |= {"PULUMI_BACKEND_URL": state.url, **state.env}
-        run_quiet(["pulumi", "stack", "init", stack, "--non-interactive"], env=self.env, cwd=self.dir)
+        self.pulumi = PulumiCli(tool_bin / "pulumi", self.dir, stack, pulumi_env(scratch, tool_bin, kubeconfig, state))
+        run_quiet([str(tool_bin / "pulumi"), "stack", "init", stack, "--non-interactive"], env=self.env, cwd=self.dir)
         if standalone is None:
             # The stack file names the default cluster's context; point the copy at this cluster's.
             self.set_config("flask-k8s:cluster.context", current_context(kubeconfig))
 
-    def cli(self, *args: str) -> str:
-        return run_quiet(["pulumi", *args, "--stack", self.stack, "--non-interactive"], env=self.env, cwd=self.dir)
+    @property
+    def env(self) -> dict[str, str]:
+        return self.pulumi.env
 
-    def argv(self, *args: str) -> list[str]:
-        return ["pulumi", *args, "--stack", self.stack, "--non-interactive"]
+    def cli(self, *args: str) -> str:
+        """An unmeasured command; its stdout, or StepError with the end of its output."""
+        run = self.pulumi.run(*args, timeout=STEP_TIMEOUT)
+        if run.returncode != 0:
+            raise StepError(f"pulumi {' '.join(args[:3])} ... exit {run.returncode}\n{run.tail(25)}")
+        return run.stdout.strip()
 
     def measure(self, *args: str) -> Measurement:
-        return run_measured([self.argv(*args)], env=self.env, cwd=self.dir)
+        return run_measured([self.pulumi.command(*args)], env=self.env, cwd=self.dir)
 
     def set_config(self, key: str, value: str) -> None:
         """Sets one value; a dotted key is a path into a config object (`flask-k8s:app.env.LOG_LEVEL`)."""
@@ -305,14 +347,7 @@ class PulumiProject:
 
     def destroy_quietly(self) -> None:
         """Whatever happened, leave nothing of this stack on the cluster (unmeasured)."""
-        subprocess.run(
-            self.argv("destroy", "--yes", "--skip-preview"),
-            env=self.env,
-            cwd=self.dir,
-            capture_output=True,
-            timeout=STEP_TIMEOUT,
-            check=False,
-        )
+        self.pulumi.run("destroy", "--yes", "--skip-preview", timeout=STEP_TIMEOUT)
 
 
 def mib(size: int) -> str:
@@ -340,3 +375,19 @@ def write_json(path: Path, results: Mapping[Column, Mapping[str, Series]]) -> No
             indent=2,
         )
     )
+
+
+def print_results(report: str, results: Mapping[Column, Mapping[str, Series]], json_path: Path | None) -> None:
+    """The report after the run's progress lines, and every measurement in `json_path` if given."""
+    print()
+    print(report)
+    if json_path is not None:
+        write_json(json_path, results)
+
+
+def run_main(main: Callable[[], None], what: str = "benchmark") -> None:
+    """Runs a benchmark's `main`; a failed step ends it with its message, not a traceback."""
+    try:
+        main()
+    except StepError as failed:
+        sys.exit(f"{what} failed: {failed}")

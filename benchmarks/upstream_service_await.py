@@ -13,18 +13,15 @@ Usage: .venv/bin/python benchmarks/upstream_service_await.py [--rounds N]
 
 from __future__ import annotations
 
-import argparse
 import statistics
 import sys
-import tempfile
-from contextlib import ExitStack
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from benchmarks.support import PulumiProject, StepError, kwok_cluster, pinned_tools, warm_up  # noqa: E402
+from benchmarks.support import PulumiProject, bench_cluster, benchmark_parser, run_main  # noqa: E402
 from benchmarks.trace import read_spans, resource_of  # noqa: E402
 
 PROGRAM = ROOT / "benchmarks" / "upstream_service_await"
@@ -40,16 +37,13 @@ def span_seconds(trace: Path, service: str, name_end: str, resource: str = "") -
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--rounds", type=int, default=3)
+    parser = benchmark_parser(__doc__, rounds=3, json_file=False)
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory(prefix="flask-repro-") as tmp, ExitStack() as cleanups:
-        scratch = Path(tmp)
-        tool_bin = pinned_tools()
-        kubeconfig = cleanups.enter_context(kwok_cluster(scratch))
-        warm_up(tool_bin, kubeconfig)
-        project = PulumiProject(scratch / "pulumi", "repro", tool_bin, kubeconfig, standalone=PROGRAM)
-        cleanups.callback(project.destroy_quietly)
+    # The program has no Ingress: no ingress controller to play.
+    with bench_cluster("flask-repro-", stand_in=False) as bench:
+        scratch = bench.scratch
+        project = PulumiProject(scratch / "pulumi", "repro", bench.tool_bin, bench.kubeconfig, standalone=PROGRAM)
+        bench.cleanups.callback(project.destroy_quietly)
         print("| Service await | `pulumi up` s | Service create s | Deployment create s | k8s Configure s | About s |")
         print("|---|---|---|---|---|---|")
         for skip in ("false", "true"):
@@ -73,7 +67,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    try:
-        main()
-    except StepError as failed:
-        sys.exit(f"reproduction failed: {failed}")
+    run_main(main, "reproduction")

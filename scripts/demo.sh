@@ -11,7 +11,8 @@
 #
 # No Pulumi account and no prompt: the state is a file backend under <cache>/demo, its passphrase is
 # generated once into <cache>/demo/passphrase (mode 600), and the stack runs in a copy of the project
-# (<cache>/demo/project) so its encryption salt never lands in your work tree.
+# (<cache>/demo/project, refreshed on every run, keeping its stack file's encryption salt) so the salt
+# never lands in your work tree. That stack home is devtools/stacks.py's, as the tests' stacks are.
 set -euo pipefail
 SCRIPT_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 ROOT="$(cd "$SCRIPT_DIR/.." && pwd)"
@@ -20,7 +21,7 @@ source "$SCRIPT_DIR/toolchain/common.sh"
 
 DEMO_DIR="$CACHE_ROOT/demo"
 PROJECT="$DEMO_DIR/project"
-mkdir -p "$DEMO_DIR/state" "$DEMO_DIR/tmp"
+mkdir -p "$DEMO_DIR"
 SAY_TAG=demo # say (common.sh)
 # A path as the summary shows it: under $HOME as $HOME/..., which the reader's shell expands.
 shown() {
@@ -28,14 +29,15 @@ shown() {
   if [[ "$1" == "$HOME"/* ]]; then printf '%s/%s' '$HOME' "${1#"$HOME"/}"; else printf '%s' "$1"; fi
 }
 
-if [[ ! -s "$DEMO_DIR/passphrase" ]]; then
-  (umask 077 && python3 -c 'import secrets; print(secrets.token_urlsafe(24))' >"$DEMO_DIR/passphrase")
-fi
-export PULUMI_CONFIG_PASSPHRASE_FILE="$DEMO_DIR/passphrase"
-export PULUMI_BACKEND_URL="file://$DEMO_DIR/state"
-export PULUMI_SKIP_UPDATE_CHECK=true
-# pulumi-kubernetes leaves a copy of its kubeconfig in TMPDIR on every run: keep those here.
-export TMPDIR="$DEMO_DIR/tmp"
+# devtools/stacks.py, in .venv: stacks ARGS... (run from the project root, where devtools/ is).
+stacks() { (cd "$ROOT" && .venv/bin/python -m devtools.stacks "$@"); }
+# The stack home's environment: the file backend $DEMO_DIR/state, the passphrase file (generated
+# once), TMPDIR $DEMO_DIR/tmp (pulumi-kubernetes leaves a copy of its kubeconfig there on every run).
+use_demo_home() {
+  local exports
+  exports="$(stacks env "$DEMO_DIR")" # a line of its own, so that set -e sees it fail
+  eval "$exports"
+}
 
 mode() {
   if [[ "${KIND_OFFLINE:-0}" == 1 ]] || { command -v kind >/dev/null && docker info >/dev/null 2>&1; }; then
@@ -45,23 +47,9 @@ mode() {
   fi
 }
 
-# The project's sources, refreshed on every run; the stack file keeps the salt of its state.
-sync_project() { # sync_project STACK
-  local stack_file="Pulumi.$1.yaml" salt=""
-  [[ -f "$PROJECT/$stack_file" ]] && salt="$(grep '^encryptionsalt:' "$PROJECT/$stack_file" || true)"
-  rm -rf "$PROJECT" && mkdir -p "$PROJECT"
-  cp -r "$ROOT"/{Pulumi.yaml,__main__.py,settings,app,policy} "$PROJECT/"
-  { [[ -z "$salt" ]] || printf '%s\n' "$salt"; cat "$ROOT/$stack_file"; } >"$PROJECT/$stack_file"
-  ln -s "$ROOT/.venv" "$PROJECT/.venv"
-}
-
 up() {
-  if [[ ! -x "$ROOT/.venv/bin/python" ]]; then
-    say "installing the Python dependencies into .venv (README: Install)"
-    python3 -m venv "$ROOT/.venv"
-    "$ROOT/.venv/bin/pip" install --quiet -r "$ROOT/requirements.txt"
-    "$ROOT/.venv/bin/pip" install --quiet --no-deps --no-build-isolation -e "$ROOT/components"
-  fi
+  bash "$SCRIPT_DIR/install.sh"
+  use_demo_home
   say "the pinned Pulumi CLI and plugins (built from Go modules unless installed: cold ~30 min)"
   PATH="$(bash "$SCRIPT_DIR/toolchain/pulumi.sh"):$PATH"
   export PATH
@@ -74,20 +62,21 @@ up() {
     say "no Docker engine and kind: using the kwok control plane (objects only, no containers)"
     bash "$SCRIPT_DIR/toolchain/kube.sh"
     kubeconfig="$(bash "$SCRIPT_DIR/kwok-cluster.sh" up "$DEMO_DIR/kwok.kubeconfig")"
-    # kwok has no ingress controller: this plays its part for the Ingress's status (tests/e2e/cluster.py).
+    # kwok has no ingress controller: this plays its part for the Ingress's status (devtools/cluster.py).
     (
       cd "$ROOT"
-      KUBECONFIG="$kubeconfig" exec setsid .venv/bin/python -m tests.e2e.cluster >"$DEMO_DIR/stand-in.log" 2>&1 </dev/null
+      KUBECONFIG="$kubeconfig" exec setsid .venv/bin/python -m devtools.cluster >"$DEMO_DIR/stand-in.log" 2>&1 </dev/null
     ) &
     echo $! >"$DEMO_DIR/stand-in.pid"
   fi
   echo "$stack" >"$DEMO_DIR/stack"
   export KUBECONFIG="$kubeconfig"
-  sync_project "$stack"
+  # The project's sources, refreshed on every run; the stack file keeps the salt of its state.
+  stacks copy-project "$stack" "$PROJECT"
   pulumi stack select "$stack" --create --cwd "$PROJECT" >&2
   # Offline the nodes cannot pull the official Traefik image (kind-cluster.sh loaded the one built
   # here) and the program cannot fetch the CRDs from their releases (crds.sh wrote them from Go
-  # modules). Set on every run: sync_project has just copied the stack file afresh.
+  # modules). Set on every run: copy-project has just copied the stack file afresh.
   if [[ "$stack" == kind-ci && "${KIND_OFFLINE:-0}" == 1 ]]; then
     pulumi config set --path cluster.ingressController.image "local/traefik:v${TRAEFIK_VERSION#v}" \
       --stack "$stack" --cwd "$PROJECT" >&2
@@ -119,6 +108,7 @@ down() {
   local stack pid
   stack="$(cat "$DEMO_DIR/stack" 2>/dev/null || true)"
   if [[ -n "$stack" && -d "$PROJECT" ]]; then
+    use_demo_home
     PATH="$(bash "$SCRIPT_DIR/toolchain/pulumi.sh"):$PATH"
     export PATH
     [[ "$stack" == kind-ci ]] && export KUBECONFIG="$CACHE_ROOT/kind/flask-ci.kubeconfig"
@@ -129,7 +119,7 @@ down() {
   bash "$SCRIPT_DIR/kwok-cluster.sh" down || true
   pid="$(cat "$DEMO_DIR/stand-in.pid" 2>/dev/null || true)"
   # Only the process `up` started: its PID, if it still runs the stand-in.
-  if [[ -n "$pid" ]] && grep -q tests.e2e.cluster "/proc/$pid/cmdline" 2>/dev/null; then kill "$pid"; fi
+  if [[ -n "$pid" ]] && grep -q devtools.cluster "/proc/$pid/cmdline" 2>/dev/null; then kill "$pid"; fi
   rm -rf "$DEMO_DIR/stand-in.pid" "$DEMO_DIR/stack" "$DEMO_DIR/tmp"
 }
 

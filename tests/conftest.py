@@ -14,7 +14,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 def _no_truth_value(self: pulumi.Output) -> bool:  # type: ignore[type-arg]
     raise TypeError(
         "an Output was used as a truth value (e.g. `assert output`): resolve it with "
-        "tests.harness.resolve(), or assert on the Deployment that harness.run() returned"
+        "devtools.harness.resolve(), or assert on the Deployment that harness.run() returned"
     )
 
 

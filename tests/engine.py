@@ -1,16 +1,16 @@
 """The real Pulumi engine, for the layers that run it: tests/e2e (kwok) and tests/kind (Kind).
 
-Both run a stack of a copy of the project (so `stack init` writes its encryption salt into the
-copy's stack file, not into the work tree), with a file backend (or the caller's, e.g. a PostgreSQL
-database: tests/backends.py) and a throwaway passphrase: no Pulumi account, nothing left behind.
-Nothing here skips: if a script the tests need fails, the session fails and shows the end of its
-output.
+Both run a stack of a copy of the project with a file backend (or the caller's, e.g. a PostgreSQL
+database: devtools/backends.py) and a throwaway passphrase, through the Automation API: no Pulumi
+account, nothing left behind. The copy, the engine's folders and environment are devtools/stacks.py's,
+which the benchmarks and the demo share; what is pytest's (failing a test, patching this process's
+PATH) is here. Nothing here skips: if a script the tests need fails, the session fails and shows the
+end of its output.
 """
 
 from __future__ import annotations
 
 import os
-import secrets
 import shutil
 import subprocess
 import tempfile
@@ -24,15 +24,9 @@ import pytest
 import yaml
 from pulumi import automation as auto
 
-from tests.backends import FileBackend, StateBackend
-from tests.harness import PROJECT, ROOT
-
-# What the program needs of the project folder. Not components/: the program imports the component
-# library installed in .venv (README: Install), as any other program would.
-PROJECT_SOURCES = ["Pulumi.yaml", "__main__.py", "settings", "app", "policy"]
-# What `pulumi stack init` writes into a stack file so the stack's secrets decrypt: with a passphrase,
-# only encryptionsalt; the other two with a key-management secrets provider.
-SECRETS_SETTINGS = ("secretsprovider", "encryptedkey", "encryptionsalt")
+from devtools.backends import StateBackend, file_backend
+from devtools.harness import PROJECT, ROOT
+from devtools.stacks import carry_secrets_settings, copy_project, secrets_settings, throwaway_env
 
 
 def run_script(*args: str, env: dict[str, str] | None = None, timeout: float | None = None) -> str:
@@ -75,18 +69,6 @@ class ProjectStack:
     backend: StateBackend
 
 
-def copy_project(stack_name: str, destination: Path, source: Path = ROOT) -> Path:
-    """A copy of what the program needs of `source` (the work tree by default), with its `.venv` linked."""
-    destination.mkdir(parents=True)
-    for name in [*PROJECT_SOURCES, f"Pulumi.{stack_name}.yaml"]:
-        if (source / name).is_dir():
-            shutil.copytree(source / name, destination / name, ignore=shutil.ignore_patterns("__pycache__"))
-        else:
-            shutil.copy2(source / name, destination / name)
-    (destination / ".venv").symlink_to(ROOT / ".venv")
-    return destination
-
-
 @contextmanager
 def project_stack(
     stack_name: str,
@@ -102,26 +84,11 @@ def project_stack(
     if project is None:
         project = copy_project(stack_name, scratch / "project")
     if backend is None:
-        backend = FileBackend(scratch / "backend")
-        backend.root.mkdir()
-    pulumi_home = scratch / "pulumi-home"
-    pulumi_home.mkdir()
-    # pulumi-kubernetes writes the kubeconfig it was configured with to a new temporary file on every
-    # run and never removes it (upstream behaviour, pkg/provider/util.go): keep those files in a
-    # folder of our own and delete it with the stack, so no cluster credentials stay behind in /tmp.
+        backend = file_backend(scratch / "backend")
+    # Not under `scratch` (pytest keeps the last sessions' tmp_path): the kubeconfig copies the
+    # provider leaves in TMPDIR go with the stack (devtools/stacks.py).
     engine_tmp = Path(tempfile.mkdtemp(prefix="flask-engine-"))
-    env = {
-        "PATH": f"{tool_bin}{os.pathsep}{os.environ['PATH']}",
-        "PULUMI_HOME": str(pulumi_home),
-        "PULUMI_BACKEND_URL": backend.url,
-        **backend.env,
-        # A throwaway passphrase for a throwaway backend, never written anywhere.
-        "PULUMI_CONFIG_PASSPHRASE": secrets.token_urlsafe(24),
-        "PULUMI_SKIP_UPDATE_CHECK": "true",
-        "PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION": "true",
-        "KUBECONFIG": kubeconfig,
-        "TMPDIR": str(engine_tmp),
-    }
+    env = throwaway_env(scratch, tool_bin, kubeconfig, backend, tmpdir=engine_tmp)
     with pytest.MonkeyPatch.context() as mp:
         # The Automation API looks the CLI up on this process's PATH.
         mp.setenv("PATH", env["PATH"])
@@ -141,11 +108,9 @@ def same_stack_in(stack: ProjectStack, project: Path) -> ProjectStack:
     """The same stack (backend, passphrase, state) run by another tree of the project, e.g. the next
     release's. That tree's stack file gets the stack's secrets settings, so the passphrase decrypts."""
     name = f"Pulumi.{stack.stack.name}.yaml"
-    settings = yaml.safe_load((stack.project_dir / name).read_text())
-    carried = {key: settings[key] for key in SECRETS_SETTINGS if key in settings}
+    carried = secrets_settings(stack.project_dir / name)
     assert "encryptionsalt" in carried, f"the stack file {name} has no encryptionsalt to carry over"
-    stack_file = project / name
-    stack_file.write_text(yaml.safe_dump({**(yaml.safe_load(stack_file.read_text()) or {}), **carried}))
+    carry_secrets_settings(carried, project / name)
     options = auto.LocalWorkspaceOptions(env_vars=stack.stack.workspace.env_vars)
     selected = auto.select_stack(stack.stack.name, work_dir=str(project), opts=options)
     return ProjectStack(stack=selected, project_dir=project, kubeconfig=stack.kubeconfig, backend=stack.backend)

@@ -28,7 +28,7 @@ from typing import Any
 
 import yaml
 
-from tests.harness import ROOT, run_stack
+from devtools.harness import ROOT, run_stack
 
 STACKS = ("dev", "prod")
 ALLOW_LIST = ROOT / "tests" / "kube-score-allow.txt"

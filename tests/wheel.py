@@ -14,7 +14,7 @@ import tomllib
 import venv
 from pathlib import Path
 
-from tests.harness import ROOT
+from devtools.harness import ROOT
 
 LIBRARY = ROOT / "components"
 # A pinned requirement line of the lock: `name==version \` (its hashes follow on the next lines).

@@ -14,11 +14,11 @@ import pytest
 import yaml
 from kubernetes import client
 
-from tests.backends import FILE, POSTGRES, FileBackend, StateBackend, postgres_backend
-from tests.e2e.cluster import IngressControllerStandIn, api_client
+from devtools.backends import FILE, POSTGRES, StateBackend, file_backend, postgres_backend
+from devtools.cluster import IngressControllerStandIn, api_client
+from devtools.harness import ROOT
+from devtools.postgres import PostgresError, PostgresServer, postgres_server
 from tests.engine import ProjectStack, pinned_tool_bin, project_stack, run_script, set_cluster_context
-from tests.harness import ROOT
-from tests.postgres import PostgresError, PostgresServer, postgres_server
 
 STACK = "local"
 E2EStack = ProjectStack
@@ -57,9 +57,7 @@ def state_backend(kind: str, name: str, scratch: Path, request: pytest.FixtureRe
     """A fresh, empty backend of `kind` for one stack: a folder under `scratch`, or a database `name`
     of its own on the session's PostgreSQL server."""
     if kind == FILE:
-        backend = FileBackend(scratch / "backend")
-        backend.root.mkdir()
-        return backend
+        return file_backend(scratch / "backend")
     assert kind == POSTGRES, kind
     return postgres_backend(request.getfixturevalue("postgres"), name)
 

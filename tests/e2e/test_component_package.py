@@ -22,7 +22,7 @@ import pytest
 import yaml
 from kubernetes import client
 
-from tests.e2e.cluster import STAND_IN_ADDRESS, IngressControllerStandIn, not_found, wait_for
+from devtools.cluster import STAND_IN_ADDRESS, IngressControllerStandIn, not_found, wait_for
 from tests.engine import pinned_tool_bin, project_stack
 from tests.wheel import LIBRARY, build_wheel, lock_constraints, new_venv, pip_install
 

@@ -23,9 +23,9 @@ import pytest
 import yaml
 from kubernetes import client
 
+from devtools.cluster import IngressControllerStandIn, wait_for
+from devtools.harness import ROOT
 from tests.e2e.cli import descendants, end_processes, live_processes, pending_operations
-from tests.e2e.cluster import IngressControllerStandIn, wait_for
-from tests.harness import ROOT
 
 APPS = ["fleet-a", "fleet-b", "fleet-c", "fleet-d"]
 STACKS = [f"{app}-local" for app in APPS]

@@ -6,7 +6,7 @@
 Mocks check what the program sends; here the kwok control plane, with the CRDs the program installs
 (Gateway API's standard channel and Traefik's, from scripts/toolchain/crds.sh as offline stacks read
 them), validates every Gateway, HTTPRoute, GatewayClass and Middleware strictly, as a cluster would.
-kwok runs no container, so tests/e2e/cluster.py's stand-in plays Traefik's part in the objects'
+kwok runs no container, so devtools/cluster.py's stand-in plays Traefik's part in the objects'
 status; `pulumi up` reads that status through the program's own wait (route_status.py), so the
 tests also show that wait ending, and failing with the controller's words when no controller
 serves a Gateway's class. Runs in file order on its own stack and namespaces.
@@ -22,7 +22,7 @@ import pytest
 from kubernetes import client
 from pulumi import automation as auto
 
-from tests.e2e.cluster import GATEWAY_API, IngressControllerStandIn, not_found, wait_for
+from devtools.cluster import GATEWAY_API, IngressControllerStandIn, not_found, wait_for
 from tests.e2e.conftest import STACK, target_session_cluster
 from tests.engine import ProjectStack, project_stack, run_script
 

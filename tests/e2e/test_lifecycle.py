@@ -27,8 +27,8 @@ import pytest
 from kubernetes import client
 from pulumi import automation as auto
 
-from tests.backends import BACKENDS
-from tests.e2e.cluster import STAND_IN_ADDRESS, IngressControllerStandIn, not_found, wait_for
+from devtools.backends import BACKENDS
+from devtools.cluster import STAND_IN_ADDRESS, IngressControllerStandIn, not_found, wait_for
 from tests.e2e.conftest import STACK, E2EStack, state_backend, target_session_cluster
 from tests.engine import project_stack
 

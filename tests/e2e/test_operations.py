@@ -38,21 +38,21 @@ import pytest
 from kubernetes import client
 from pulumi import automation as auto
 
-from tests.backends import BACKENDS, FILE, POSTGRES, PostgresBackend
+from devtools.backends import BACKENDS, FILE, POSTGRES, PostgresBackend
+from devtools.cluster import IngressControllerStandIn, not_found, wait_for
+from devtools.postgres import PostgresServer
+from devtools.stacks import PulumiCli, Run
 from tests.e2e.cli import (
     Kubectl,
-    PulumiCli,
-    Run,
     end_processes,
     kill_process_group,
     pending_operations,
+    pulumi_cli,
     resource_type,
     summary_event,
 )
-from tests.e2e.cluster import IngressControllerStandIn, not_found, wait_for
 from tests.e2e.conftest import STACK, state_backend, target_session_cluster
 from tests.engine import project_stack
-from tests.postgres import PostgresServer
 
 pytestmark = pytest.mark.e2e
 
@@ -91,7 +91,7 @@ class Ops:
         return self.cli.locks()
 
 
-# The state backends a test runs on (tests.backends): the drift tests on the file backend only.
+# The state backends a test runs on (devtools.backends): the drift tests on the file backend only.
 ON_A_FILE_BACKEND = pytest.mark.parametrize("ops_backend", [FILE], indirect=True)
 ON_EVERY_BACKEND = pytest.mark.parametrize("ops_backend", BACKENDS, indirect=True)
 
@@ -121,7 +121,7 @@ def ops(
         target_session_cluster(stack)
         for key, value in OPS_CONFIG.items():
             stack.stack.set_config(key, auto.ConfigValue(value=value), path=True)
-        cli = PulumiCli.for_stack(stack, tool_bin)
+        cli = pulumi_cli(stack, tool_bin)
         # --diff prints every input of every resource: the most likely place for a secret to leak.
         first = cli.run("up", "--yes", "--skip-preview", "--diff")
         if first.returncode != 0:

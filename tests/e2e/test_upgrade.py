@@ -33,11 +33,12 @@ import pytest
 from kubernetes import client
 from pulumi import automation as auto
 
-from tests.e2e.cli import PulumiCli
-from tests.e2e.cluster import IngressControllerStandIn, not_found, wait_for
+from devtools.cluster import IngressControllerStandIn, not_found, wait_for
+from devtools.harness import PROJECT, ROOT
+from devtools.stacks import copy_project
+from tests.e2e.cli import pulumi_cli
 from tests.e2e.conftest import STACK, target_session_cluster
-from tests.engine import ProjectStack, copy_project, project_stack, run_script, same_stack_in, set_in_layout
-from tests.harness import PROJECT, ROOT
+from tests.engine import ProjectStack, project_stack, run_script, same_stack_in, set_in_layout
 
 pytestmark = pytest.mark.e2e
 
@@ -193,7 +194,7 @@ def test_upgrade_from_the_previous_release_replaces_and_deletes_nothing(
 
         current = on_session_cluster(same_stack_in(previous, copy_project(STACK, tmp_path / "current")))
         set_config(current, config)
-        cli = PulumiCli.for_stack(current, tool_bin)
+        cli = pulumi_cli(current, tool_bin)
         run, preview = cli.preview_json("--show-replacement-steps")
         assert run.returncode == 0, run.tail()
         assert_nothing_destroyed(f"preview ({route})", preview_steps(preview))
@@ -204,10 +205,10 @@ def test_upgrade_from_the_previous_release_replaces_and_deletes_nothing(
         assert live_uids(kube, outputs) == before
         if route == "gateway":
             # The Gateway kept its live object (and so its generated name) under its new Pulumi name.
-            listed: dict[str, Any] = client.CustomObjectsApi(kube).list_namespaced_custom_object(
+            listed: Any = client.CustomObjectsApi(kube).list_namespaced_custom_object(
                 "gateway.networking.k8s.io", "v1", NAMESPACE, "gateways"
             )
-            gateways = listed["items"]
+            gateways: list[dict[str, Any]] = listed["items"]
             assert [g["metadata"]["name"].rsplit("-", 1)[0] for g in gateways] == ["flask-app-ingress-gateway-gateway"]
     # Destroyed on the way out, whatever happened (project_stack): nothing of it stays on the cluster.
     core = client.CoreV1Api(kube)
@@ -336,7 +337,7 @@ def test_upgrade_from_ingress_nginx_deletes_it_and_keeps_the_app_and_ingress_cla
         # old keys, which it would refuse.
         current = on_session_cluster(same_stack_in(previous, copy_project(STACK, tmp_path / "current")))
         set_config(current, {"cluster.ingressController.install": "true", "cluster.ingressController.crds.dir": crds})
-        cli = PulumiCli.for_stack(current, tool_bin)
+        cli = pulumi_cli(current, tool_bin)
         run, preview = cli.preview_json("--show-replacement-steps")
         assert run.returncode == 0, run.tail()
         planned = assert_only_ingress_nginx_destroyed("preview", preview_steps(preview))

@@ -18,9 +18,9 @@ import pytest
 from kubernetes import client
 from pulumi import automation as auto
 
-from tests.e2e.cluster import api_client
+from devtools.cluster import api_client
+from devtools.harness import ROOT
 from tests.engine import ProjectStack, pinned_tool_bin, project_stack, run_script
-from tests.harness import ROOT
 from tests.kind.traffic import IngressClient
 
 STACK = "kind-ci"

@@ -32,10 +32,10 @@ from kubernetes import client
 from kubernetes.stream import stream
 from pulumi import automation as auto
 
+from devtools.cluster import not_found, wait_for
+from devtools.harness import stack_config
 from settings import PROJECT, StackSettings, load_settings
 from settings.schema import NamespaceGroup
-from tests.e2e.cluster import not_found, wait_for
-from tests.harness import stack_config
 from tests.kind.conftest import APP, NAMESPACE, STACK, Deployed
 
 pytestmark = pytest.mark.kind

@@ -33,7 +33,7 @@ import urllib3
 from kubernetes import client
 from pulumi import automation as auto
 
-from tests.e2e.cluster import not_found, wait_for
+from devtools.cluster import not_found, wait_for
 from tests.engine import run_script
 from tests.kind.conftest import APP, CLUSTER, CONTROLLER_NAMESPACE, HOST, MEASURED, NAMESPACE, Deployed, versions
 from tests.kind.traffic import LoadGenerator, LoadResult

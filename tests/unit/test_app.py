@@ -18,7 +18,7 @@ from flask.testing import FlaskClient
 from gunicorn.app.base import Application
 
 from app.app import create_app
-from tests.harness import ROOT
+from devtools.harness import ROOT
 
 APP_DIR = ROOT / "app"
 GUNICORN_CONF = APP_DIR / "gunicorn.conf.py"

@@ -41,7 +41,7 @@ from flask_k8s_components.workload import (
     WorkloadSpec,
 )
 
-from tests.harness import ROOT, Deployment, Registered, resolve, run
+from devtools.harness import ROOT, Deployment, Registered, resolve, run
 
 QUOTA = QuotaSpec("4", "8Gi", "8", "16Gi", 20, 10, 5)
 LIMITS = LimitRangeSpec("500m", "256Mi", "100m", "128Mi")

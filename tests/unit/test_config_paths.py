@@ -26,8 +26,8 @@ from typing import Any
 import pytest
 from pydantic import BaseModel
 
+from devtools.harness import ROOT
 from settings.schema import GROUPS
-from tests.harness import ROOT
 
 SETTINGS = ROOT / "settings"
 # Fewer distinct paths than this means the collector went blind (it found 95 when this was written).

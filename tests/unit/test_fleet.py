@@ -9,10 +9,10 @@ import pytest
 import yaml
 from pulumi import automation as auto
 
+from devtools.harness import run_stack
 from fleet.__main__ import main
 from fleet.run import error_text, kubernetes_id, pending_creates
 from fleet.spec import DEFAULT_FILE, PROJECT, FleetError, StackSpec, load, merged
-from tests.harness import run_stack
 
 
 def write(tmp_path: Path, content: object) -> Path:

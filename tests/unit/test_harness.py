@@ -6,7 +6,7 @@ import pulumi
 import pulumi_command as command
 import pytest
 
-from tests.harness import resolve, run
+from devtools.harness import resolve, run
 
 
 def test_an_output_cannot_be_asserted_without_resolving_it() -> None:

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from flask_k8s_components.ingress_controller import CrdSources, IngressController, IngressControllerArgs
 
-from tests.harness import PROJECT, run, run_stack
+from devtools.harness import PROJECT, run, run_stack
 
 INGRESS_CLASS = "kubernetes:networking.k8s.io/v1:IngressClass"
 DEPLOYMENT = "kubernetes:apps/v1:Deployment"

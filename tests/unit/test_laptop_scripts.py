@@ -23,7 +23,7 @@ from typing import Any
 import pytest
 from flask_k8s_components.kind_cluster import kind_config
 
-from tests.harness import ROOT
+from devtools.harness import ROOT
 
 SCRIPTS = ROOT / "scripts"
 CLUSTER = "flask-ci"  # kind-cluster.sh's default, which demo.sh and Pulumi.kind-ci.yaml use
@@ -42,12 +42,15 @@ VERSIONS = pinned_versions()
 # where the scripts read it: exit codes, `kind get clusters`, the kubeconfig `kind create cluster`
 # writes, `pulumi version` and `pulumi stack output`. `go` fails: nothing may be built here.
 STANDIN = """\
-import json, sys
+import json, os, sys
 from pathlib import Path
 
 HERE = Path(__file__).parent
 tool, args = sys.argv[1], sys.argv[2:]
 call = {"tool": tool, "argv": args}
+if tool == "pulumi":
+    # Where the stack's state, passphrase and temporary files are (names and paths only).
+    call["env"] = {k: v for k, v in os.environ.items() if k.startswith("PULUMI_") or k == "TMPDIR"}
 clusters = HERE / "kind-clusters"
 names = clusters.read_text().split() if clusters.exists() else []
 
@@ -223,12 +226,20 @@ def test_kind_cluster_up_on_a_laptop_creates_the_cluster_and_loads_the_app(lapto
     assert (laptop.standins / "kind-clusters").read_text().split() == []
 
 
+def assert_venv_current() -> None:
+    """demo.sh runs scripts/install.sh, which would run pip (from the network) on a .venv older than
+    the lock: these tests need it current, so that it does nothing."""
+    check = subprocess.run(["bash", "scripts/install.sh", "--check"], cwd=ROOT, capture_output=True, text=True)
+    assert check.returncode == 0, check.stderr
+
+
 def test_demo_on_a_laptop_deploys_stack_kind_ci_and_removes_it(laptop: Laptop) -> None:
-    # demo.sh installs .venv when it is missing (pip, from the network): this test needs it present.
-    assert (ROOT / ".venv" / "bin" / "python").exists(), "no .venv (README: Install)"
-    project = str(laptop.cache / "demo" / "project")
+    assert_venv_current()
+    demo = laptop.cache / "demo"
+    project = str(demo / "project")
     result = laptop.run("scripts/demo.sh")
     assert_ok(result, "demo.sh")
+    assert "installing the Python dependencies" not in result.stderr
     kubeconfig = laptop.cache / "kind" / "flask-ci.kubeconfig"
     assert_creates_the_cluster_and_loads_the_app(laptop, kubeconfig)
     assert_applies_nothing_from_a_url(laptop)
@@ -242,11 +253,34 @@ def test_demo_on_a_laptop_deploys_stack_kind_ci_and_removes_it(laptop: Laptop) -
     (select,) = [i for i, a in enumerate(pulumi) if a[:2] == ["stack", "select"]]
     (up,) = [i for i, a in enumerate(pulumi) if a[:1] == ["up"]]
     assert select < up
-    assert (laptop.cache / "demo" / "project" / "Pulumi.kind-ci.yaml").read_text() == (
-        ROOT / "Pulumi.kind-ci.yaml"
-    ).read_text()
+    stack_file = demo / "project" / "Pulumi.kind-ci.yaml"
+    assert stack_file.read_text() == (ROOT / "Pulumi.kind-ci.yaml").read_text()
     assert f"The app is deployed (stack kind-ci): {URL}" in result.stdout
     assert "--resolve flask-app.local:443:127.0.0.1 https://flask-app.local/" in result.stdout
+    # No account and no prompt: a file backend and a passphrase file of the demo's, generated once,
+    # readable by its owner only, and a TMPDIR of its own for the kubeconfig copies of the provider.
+    (up_call,) = [c for c in laptop.calls("pulumi") if c["argv"][:1] == ["up"]]
+    passphrase = demo / "passphrase"
+    assert up_call["env"] == {
+        "PULUMI_BACKEND_URL": (demo / "state").as_uri(),
+        "PULUMI_CONFIG_PASSPHRASE_FILE": str(passphrase),
+        "PULUMI_SKIP_UPDATE_CHECK": "true",
+        "TMPDIR": str(demo / "tmp"),
+    }
+    assert passphrase.stat().st_mode & 0o777 == 0o600
+    secret = passphrase.read_text()
+    assert len(secret.strip()) >= 24
+    assert secret.strip() not in result.stdout + result.stderr
+
+    # The next run refreshes the project copy and keeps the salt `pulumi stack init` wrote into it (the
+    # stand-in writes none), so the state stays readable; the passphrase stays the same.
+    salt = "encryptionsalt: v1:c2FsdA==:v1:c3RhbmQtaW4=:bm90IGEgcmVhbCBzYWx0\n"
+    stack_file.write_text(salt + stack_file.read_text())
+    (demo / "project" / "left-over.txt").write_text("gone after the refresh")
+    assert_ok(laptop.run("scripts/demo.sh"), "demo.sh, a second time")
+    assert stack_file.read_text() == salt + (ROOT / "Pulumi.kind-ci.yaml").read_text()
+    assert not (demo / "project" / "left-over.txt").exists()
+    assert passphrase.read_text() == secret
 
     result = laptop.run("scripts/demo.sh", "down")
     assert_ok(result, "demo.sh down")
@@ -309,7 +343,7 @@ def prebuilt_offline_tools(laptop: Laptop) -> None:
 
 
 def test_demo_offline_points_the_stack_at_the_traefik_image_it_loads(laptop: Laptop) -> None:
-    assert (ROOT / ".venv" / "bin" / "python").exists(), "no .venv (README: Install)"
+    assert_venv_current()
     prebuilt_offline_tools(laptop)
     # The node image as scripts/kind/images.sh names it; given here, so that script (all Docker) is skipped.
     node_image = f"local/kind-node:v{VERSIONS['KUBERNETES_VERSION']}"

@@ -38,7 +38,7 @@ from flask_k8s_components.workload import (
 )
 
 from devtools import release
-from tests.harness import resolve
+from devtools.harness import resolve
 from tests.wheel import LIBRARY, declared_version
 
 RECORDS = LIBRARY / "api"

@@ -15,7 +15,7 @@ import kubernetes_validate
 import pytest
 from kubernetes_validate import utils as kv_utils
 
-from tests.harness import Deployment, run_stack
+from devtools.harness import Deployment, run_stack
 
 # The cluster versions this project supports (the kwok control plane of the end-to-end tests runs 1.34).
 SUPPORTED_VERSIONS = ["1.33.0", "1.34.0", "1.35.0"]

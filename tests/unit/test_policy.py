@@ -29,6 +29,7 @@ from pulumi_policy import (
 from pulumi_policy import proxy as sdk_proxy
 from pulumi_policy.proxy import unknown_checking_proxy
 
+from devtools.harness import ROOT, Deployment, run_stack
 from policy import rules
 from policy.pack import (
     ALLOW_LOAD_BALANCER,
@@ -61,7 +62,6 @@ from policy.rules import (
     pod_violations,
     service_violations,
 )
-from tests.harness import ROOT, Deployment, run_stack
 
 POLICY_DIR = ROOT / "policy"
 STACKS = ("dev", "prod")

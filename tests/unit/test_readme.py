@@ -5,8 +5,8 @@ from __future__ import annotations
 import yaml
 
 from devtools.config_table import MARKERS, table
+from devtools.harness import ROOT
 from settings.schema import GROUPS, SECRET_KEYS
-from tests.harness import ROOT
 
 
 def test_the_readme_config_table_is_the_schemas() -> None:

@@ -10,7 +10,7 @@ import pytest
 from flask_k8s_components import route_status
 from flask_k8s_components.route_status import ObjectRef, RouteNotServing, RouteWait, problems, wait_until_serving
 
-from tests.harness import ROOT
+from devtools.harness import ROOT
 
 GATEWAY = ObjectRef("flask-app", "flask-app-gateway-1a2b")
 ROUTE = ObjectRef("flask-app", "flask-app-route-3c4d")

@@ -18,11 +18,11 @@ from flask_k8s_components.tls import RouteTls
 from flask_k8s_components.workload import AutoscalingSpec
 from pydantic import BaseModel
 
+from devtools.harness import ROOT, resolve, run, run_stack, stack_config
 from settings import PROJECT, ConfigError, StackSettings, load_settings
 from settings.build import KindImageSource
 from settings.migration import RENAMED
 from settings.schema import DEFAULT_ENV, GROUPS, SECRET_KEYS
-from tests.harness import ROOT, resolve, run, run_stack, stack_config
 
 STACKS = ["dev", "prod", "local", "kind-ci"]
 DIGEST_IMAGE = (

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from tests.harness import MOCK_KUBECONFIG, PROJECT, ROOT, Deployment, run_stack, stack_config
+from devtools.harness import MOCK_KUBECONFIG, PROJECT, ROOT, Deployment, run_stack, stack_config
 
 K8S_PROVIDER = "pulumi:providers:kubernetes"
 APP_DEPLOYMENT = "flask-app-workload-deployment"

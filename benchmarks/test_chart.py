@@ -9,7 +9,7 @@ from pathlib import Path
 import yaml
 
 from benchmarks import chart
-from tests.harness import run_stack
+from devtools.harness import run_stack
 
 
 def program_identities(stack: str) -> set[tuple[str, str, str]]:

@@ -1,9 +1,9 @@
-"""The Pulumi state backends the tests run stacks on: a folder (file://) and a PostgreSQL database
-(postgres://, the diy backend a team can share; tests/postgres.py makes the server).
+"""The Pulumi state backends the tests and the benchmarks run stacks on: a folder (file://) and a PostgreSQL database
+(postgres://, the diy backend a team can share; devtools/postgres.py makes the server).
 
 Both are Pulumi's diy backend over a different store: the same objects under the same keys (a
 stack's checkpoint at `.pulumi/stacks/<project>/<stack>.json`, its locks under `.pulumi/locks/`),
-so a test reads them alike, whichever it runs on.
+so a test or a benchmark reads them alike, whichever it runs on.
 """
 
 from __future__ import annotations
@@ -12,8 +12,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
-from tests.harness import PROJECT
-from tests.postgres import STATE_TABLE, PostgresServer
+from devtools.harness import PROJECT
+from devtools.postgres import STATE_TABLE, PostgresServer
 
 FILE = "file"
 POSTGRES = "postgres"
@@ -78,6 +78,12 @@ class FileBackend:
 
     def redact(self, text: str) -> str:
         return text
+
+
+def file_backend(folder: Path) -> FileBackend:
+    """A new, empty file backend in `folder` (created; it must not exist yet)."""
+    folder.mkdir(parents=True)
+    return FileBackend(folder)
 
 
 @dataclass

@@ -1,5 +1,6 @@
 """The benchmarks' measuring tool (benchmarks/support.py): it sees the memory of a command's
-descendants (Pulumi's plugins and program are the CLI's children), and a failed step fails loudly."""
+descendants (Pulumi's plugins and program are the CLI's children), and a failed step fails loudly;
+and the command line every benchmark shares."""
 
 from __future__ import annotations
 
@@ -9,7 +10,15 @@ from pathlib import Path
 
 import pytest
 
-from benchmarks.support import Measurement, Series, StepError, run_measured, write_json
+from benchmarks.support import (
+    Measurement,
+    Series,
+    StepError,
+    app_counts,
+    benchmark_parser,
+    run_measured,
+    write_json,
+)
 
 # Holds 64 MiB, every page touched so that it is resident, for long enough to be sampled.
 ALLOCATE = "import time; b = bytearray(64 * 2**20); b[::4096] = b'x' * len(b[::4096]); time.sleep(0.4)"
@@ -42,3 +51,15 @@ def test_the_json_holds_every_round_by_column_and_step(tmp_path: Path) -> None:
     # App counts (scale.py) become JSON keys as strings.
     write_json(tmp_path / "scale.json", {10: {"no-op up": rounds}})
     assert json.loads((tmp_path / "scale.json").read_text()) == {"10": expected}
+
+
+def test_the_shared_command_line_takes_rounds_and_app_counts_of_at_least_one(tmp_path: Path) -> None:
+    parser = benchmark_parser("doc", rounds=5)
+    parser.add_argument("--apps", type=app_counts, default=[1, 10, 50])
+    args = parser.parse_args(["--apps", "1,2", "--json", str(tmp_path / "out.json")])
+    assert (args.rounds, args.apps, args.json) == (5, [1, 2], tmp_path / "out.json")
+    for wrong in (["--rounds", "0"], ["--apps", "1,0"]):
+        with pytest.raises(SystemExit):
+            parser.parse_args(wrong)
+    # A benchmark that writes no JSON offers no --json.
+    assert not hasattr(benchmark_parser("doc", json_file=False).parse_args([]), "json")

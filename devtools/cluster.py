@@ -1,8 +1,12 @@
-# Every field of the kubernetes client's models is Optional; in these tests a missing field fails
-# the test on the spot anyway, so narrowing each one would only add noise.
+# Every field of the kubernetes client's models is Optional; in the tests, the benchmarks and the demo
+# a missing field fails on the spot anyway, so narrowing each one would only add noise.
 # pyright: reportOptionalMemberAccess=false, reportOptionalSubscript=false, reportArgumentType=false
 # pyright: reportIndexIssue=false
-"""Talking to the end-to-end tests' API server: polling helpers and an ingress-controller stand-in."""
+"""Talking to a kwok API server: polling helpers and an ingress-controller stand-in.
+
+kwok runs no ingress controller; the end-to-end tests, the benchmarks and the demo's kwok branch
+(`python -m devtools.cluster`) all play its part with the stand-in below.
+"""
 
 from __future__ import annotations
 
@@ -206,7 +210,7 @@ def _same_parents(current: list[dict[str, Any]], wanted: list[dict[str, Any]]) -
 
 
 def main() -> None:
-    """`python -m tests.e2e.cluster`: play the ingress controller for $KUBECONFIG until Ctrl-C."""
+    """`python -m devtools.cluster`: play the ingress controller for $KUBECONFIG until Ctrl-C."""
     with IngressControllerStandIn(api_client(os.environ["KUBECONFIG"])) as stand_in:
         print(
             f"publishing {STAND_IN_ADDRESS} for every nginx-class Ingress and accepting Traefik's Gateway API "

@@ -4,7 +4,10 @@ Why not `@pulumi.runtime.test`: a test that forgets that decorator, or forgets t
 `Output.apply(...)`, passes without checking anything. Here a test calls `run(program)`, which runs
 the program to completion (every registration and every apply awaited) and returns a `Deployment`
 of plain Python values. Assertions then compare plain data; an `Output` that slips into an
-assertion fails loudly (see conftest.py, which makes `bool(Output)` raise).
+assertion fails loudly (see tests/conftest.py, which makes `bool(Output)` raise).
+
+The unit tests assert on what it returns; the benchmarks render a stack's objects as manifests and a
+chart with `run_stack` (benchmarks/chart.py) and time it (benchmarks/mock_stacks.py).
 """
 
 from __future__ import annotations

@@ -188,6 +188,16 @@ class IngressControllerStandIn:
         return True
 
 
+def label_ingress_ready_node(kube: client.ApiClient) -> str:
+    """Labels one node `ingress-ready=true`, as Kind labels its control plane: the ingress controller
+    takes host ports there (flask_k8s_components/kind_cluster.py). kwok's nodes have no such label of
+    their own. Returns the node's name."""
+    node = client.CoreV1Api(kube).list_node().items[0].metadata.name
+    assert node is not None
+    client.CoreV1Api(kube).patch_node(node, {"metadata": {"labels": {"ingress-ready": "true"}}})
+    return node
+
+
 def _condition(kind: str, status: str, reason: str, generation: int | None) -> dict[str, Any]:
     now = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
     condition = {"type": kind, "status": status, "reason": reason, "message": "stand-in", "lastTransitionTime": now}

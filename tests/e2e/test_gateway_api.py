@@ -22,7 +22,7 @@ import pytest
 from kubernetes import client
 from pulumi import automation as auto
 
-from devtools.cluster import GATEWAY_API, IngressControllerStandIn, not_found, wait_for
+from devtools.cluster import GATEWAY_API, IngressControllerStandIn, label_ingress_ready_node, not_found, wait_for
 from tests.e2e.conftest import STACK, target_session_cluster
 from tests.engine import ProjectStack, project_stack, run_script
 
@@ -41,10 +41,7 @@ def gateway_stack(
     tmp_path_factory: pytest.TempPathFactory,
 ) -> Iterator[ProjectStack]:
     crds = run_script("scripts/toolchain/crds.sh").strip()
-    # The controller takes host ports on the node labelled as Kind labels its control plane
-    # (flask_k8s_components/kind_cluster.py); kwok's nodes have no such label of their own.
-    node = client.CoreV1Api(kube).list_node().items[0].metadata.name
-    client.CoreV1Api(kube).patch_node(node, {"metadata": {"labels": {"ingress-ready": "true"}}})
+    label_ingress_ready_node(kube)
     config = {
         "namespace.name": NAMESPACE,
         "autoscaling.enabled": "false",

@@ -33,7 +33,7 @@ import pytest
 from kubernetes import client
 from pulumi import automation as auto
 
-from devtools.cluster import IngressControllerStandIn, not_found, wait_for
+from devtools.cluster import IngressControllerStandIn, label_ingress_ready_node, not_found, wait_for
 from devtools.harness import PROJECT, ROOT
 from devtools.stacks import copy_project
 from tests.e2e.cli import pulumi_cli
@@ -180,10 +180,7 @@ def test_upgrade_from_the_previous_release_replaces_and_deletes_nothing(
     config = dict(ROUTES[route])
     if config.get("cluster.ingressController.install") == "true":
         config["cluster.ingressController.crds.dir"] = run_script("scripts/toolchain/crds.sh").strip()
-        # The controller takes host ports on the node Kind labels `ingress-ready=true`.
-        node = client.CoreV1Api(kube).list_node().items[0].metadata.name
-        assert node is not None
-        client.CoreV1Api(kube).patch_node(node, {"metadata": {"labels": {"ingress-ready": "true"}}})
+        label_ingress_ready_node(kube)
     release = release_tree(PREVIOUS_RELEASE, tmp_path / "release")
     with project_stack(STACK, kubeconfig, tool_bin, tmp_path, project=release) as previous:
         on_session_cluster(previous)
@@ -310,11 +307,8 @@ def test_upgrade_from_ingress_nginx_deletes_it_and_keeps_the_app_and_ingress_cla
     tmp_path: Path,
 ) -> None:
     crds = run_script("scripts/toolchain/crds.sh").strip()
-    # Both controllers take host ports on the node Kind labels `ingress-ready=true` (its control
-    # plane); kwok's nodes have no such label of their own.
-    node = client.CoreV1Api(kube).list_node().items[0].metadata.name
-    assert node is not None
-    client.CoreV1Api(kube).patch_node(node, {"metadata": {"labels": {"ingress-ready": "true"}}})
+    # Both controllers take host ports there.
+    label_ingress_ready_node(kube)
     networking = client.NetworkingV1Api(kube)
 
     release = with_ingress_nginx_from_file(release_tree(INGRESS_NGINX_RELEASE, tmp_path / "release"))

@@ -38,8 +38,7 @@ if kind is not None and cluster.kind_image is not None:
     image = KindImage(
         "app-image",
         KindImageArgs(
-            image=cluster.kind_image.image,
-            source_dir=cluster.kind_image.source_dir,
+            source=cluster.kind_image,
             cluster_name=kind.cluster_name,
             cluster_revision=kind.revision,
         ),

@@ -18,6 +18,7 @@ from flask_k8s_components.app_config import ConfigSpec
 from flask_k8s_components.flask_app import FlaskAppArgs
 from flask_k8s_components.ingress_controller import CrdSources, IngressControllerArgs
 from flask_k8s_components.kind_cluster import KindClusterArgs
+from flask_k8s_components.kind_image import ImageSource
 from flask_k8s_components.namespace import LimitRangeSpec, NamespaceSpec, QuotaSpec
 from flask_k8s_components.network_policy import EgressRule, NetworkPolicySpec
 from flask_k8s_components.route import GatewaySpec, IngressSpec, RouteSpec, SharedGateway
@@ -55,22 +56,12 @@ class Secrets:
 
 
 @dataclass(frozen=True)
-class KindImageSource:
-    """The app image the stack builds and loads into Kind."""
-
-    image: str
-    """Image reference it is tagged as."""
-    source_dir: str
-    """Folder of its Dockerfile."""
-
-
-@dataclass(frozen=True)
 class ClusterSettings:
     """Which cluster the app goes to, and what the stack installs there besides the app."""
 
     kind: KindClusterArgs | None
     """The Kind cluster (target kind), else None."""
-    kind_image: KindImageSource | None
+    kind_image: ImageSource | None
     """The image built and loaded into Kind, if the stack does that."""
     kubeconfig: pulumi.Output[str] | None
     """existing target: kubeconfig contents (secret)."""
@@ -133,7 +124,7 @@ def cluster_settings(cluster: ClusterGroup, app: AppGroup, secrets: Secrets) -> 
         k = cluster.kind
         kind = KindClusterArgs(cluster_name=k.name, workers=k.workers, create=k.create, node_image=k.node_image or None)
         if k.load_image:
-            kind_image = KindImageSource(image=app.image, source_dir=k.app_source_dir)
+            kind_image = ImageSource(image=app.image, source_dir=k.app_source_dir)
     return ClusterSettings(
         kind=kind,
         kind_image=kind_image,

@@ -23,13 +23,21 @@ _IGNORED_PARTS = {"__pycache__", ".pytest_cache", ".ruff_cache", ".mypy_cache"}
 
 
 @dataclass(frozen=True)
-class KindImageArgs:
-    """Inputs of KindImage."""
+class ImageSource:
+    """An image built from local sources (the stack's `app.image` and `cluster.kind.appSourceDir`)."""
 
     image: str
     """Image reference to build and load (e.g. flask-app:1.0)."""
     source_dir: str
     """Folder with the Dockerfile and the app's sources."""
+
+
+@dataclass(frozen=True)
+class KindImageArgs:
+    """Inputs of KindImage."""
+
+    source: ImageSource
+    """What to build."""
     cluster_name: str
     """Kind cluster to load the image into. Plain text: it goes into the command's triggers, where the
     engine refuses a secret it does not know yet. Make the component wait for the cluster with
@@ -65,18 +73,18 @@ class KindImage(pulumi.ComponentResource):
 
     def __init__(self, name: str, args: KindImageArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__(f"{TYPE_PREFIX}:KindImage", name, None, opts)
-        digest = source_hash(args.source_dir)
-        image = shlex.quote(args.image)
+        digest = source_hash(args.source.source_dir)
+        image = shlex.quote(args.source.image)
         self.command = command.local.Command(
             f"{name}-build-load",
             create=(
-                f"docker build -t {image} {shlex.quote(args.source_dir)} && "
+                f"docker build -t {image} {shlex.quote(args.source.source_dir)} && "
                 f"kind load docker-image {image} --name {shlex.quote(args.cluster_name)}"
             ),
             triggers=[digest, args.cluster_name, *([args.cluster_revision] if args.cluster_revision else [])],
             opts=pulumi.ResourceOptions(parent=self),
         )
-        self.image = args.image
+        self.image = args.source.image
         # Derived from the command so that whatever uses it waits for the image to be loaded.
         self.source_hash = self.command.create.apply(lambda _: digest)
         self.register_outputs({"image": self.image, "source_hash": self.source_hash, "command": self.command})

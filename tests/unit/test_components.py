@@ -17,7 +17,7 @@ from flask_k8s_components.gateway import AppGatewayRoute, AppGatewayRouteArgs
 from flask_k8s_components.ingress import AppIngress, AppIngressArgs
 from flask_k8s_components.ingress_controller import CrdSources, IngressController, IngressControllerArgs
 from flask_k8s_components.kind_cluster import KindCluster, KindClusterArgs
-from flask_k8s_components.kind_image import KindImage, KindImageArgs, source_hash
+from flask_k8s_components.kind_image import ImageSource, KindImage, KindImageArgs, source_hash
 from flask_k8s_components.namespace import AppNamespace, AppNamespaceArgs, LimitRangeSpec, NamespaceSpec, QuotaSpec
 from flask_k8s_components.network_policy import AppNetworkPolicy, AppNetworkPolicyArgs, EgressRule, NetworkPolicySpec
 from flask_k8s_components.route import Backend, GatewaySpec, IngressSpec, RouteSpec, SharedGateway
@@ -1085,7 +1085,7 @@ def test_image_is_built_and_loaded_when_sources_change(tmp_path: Path) -> None:
     first = source_hash(tmp_path)
     d, made = build(
         lambda: KindImage(
-            "img", KindImageArgs(image="flask-app:1.0", source_dir=str(tmp_path), cluster_name="devops-lab")
+            "img", KindImageArgs(source=ImageSource("flask-app:1.0", str(tmp_path)), cluster_name="devops-lab")
         )
     )
     cmd = d.one("command:local:Command", "img-build-load")
@@ -1112,8 +1112,7 @@ def test_image_is_loaded_again_into_a_recreated_cluster(tmp_path: Path) -> None:
             lambda revision=revision: KindImage(
                 "img",
                 KindImageArgs(
-                    image="flask-app:1.0",
-                    source_dir=str(tmp_path),
+                    source=ImageSource("flask-app:1.0", str(tmp_path)),
                     cluster_name="devops-lab",
                     cluster_revision=revision,
                 ),

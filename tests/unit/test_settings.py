@@ -11,6 +11,7 @@ import yaml
 from flask_k8s_components.flask_app import FlaskAppArgs
 from flask_k8s_components.ingress_controller import CrdSources, IngressControllerArgs
 from flask_k8s_components.kind_cluster import KindClusterArgs
+from flask_k8s_components.kind_image import ImageSource
 from flask_k8s_components.namespace import LimitRangeSpec, QuotaSpec
 from flask_k8s_components.route import GatewaySpec, SharedGateway
 from flask_k8s_components.secrets import DatabaseSpec
@@ -20,7 +21,6 @@ from pydantic import BaseModel
 
 from devtools.harness import ROOT, resolve, run, run_stack, stack_config
 from settings import PROJECT, ConfigError, StackSettings, load_settings
-from settings.build import KindImageSource
 from settings.migration import RENAMED
 from settings.schema import DEFAULT_ENV, GROUPS, SECRET_KEYS
 
@@ -130,7 +130,7 @@ def test_defaults_are_the_articles_values() -> None:
 def test_defaults_create_a_kind_cluster_and_load_the_image_into_it() -> None:
     settings = load(stack=None)
     assert settings.cluster.kind == KindClusterArgs(cluster_name="devops-lab", workers=2, create=True, node_image=None)
-    assert settings.cluster.kind_image == KindImageSource(image="flask-app:1.0", source_dir="app")
+    assert settings.cluster.kind_image == ImageSource(image="flask-app:1.0", source_dir="app")
     assert (settings.cluster.kubeconfig, settings.cluster.context, settings.cluster.ingress_controller) == (
         None,
         None,
@@ -1419,7 +1419,7 @@ def test_the_app_source_dir_stays_inside_the_project(value: str, stack: str) -> 
 
 @pytest.mark.parametrize("value", ["app", "./app", "services/web"])
 def test_a_source_dir_inside_the_project_is_accepted(value: str) -> None:
-    assert load({"cluster.kind.appSourceDir": value}).cluster.kind_image == KindImageSource(
+    assert load({"cluster.kind.appSourceDir": value}).cluster.kind_image == ImageSource(
         image="flask-app:1.0", source_dir=value
     )
 
